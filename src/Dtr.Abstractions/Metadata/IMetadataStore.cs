@@ -1,0 +1,126 @@
+using Dtr.Digests;
+using Dtr.Manifests;
+using Dtr.Names;
+
+namespace Dtr.Metadata;
+
+/// <summary>
+/// Everything the registry stores besides blob bytes: repositories, which blobs each repository may see,
+/// manifests (their bytes as pushed), tags, referrers and upload sessions.
+/// </summary>
+/// <remarks>
+/// Implementations must be safe under many concurrent callers, and each method is one transaction: a caller
+/// never observes half of a manifest write or delete.
+/// </remarks>
+public interface IMetadataStore
+{
+    /// <summary>Creates or upgrades the schema. Idempotent; hosts call it once at start.</summary>
+    ValueTask MigrateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Returns whether the repository exists.</summary>
+    ValueTask<bool> RepositoryExistsAsync(RepositoryName repository, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists repository names in ordinal order, starting after <paramref name="last"/> (exclusive; it need not exist).
+    /// </summary>
+    /// <param name="last">The name to start after, or null to start at the beginning.</param>
+    /// <param name="limit">The maximum number of names to return.</param>
+    ValueTask<IReadOnlyList<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records that <paramref name="repository"/> may see the blob, creating the repository when it does not exist.
+    /// Linking a blob that is already linked changes nothing.
+    /// </summary>
+    ValueTask LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the size of a blob linked into the repository, or null when it is not linked there.</summary>
+    ValueTask<long?> GetBlobLinkAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a blob link and returns whether it existed. The blob's bytes stay until garbage collection.</summary>
+    ValueTask<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a manifest and points the given tags at it, in one transaction, after checking that every blob and
+    /// child manifest it references is present in the repository (the subject excepted, which may be missing).
+    /// Storing a manifest that is already stored only updates the tags.
+    /// </summary>
+    ValueTask<ManifestWriteResult> PutManifestAsync(ManifestWrite manifest, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns a manifest by tag or digest, or null when the repository has no such manifest.</summary>
+    ValueTask<StoredManifest?> GetManifestAsync(RepositoryName repository, ManifestReference reference, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes one tag and returns whether it existed; the manifest it pointed to stays.</summary>
+    ValueTask<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes a manifest from the repository, with every tag that points to it and its referrer record, and
+    /// returns whether it existed.
+    /// </summary>
+    ValueTask<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists a repository's tags in ordinal order, after <paramref name="last"/> (exclusive; it need not exist), or
+    /// returns null when the repository does not exist.
+    /// </summary>
+    ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists the manifests in the repository whose subject is <paramref name="subject"/>, optionally only those
+    /// with the given artifact type, ordered by digest.
+    /// </summary>
+    ValueTask<IReadOnlyList<Descriptor>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a new upload session, creating the repository when it does not exist.</summary>
+    ValueTask CreateUploadAsync(UploadSession session, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns an upload session, or null when it does not exist.</summary>
+    ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that the upload received data at <paramref name="updatedAt"/>.</summary>
+    ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an upload session and returns whether it existed.</summary>
+    ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A manifest to store, with the tags to point at it.</summary>
+public sealed record ManifestWrite
+{
+    /// <summary>The repository.</summary>
+    public required RepositoryName Repository { get; init; }
+
+    /// <summary>The digest of <see cref="Content"/>.</summary>
+    public required Digest Digest { get; init; }
+
+    /// <summary>The manifest bytes exactly as pushed.</summary>
+    public required ReadOnlyMemory<byte> Content { get; init; }
+
+    /// <summary>The parsed manifest, whose descriptors are checked and indexed.</summary>
+    public required ParsedManifest Manifest { get; init; }
+
+    /// <summary>Tags to create or move to this manifest; may be empty.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+/// <summary>The outcome of <see cref="IMetadataStore.PutManifestAsync"/>.</summary>
+/// <param name="Stored">Whether the manifest was stored. When false, nothing was changed.</param>
+/// <param name="MissingBlobs">Referenced blobs (config and layers) that the repository does not have.</param>
+/// <param name="MissingManifests">Referenced child manifests that the repository does not have.</param>
+public sealed record ManifestWriteResult(bool Stored, IReadOnlyList<Digest> MissingBlobs, IReadOnlyList<Digest> MissingManifests)
+{
+    /// <summary>The result of a manifest that was stored.</summary>
+    public static ManifestWriteResult Success { get; } = new(true, [], []);
+}
+
+/// <summary>A stored manifest.</summary>
+/// <param name="Digest">The manifest's digest.</param>
+/// <param name="MediaType">The media type it was stored with.</param>
+/// <param name="Content">The bytes exactly as pushed.</param>
+public sealed record StoredManifest(Digest Digest, string MediaType, ReadOnlyMemory<byte> Content);
+
+/// <summary>An upload session of the blob upload API.</summary>
+/// <param name="Id">The upload id, which also names the upload in the blob store.</param>
+/// <param name="Repository">The repository the blob is uploaded to.</param>
+/// <param name="StartedAt">When the session was created.</param>
+/// <param name="UpdatedAt">When the session last received data.</param>
+public sealed record UploadSession(string Id, RepositoryName Repository, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt);
