@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Helpers shared by the load scripts in this folder: start registries on loopback ports with temporary data
+# folders, and stop every process and delete every folder they started when the calling script exits.
+# Source this file after `set -euo pipefail`.
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work_dir="$(mktemp -d -t dtr-load-XXXXXX)"
+started_pids=()
+
+cleanup() {
+  local pid
+  for pid in "${started_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$work_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on.
+find_free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "error: no free port found on 127.0.0.1 after 100 tries." >&2
+  return 1
+}
+
+# Waits until GET http://ADDRESS/v2/ returns 200. Fails early when process PID exits, printing LOG.
+wait_for_registry() {
+  local address="$1" pid="$2" log="$3" timeout_seconds="${4:-90}"
+  local deadline=$((SECONDS + timeout_seconds))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: the registry process $pid exited before GET /v2/ returned 200. Its output:" >&2
+      tail -n 50 "$log" >&2
+      return 1
+    fi
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" || true)" = "200" ]; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "error: GET http://$address/v2/ did not return 200 within $timeout_seconds s. Registry output:" >&2
+  tail -n 50 "$log" >&2
+  return 1
+}
+
+# Builds the sample host in Release and prints the path of its dll. Fails if the build fails.
+build_dtr_host() {
+  local project="$repo_root/samples/Dtr.Sample.Host/Dtr.Sample.Host.csproj"
+  dotnet build "$project" -c Release -nologo -v quiet >"$work_dir/dtr-build.log" 2>&1 || {
+    echo "error: building samples/Dtr.Sample.Host failed. Last lines of the build output:" >&2
+    tail -n 20 "$work_dir/dtr-build.log" >&2
+    return 1
+  }
+  dotnet msbuild "$project" -nologo -getProperty:TargetPath -p:Configuration=Release
+}
+
+# Starts a registry in the background and sets REGISTRY_PID and REGISTRY_ADDRESS.
+#   start_registry dtr DLL               the sample host; build_dtr_host builds it and prints DLL
+#   start_registry docker-registry       Debian's docker-registry (CNCF distribution) with filesystem storage
+#   start_registry command 'CMD'         any command; {port} and {data} in CMD become the port and a data folder
+# Every variant binds 127.0.0.1 only, keeps its data in a new folder under $work_dir, and runs with exec, so
+# REGISTRY_PID is the server process itself (the one whose memory the scripts read).
+start_registry() {
+  local kind="$1" argument="${2:-}"
+  local port data log
+  port="$(find_free_port)"
+  data="$(mktemp -d "$work_dir/data-$kind-XXXXXX")"
+  log="$data.log"
+  REGISTRY_ADDRESS="127.0.0.1:$port"
+
+  case "$kind" in
+    dtr)
+      bash -c 'exec dotnet "$1" --urls "http://$2" "--Registry:DataDirectory=$3"' _ "$argument" "$REGISTRY_ADDRESS" "$data" >"$log" 2>&1 &
+      ;;
+    docker-registry)
+      cat >"$data.yml" <<CONFIG
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDRESS
+CONFIG
+      bash -c 'exec docker-registry serve "$1"' _ "$data.yml" >"$log" 2>&1 &
+      ;;
+    command)
+      local command_line="${argument//\{port\}/$port}"
+      command_line="${command_line//\{data\}/$data}"
+      bash -c "exec $command_line" >"$log" 2>&1 &
+      ;;
+    *)
+      echo "error: unknown registry kind '$kind'. Expected dtr, docker-registry or command." >&2
+      return 1
+      ;;
+  esac
+
+  REGISTRY_PID=$!
+  started_pids+=("$REGISTRY_PID")
+  wait_for_registry "$REGISTRY_ADDRESS" "$REGISTRY_PID" "$log"
+}
+
+# Stops the registry started last by start_registry.
+stop_registry() {
+  if kill -0 "$REGISTRY_PID" 2>/dev/null; then
+    kill "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+  fi
+}
+
+# Prints the peak resident set size (VmHWM) of a process in KiB.
+read_vmhwm_kib() {
+  awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# Writes SIZE_MIB MiB of random bytes to FILE, streaming from /dev/urandom.
+write_random_file() {
+  local file="$1" size_mib="$2"
+  head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$file"
+}
+
+# Prints the current time in seconds with nanoseconds.
+now() {
+  date +%s.%N
+}
