@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Compares skopeo push and pull throughput of the Dtr sample host with Debian's docker-registry.
+#
+# Builds one OCI image layout with a layer of incompressible random bytes. Each registry in turn is started
+# on a loopback port with a temporary data folder, and skopeo pushes and pulls the image RUNS times against
+# it. The best MB/s (10^6 bytes per second) of each direction is reported. skopeo's blob-info cache is
+# deleted before each push, because skopeo would otherwise mount the layer from an earlier repository
+# instead of uploading it. When the sample host cannot be built, its column is skipped with a message and
+# the reference is still measured.
+#
+# Usage: benchmarks/load/skopeo-compare.sh [--size-mib N] [--runs N]
+#   --size-mib N   size of the random layer content in MiB (default 256)
+#   --runs N       push and pull runs per registry; the best is reported (default 3)
+# Needs skopeo, docker-registry, gzip, tar and curl. Exits 1 when a registry that started fails a transfer.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+size_mib=256
+runs=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) size_mib="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown option '$1'. Run with --help for the options." >&2; exit 1 ;;
+  esac
+done
+
+for tool in skopeo docker-registry gzip tar curl sha256sum; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is missing. Install it with apt-get." >&2; exit 1; }
+done
+
+# Writes a blob file into the layout under its sha256 digest and prints the digest.
+add_blob() {
+  local file="$1" digest
+  digest="$(sha256sum "$file" | cut -d' ' -f1)"
+  mv "$file" "$layout/blobs/sha256/$digest"
+  echo "sha256:$digest"
+}
+
+echo "Building an OCI layout with a $size_mib MiB random layer..."
+layout="$work_dir/layout"
+mkdir -p "$layout/blobs/sha256" "$work_dir/rootfs/data"
+write_random_file "$work_dir/rootfs/data/random.bin" "$size_mib"
+tar -C "$work_dir/rootfs" --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work_dir/layer.tar" data
+rm -rf "$work_dir/rootfs"
+diff_id="sha256:$(sha256sum "$work_dir/layer.tar" | cut -d' ' -f1)"
+gzip -1 "$work_dir/layer.tar"
+layer_size=$(stat -c %s "$work_dir/layer.tar.gz")
+layer_digest=$(add_blob "$work_dir/layer.tar.gz")
+
+printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$diff_id" >"$work_dir/config.json"
+config_size=$(stat -c %s "$work_dir/config.json")
+config_digest=$(add_blob "$work_dir/config.json")
+
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%d}]}' \
+  "$config_digest" "$config_size" "$layer_digest" "$layer_size" >"$work_dir/manifest.json"
+manifest_size=$(stat -c %s "$work_dir/manifest.json")
+manifest_digest=$(add_blob "$work_dir/manifest.json")
+
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}' \
+  "$manifest_digest" "$manifest_size" >"$layout/index.json"
+echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+image_bytes=$((layer_size + config_size + manifest_size))
+
+clear_skopeo_cache() {
+  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
+  rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb" 2>/dev/null || true
+}
+
+# Prints the MB/s of the image moved between two timestamps.
+megabytes_per_second() {
+  awk -v bytes="$image_bytes" -v start="$1" -v end="$2" 'BEGIN { printf "%.1f", bytes / 1e6 / (end - start) }'
+}
+
+# Prints the larger of two decimal numbers.
+max() {
+  awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? a : b }'
+}
+
+# Pushes and pulls the image RUNS times against the running registry and sets best_push and best_pull.
+# Each run uses a new repository, so a blob already stored in an earlier one is not skipped.
+measure_registry() {
+  local name="$1" run repository start end push pull
+  best_push=0
+  best_pull=0
+  for run in $(seq 1 "$runs"); do
+    repository="bench/skopeo-$run"
+    clear_skopeo_cache
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
+        "oci:$layout:1" "docker://$REGISTRY_ADDRESS/$repository:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo push to $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    push=$(megabytes_per_second "$start" "$end")
+
+    rm -rf "$work_dir/pulled"
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --src-tls-verify=false \
+        "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo pull from $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    pull=$(megabytes_per_second "$start" "$end")
+    echo "  $name run $run: push $push MB/s, pull $pull MB/s"
+
+    best_push=$(max "$best_push" "$push")
+    best_pull=$(max "$best_pull" "$pull")
+  done
+  rm -rf "$work_dir/pulled"
+}
+
+status=0
+ours_push="skipped"
+ours_pull="skipped"
+echo "Building samples/Dtr.Sample.Host (Release)..."
+if host_dll="$(build_dtr_host)"; then
+  start_registry dtr "$host_dll"
+  echo "Measuring the Dtr sample host at $REGISTRY_ADDRESS..."
+  if measure_registry "Dtr sample host"; then
+    ours_push=$best_push
+    ours_pull=$best_pull
+  else
+    ours_push="failed"
+    ours_pull="failed"
+    status=1
+  fi
+  stop_registry
+else
+  echo "The sample host could not be built, so its column is skipped."
+fi
+
+reference_label="docker-registry $(docker-registry --version 2>/dev/null | awk '{print $NF}')"
+start_registry docker-registry
+echo "Measuring $reference_label at $REGISTRY_ADDRESS..."
+if measure_registry "$reference_label"; then
+  reference_push=$best_push
+  reference_pull=$best_pull
+else
+  reference_push="failed"
+  reference_pull="failed"
+  status=1
+fi
+stop_registry
+
+# Prints OURS / REFERENCE, or n/a when either is not a number.
+ratio() {
+  awk -v ours="$1" -v reference="$2" 'BEGIN {
+    if (ours ~ /^[0-9.]+$/ && reference ~ /^[0-9.]+$/ && reference > 0) printf "%.2f", ours / reference
+    else print "n/a"
+  }'
+}
+
+echo
+echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs"
+echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+printf '%-6s %12s %40s %8s\n' "MB/s" "ours (Dtr)" "reference ($reference_label)" "ratio"
+printf '%-6s %12s %40s %8s\n' "push" "$ours_push" "$reference_push" "$(ratio "$ours_push" "$reference_push")"
+printf '%-6s %12s %40s %8s\n' "pull" "$ours_pull" "$reference_pull" "$(ratio "$ours_pull" "$reference_pull")"
+exit "$status"
