@@ -61,6 +61,12 @@ public sealed class RegistryFixture : IAsyncLifetime
                 // The free port found by FindFreePort can be taken by another process before the host binds it.
                 await StopHostAsync();
             }
+            catch
+            {
+                // Stop the host without waiting for DisposeAsync. Stopping twice is harmless.
+                await StopHostAsync();
+                throw;
+            }
         }
     }
 
