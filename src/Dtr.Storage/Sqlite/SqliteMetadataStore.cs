@@ -50,6 +50,9 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     /// <summary>The database file.</summary>
     public string DataSource => _dataSource;
 
+    /// <summary>The connection string every operation opens, with pooling and foreign keys turned on.</summary>
+    public string ConnectionString => _connectionString;
+
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The database has a newer schema than this version supports.</exception>
     public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
