@@ -20,7 +20,7 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     /// <summary>The store under test, fresh for each test.</summary>
     protected IMetadataStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
 
-    /// <summary>Creates an empty store for one test; <see cref="IMetadataStore.MigrateAsync"/> is called on it afterwards.</summary>
+    /// <summary>Creates an empty store for one test. The suite calls <see cref="IMetadataStore.MigrateAsync"/> on it before the test runs.</summary>
     protected abstract Task<IMetadataStore> CreateStoreAsync();
 
     /// <summary>Releases what <see cref="CreateStoreAsync"/> created.</summary>
