@@ -85,6 +85,11 @@ public static class ManifestParser
             throw Invalid("The manifest is not valid UTF-8. Send the manifest as UTF-8 encoded JSON.");
         }
 
+        if (content.StartsWith("\uFEFF"u8))
+        {
+            throw Invalid("The manifest starts with a UTF-8 byte order mark, which JSON text must not have (RFC 8259). Send the manifest without it.");
+        }
+
         try
         {
             // JsonDocument.Parse needs memory that outlives the call, so the span is copied.
