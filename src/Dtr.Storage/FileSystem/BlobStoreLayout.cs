@@ -1,4 +1,5 @@
 using Dtr.Digests;
+using Dtr.Storage.Uploads;
 
 namespace Dtr.Storage.FileSystem;
 
@@ -21,13 +22,10 @@ namespace Dtr.Storage.FileSystem;
 /// </code>
 /// The two-character shard folder keeps any single folder from holding every blob. Paths are safe by
 /// construction: a <see cref="Digest"/> contains only a registered algorithm name and lowercase hex, and an
-/// upload id passes <see cref="ValidateUploadId"/> before it is joined into a path.
+/// upload id passes <see cref="UploadIds.Validate"/> before it is joined into a path.
 /// </remarks>
 internal sealed class BlobStoreLayout
 {
-    /// <summary>The maximum length of an upload id, in characters.</summary>
-    public const int MaxUploadIdLength = 64;
-
     private const string UploadDataFileName = "data";
 
     /// <summary>Creates the layout for a root folder, resolving a relative path to a full one.</summary>
@@ -65,50 +63,13 @@ internal sealed class BlobStoreLayout
     /// <exception cref="ArgumentException">The upload id is invalid.</exception>
     public string GetUploadDirectory(string uploadId)
     {
-        ValidateUploadId(uploadId);
+        UploadIds.Validate(uploadId);
         return Path.Combine(UploadsDirectory, uploadId);
     }
 
     /// <summary>Returns the path of the file that stores an upload's bytes, after checking the id.</summary>
     /// <exception cref="ArgumentException">The upload id is invalid.</exception>
     public string GetUploadDataPath(string uploadId) => Path.Combine(GetUploadDirectory(uploadId), UploadDataFileName);
-
-    /// <summary>
-    /// Checks that an upload id is 1 to 64 characters from <c>[A-Za-z0-9-]</c>, which rules out path separators,
-    /// <c>..</c> and every other name that could leave the uploads folder.
-    /// </summary>
-    /// <exception cref="ArgumentNullException">The upload id is null.</exception>
-    /// <exception cref="ArgumentException">The upload id is invalid.</exception>
-    public static void ValidateUploadId(string uploadId)
-    {
-        ArgumentNullException.ThrowIfNull(uploadId);
-        if (!IsValidUploadId(uploadId))
-        {
-            var shown = uploadId.Length > 100 ? uploadId[..100] + "…" : uploadId;
-            throw new ArgumentException(
-                $"The upload id '{shown}' is invalid; an upload id is 1 to {MaxUploadIdLength} characters from [A-Za-z0-9-].",
-                nameof(uploadId));
-        }
-    }
-
-    /// <summary>Returns whether an upload id is 1 to 64 characters from <c>[A-Za-z0-9-]</c>.</summary>
-    public static bool IsValidUploadId(string? uploadId)
-    {
-        if (string.IsNullOrEmpty(uploadId) || uploadId.Length > MaxUploadIdLength)
-        {
-            return false;
-        }
-
-        foreach (var c in uploadId)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>
     /// Parses a blob file found under <see cref="BlobsDirectory"/> back into its digest, or returns false for any
