@@ -38,6 +38,7 @@ public static class ManifestParser
     /// The media type comes from the body's <c>mediaType</c> field. Without that field, it comes from
     /// <paramref name="contentType"/> when that is a manifest media type, and otherwise from the shape of the
     /// body: a <c>manifests</c> field means an OCI index and a <c>config</c> field an OCI image manifest.
+    /// The body must be UTF-8 JSON without a byte order mark, comments or duplicate keys. Unknown fields are ignored.
     /// Parsing checks structure only, and does not check that the referenced blobs and manifests exist.
     /// </remarks>
     /// <exception cref="RegistryException">
@@ -83,6 +84,11 @@ public static class ManifestParser
         if (!Utf8.IsValid(content))
         {
             throw Invalid("The manifest is not valid UTF-8. Send the manifest as UTF-8 encoded JSON.");
+        }
+
+        if (content.StartsWith("\uFEFF"u8))
+        {
+            throw Invalid("The manifest starts with a UTF-8 byte order mark, which JSON text must not have (RFC 8259). Send the manifest without it.");
         }
 
         try
