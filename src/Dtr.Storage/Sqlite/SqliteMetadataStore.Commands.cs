@@ -16,8 +16,8 @@ internal sealed partial class SqliteMetadataStore
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
 
             // Both settings belong to the connection, not the file, so every open sets them again. In WAL mode,
-            // synchronous=NORMAL keeps every commit atomic and consistent; a power loss can undo only the last
-            // commits, which the registry's clients retry.
+            // synchronous=NORMAL keeps every commit atomic, and a power loss can roll back the most recent commits
+            // but leaves the database consistent (SQLite documentation, "PRAGMA synchronous").
             var pragmas = $"PRAGMA busy_timeout = {_busyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}; PRAGMA synchronous = NORMAL;";
             await ExecuteNonQueryAsync(connection, null, pragmas, cancellationToken).ConfigureAwait(false);
             return connection;

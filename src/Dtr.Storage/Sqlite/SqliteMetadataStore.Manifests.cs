@@ -128,7 +128,7 @@ internal sealed partial class SqliteMetadataStore
     /// <inheritdoc />
     /// <remarks>
     /// The referrer record is the manifest's own subject column, so it goes with the manifest row. Other manifests
-    /// that list this one as an index entry keep their reference; the registry decides whether such a delete is
+    /// that list this one as an index entry keep their reference. The registry decides whether such a delete is
     /// allowed before it calls this method.
     /// </remarks>
     public ValueTask<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)

@@ -50,6 +50,9 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     /// <summary>The database file.</summary>
     public string DataSource => _dataSource;
 
+    /// <summary>The connection string every operation opens, with pooling and foreign keys turned on.</summary>
+    public string ConnectionString => _connectionString;
+
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The database has a newer schema than this version supports.</exception>
     public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
@@ -72,7 +75,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
 
         for (var version = 1; version <= _migrations.Count; version++)
         {
-            // One immediate transaction per step: two hosts migrating at once queue here, and the second sees
+            // One immediate transaction per step: two hosts migrating at once queue here, and the second reads
             // the version the first wrote.
             await using var transaction = connection.BeginTransaction(deferred: false);
             var current = await GetSchemaVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,7 @@ internal static class UploadIds
     public const int MaxLength = 64;
 
     /// <summary>
-    /// Checks an upload id. The rule rules out path separators, <c>..</c> and every other name that could leave
+    /// Checks an upload id. The rule excludes path separators, <c>..</c> and every other name that could leave
     /// the folder it is joined to.
     /// </summary>
     /// <exception cref="ArgumentNullException">The upload id is null.</exception>
