@@ -91,7 +91,11 @@ internal sealed class ListingEndpoints
 
     private static void AddNextLink(HttpContext context, string path, int limit, string last)
     {
-        var query = QueryString.Create([new("n", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("last", last)]);
+        var query = QueryString.Create(new KeyValuePair<string, string?>[]
+        {
+            new("n", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("last", last),
+        });
         context.Response.Headers.Link = $"<{RegistryUrls.Relative(context.Request, path + query.ToUriComponent())}>; rel=\"next\"";
     }
 

@@ -60,6 +60,17 @@ internal sealed class RegistryRequestHandler
             // The client went away; there is no one left to answer.
             RegistryLog.RequestAborted(_logger, context.Request.Method, context.Request.Path);
         }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // A fault on the server side (storage, database): log it for the operator and give the client an OCI
+            // error body instead of an empty 500.
+            RegistryLog.RequestFailed(_logger, context.Request.Method, context.Request.Path, error);
+            await OciErrorWriter.WriteAsync(
+                context,
+                StatusCodes.Status500InternalServerError,
+                "UNKNOWN",
+                "The registry failed to handle the request; the server log has the details.");
+        }
     }
 
     private Task DispatchAsync(HttpContext context, RegistryRoute route)

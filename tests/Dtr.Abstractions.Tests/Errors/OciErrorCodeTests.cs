@@ -22,7 +22,8 @@ public class OciErrorCodeTests
         { OciErrorCode.TooManyRequests, "TOOMANYREQUESTS", 429 },
         { OciErrorCode.PaginationNumberInvalid, "PAGINATION_NUMBER_INVALID", 400 },
         { OciErrorCode.RangeInvalid, "BLOB_UPLOAD_INVALID", 416 },
-        { OciErrorCode.ManifestTooLarge, "SIZE_INVALID", 413 },
+        { OciErrorCode.ContentTooLarge, "SIZE_INVALID", 413 },
+        { OciErrorCode.EndpointNotFound, "NOT_FOUND", 404 },
     };
 
     [Theory]
