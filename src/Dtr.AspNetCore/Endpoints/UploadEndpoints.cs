@@ -97,8 +97,13 @@ internal sealed class UploadEndpoints
         }
         catch (RegistryException error) when (error.Error.Status == StatusCodes.Status416RangeNotSatisfiable)
         {
-            context.Response.Headers.Location = _urls.Upload(context.Request, repository, session.Id);
-            throw;
+            // The error writer clears the response before writing, so the upload's Location must travel with the
+            // error's own headers to reach the client.
+            var headers = new Dictionary<string, string>(error.Headers ?? new Dictionary<string, string>())
+            {
+                ["Location"] = _urls.Upload(context.Request, repository, session.Id),
+            };
+            throw new RegistryException(error.Error, error.Message, error) { Headers = headers };
         }
 
         WriteUploadStatus(context, session, length, StatusCodes.Status202Accepted);
