@@ -52,7 +52,6 @@ public sealed class BadRequestTests : IClassFixture<RegistryFactory>, IDisposabl
         { "GET", "/v2/x/tags/list?n=99999999999" },
         { "GET", "/v2/x/tags/list?n=1&n=2" },
         { "GET", "/v2/_catalog?n=-5" },
-        { "GET", "/v2/%00/tags/list" },
         { "GET", "/v2/x\u00e9/tags/list" },
         { "DELETE", "/v2/x/manifests/not..valid" },
         { "DELETE", "/v2/x/blobs/uploads/" },

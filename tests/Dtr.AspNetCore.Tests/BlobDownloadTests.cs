@@ -138,6 +138,22 @@ public sealed class BlobDownloadTests : IClassFixture<RegistryFactory>, IDisposa
     }
 
     [Fact]
+    public async Task Delete_ThenPushAgain_Works()
+    {
+        var repository = TestContent.UniqueRepository();
+        var blob = TestContent.RandomBytes(10, 11);
+        var digest = await _client.PushBlobAsync(repository, blob);
+        using var delete = await _client.DeleteAsync($"/v2/{repository}/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+
+        await _client.PushBlobAsync(repository, blob);
+
+        using var get = await _client.GetAsync($"/v2/{repository}/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(blob, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Delete_KeepsBlobInOtherRepository()
     {
         var first = TestContent.UniqueRepository();

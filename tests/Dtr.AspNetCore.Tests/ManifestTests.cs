@@ -352,7 +352,7 @@ public sealed class ManifestTests : IClassFixture<RegistryFactory>, IDisposable
         var repository = TestContent.UniqueRepository();
         var manifest = await _client.PushImageAsync(repository, "v1", 16);
         await _client.PushManifestAsync(repository, "v2", manifest.Bytes, manifest.MediaType);
-        var kept = await _client.PushImageAsync(repository, "other", 17);
+        var otherImage = await _client.PushImageAsync(repository, "other", 17);
 
         using var delete = await _client.DeleteAsync($"/v2/{repository}/manifests/{manifest.Digest}");
 
@@ -364,8 +364,8 @@ public sealed class ManifestTests : IClassFixture<RegistryFactory>, IDisposable
         }
 
         Assert.Equal(["other"], await _client.ListTagsAsync(repository));
-        using var keptGet = await _client.GetAsync($"/v2/{repository}/manifests/{kept.Digest}");
-        Assert.Equal(HttpStatusCode.OK, keptGet.StatusCode);
+        using var otherGet = await _client.GetAsync($"/v2/{repository}/manifests/{otherImage.Digest}");
+        Assert.Equal(HttpStatusCode.OK, otherGet.StatusCode);
     }
 
     [Fact]
@@ -469,6 +469,63 @@ public sealed class ManifestTests : IClassFixture<RegistryFactory>, IDisposable
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+    }
+
+    [Fact]
+    public async Task PutBySha512Digest_IsStored()
+    {
+        var repository = TestContent.UniqueRepository();
+        var manifest = await PrepareImageAsync(repository, 27);
+        var sha512 = TestContent.Sha512(manifest.Bytes);
+
+        using var response = await _client.PutManifestAsync(repository, sha512, manifest.Bytes, manifest.MediaType);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(sha512, Header(response, ContentDigestHeader));
+        using var get = await _client.GetAsync($"/v2/{repository}/manifests/{sha512}");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(manifest.Bytes, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task ContentTypeParameters_AreIgnored()
+    {
+        var repository = TestContent.UniqueRepository();
+        var manifest = await PrepareImageAsync(repository, 28);
+        var content = new ByteArrayContent(manifest.Bytes);
+        content.Headers.TryAddWithoutValidation("Content-Type", TestContent.OciManifestType + "; charset=utf-8");
+
+        using var response = await _client.SendAsync(HttpMethod.Put, $"/v2/{repository}/manifests/v1", content);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var get = await _client.GetAsync($"/v2/{repository}/manifests/v1");
+        Assert.Equal(TestContent.OciManifestType, get.Content.Headers.ContentType?.ToString());
+    }
+
+    [Fact]
+    public async Task ContentTypeMismatch_Returns400()
+    {
+        var repository = TestContent.UniqueRepository();
+        var manifest = await PrepareImageAsync(repository, 29);
+
+        using var response = await _client.PutManifestAsync(repository, "v1", manifest.Bytes, TestContent.DockerManifestType);
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "MANIFEST_INVALID");
+    }
+
+    [Fact]
+    public async Task NoMediaTypeField_UsesContentType()
+    {
+        var repository = TestContent.UniqueRepository();
+        var config = TestContent.Json("{}");
+        var configDigest = await _client.PushBlobAsync(repository, config);
+        var bytes = TestContent.Json($$"""{"schemaVersion":2,"config":{"mediaType":"{{TestContent.OciConfig}}","digest":"{{configDigest}}","size":2},"layers":[]}""");
+
+        await _client.PushManifestAsync(repository, "v1", bytes, TestContent.OciManifestType);
+
+        using var get = await _client.GetAsync($"/v2/{repository}/manifests/v1");
+        Assert.Equal(TestContent.OciManifestType, get.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
     }
 
     /// <summary>Pushes the blobs of an image and returns its manifest, which is not pushed.</summary>

@@ -54,6 +54,22 @@ public sealed class MountTests : IClassFixture<RegistryFactory>, IDisposable
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
     }
 
+    [Fact]
+    public async Task MountOfDeletedBlob_StartsUpload()
+    {
+        var source = TestContent.UniqueRepository();
+        var target = TestContent.UniqueRepository();
+        var digest = await _client.PushBlobAsync(source, TestContent.RandomBytes(100, 5));
+        using var delete = await _client.DeleteAsync($"/v2/{source}/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+
+        using var mount = await _client.SendAsync(HttpMethod.Post, $"/v2/{target}/blobs/uploads/?mount={digest}&from={source}");
+
+        Assert.Equal(HttpStatusCode.Accepted, mount.StatusCode);
+        using var head = await _client.HeadAsync($"/v2/{target}/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("&from=")]

@@ -23,7 +23,13 @@ public sealed class RegistryClient : IDisposable
         var request = new HttpRequestMessage(method, url) { Content = content };
         foreach (var (name, value) in headers ?? [])
         {
-            request.Headers.TryAddWithoutValidation(name, value);
+            // Content headers such as Content-Range belong to the content; HttpClient drops them from request headers.
+            var added = request.Headers.TryAddWithoutValidation(name, value)
+                || (request.Content?.Headers.TryAddWithoutValidation(name, value) ?? false);
+            if (!added)
+            {
+                throw new ArgumentException($"The header {name} cannot be sent on this request; content headers need a body.", nameof(headers));
+            }
         }
 
         return Http.SendAsync(request);

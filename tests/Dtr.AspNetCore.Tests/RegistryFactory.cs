@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dtr.AspNetCore.Tests;
 
@@ -23,7 +26,7 @@ public class RegistryFactory : WebApplicationFactory<Program>
     public string DataDirectory { get; }
 
     /// <summary>Creates a client for the registry's API.</summary>
-    public RegistryClient CreateRegistryClient() => new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
+    public virtual RegistryClient CreateRegistryClient() => new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -68,5 +71,14 @@ public sealed class KestrelRegistryFactory : RegistryFactory
     {
         Settings = new Dictionary<string, string?> { ["urls"] = "http://127.0.0.1:0" };
         UseKestrel(0);
+    }
+
+    /// <summary>Starts the server and creates a client for the address Kestrel bound.</summary>
+    public override RegistryClient CreateRegistryClient()
+    {
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var address = addresses.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address.");
+        return new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri(address) }));
     }
 }
