@@ -109,9 +109,18 @@ public readonly struct Digest : IEquatable<Digest>, ISpanFormattable
     }
 
     /// <summary>Finishes an incremental hash and returns its digest; the hash is reset for reuse.</summary>
+    /// <exception cref="ArgumentException">The hash does not use <paramref name="algorithm"/>.</exception>
     public static Digest FromIncrementalHash(DigestAlgorithm algorithm, IncrementalHash hash)
     {
         ArgumentNullException.ThrowIfNull(hash);
+
+        // Checked before finishing, so a mismatch leaves the hash intact. A length check alone would let a
+        // SHA3-256 hash pass as sha256.
+        if (hash.AlgorithmName != algorithm.GetHashAlgorithmName())
+        {
+            throw new ArgumentException($"The hash uses {hash.AlgorithmName.Name}, not {algorithm.GetName()}.", nameof(hash));
+        }
+
         Span<byte> buffer = stackalloc byte[64];
         var written = hash.GetHashAndReset(buffer);
         return FromHash(algorithm, buffer[..written]);

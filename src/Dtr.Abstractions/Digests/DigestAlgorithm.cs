@@ -36,10 +36,13 @@ public static class DigestAlgorithms
     };
 
     /// <summary>Creates an incremental hash for this algorithm; the caller disposes it.</summary>
-    public static IncrementalHash CreateHash(this DigestAlgorithm algorithm) => algorithm switch
+    public static IncrementalHash CreateHash(this DigestAlgorithm algorithm) => IncrementalHash.CreateHash(algorithm.GetHashAlgorithmName());
+
+    /// <summary>Returns the .NET name of the hash algorithm, such as <see cref="HashAlgorithmName.SHA256"/>.</summary>
+    public static HashAlgorithmName GetHashAlgorithmName(this DigestAlgorithm algorithm) => algorithm switch
     {
-        DigestAlgorithm.Sha256 => IncrementalHash.CreateHash(HashAlgorithmName.SHA256),
-        DigestAlgorithm.Sha512 => IncrementalHash.CreateHash(HashAlgorithmName.SHA512),
+        DigestAlgorithm.Sha256 => HashAlgorithmName.SHA256,
+        DigestAlgorithm.Sha512 => HashAlgorithmName.SHA512,
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown digest algorithm."),
     };
 

@@ -54,11 +54,17 @@ public sealed record OciErrorCode(string Code, int Status, string Description)
     public static readonly OciErrorCode PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested");
 
     /// <summary>
-    /// A <c>Content-Range</c> or <c>Range</c> that cannot be satisfied. The code is <c>BLOB_UPLOAD_INVALID</c>
-    /// for uploads, as the CNCF registry returns, with status 416 as the OCI specification requires.
+    /// A <c>Content-Range</c> or <c>Range</c> that cannot be satisfied, with status 416 as the OCI specification
+    /// requires. The specification defines no code for it; <c>BLOB_UPLOAD_INVALID</c> is what the CNCF registry
+    /// returns for an out-of-order chunk, and this registry also uses it for an unsatisfiable blob range.
     /// </summary>
     public static readonly OciErrorCode RangeInvalid = new("BLOB_UPLOAD_INVALID", 416, "requested range not satisfiable");
 
-    /// <summary>The request body is larger than the configured limit.</summary>
-    public static readonly OciErrorCode ManifestTooLarge = new("SIZE_INVALID", 413, "manifest exceeds the size limit");
+    /// <summary>A manifest or blob is larger than the configured limit; the status is 413 Content Too Large.</summary>
+    public static readonly OciErrorCode ContentTooLarge = new("SIZE_INVALID", 413, "content exceeds the size limit");
+
+    /// <summary>
+    /// No endpoint matches the request path. The OCI specification defines no code for it; the status is 404.
+    /// </summary>
+    public static readonly OciErrorCode EndpointNotFound = new("NOT_FOUND", 404, "no registry endpoint matches the path");
 }

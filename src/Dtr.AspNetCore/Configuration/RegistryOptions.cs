@@ -1,0 +1,51 @@
+namespace Dtr.AspNetCore.Configuration;
+
+/// <summary>
+/// Settings of the registry endpoints. Bind them from the <c>Registry</c> configuration section or set them in
+/// <c>AddDockerRegistry(options => …)</c>; they are validated when the host starts.
+/// </summary>
+public sealed class RegistryOptions
+{
+    /// <summary>The configuration section the sample host binds: <c>Registry</c>.</summary>
+    public const string SectionName = "Registry";
+
+    /// <summary>
+    /// The folder that holds the embedded storage: blobs under <c>blobs/</c> and the SQLite database
+    /// <c>registry.db</c>. A relative path is resolved against the process's current directory. Required.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>
+    /// The externally visible base URL, such as <c>https://registry.example.com</c>, used to build
+    /// <c>Location</c> headers when the registry runs behind a load balancer or reverse proxy. When null, the
+    /// request's own scheme and host are used.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// The largest manifest accepted by <c>PUT /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>, in bytes;
+    /// larger manifests get 413. Default 4 MiB, the size the OCI distribution specification says registries
+    /// should accept at least.
+    /// </summary>
+    public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest blob accepted in one upload, in bytes, or null for no limit (the default).
+    /// </summary>
+    public long? MaxBlobBytes { get; set; }
+
+    /// <summary>Whether clients may delete manifests, tags and blobs. Default true.</summary>
+    public bool DeleteEnabled { get; set; } = true;
+
+    /// <summary>
+    /// The page size of tag and catalog listings when the request gives no <c>n</c>, and the cap on <c>n</c>
+    /// (a larger <c>n</c> returns this many results and a <c>Link</c> header). Default 1000.
+    /// </summary>
+    public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>
+    /// The size of the buffer each upload request uses to batch writes to storage, in bytes. Default 1 MiB.
+    /// Larger buffers mean fewer storage calls per blob; each concurrent upload holds one buffer.
+    /// </summary>
+    public int UploadBufferBytes { get; set; } = 1024 * 1024;
+}

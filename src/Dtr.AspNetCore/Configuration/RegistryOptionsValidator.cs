@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+
+namespace Dtr.AspNetCore.Configuration;
+
+/// <summary>
+/// Checks <see cref="RegistryOptions"/> at start-up and reports every problem at once, each with its fix.
+/// </summary>
+internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RegistryOptions options)
+    {
+        var errors = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            errors.Add("Registry:DataDirectory is not set. Set it to the folder for blobs and the metadata database, for example --Registry:DataDirectory=./registry-data.");
+        }
+        else if (options.DataDirectory.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            errors.Add($"Registry:DataDirectory '{options.DataDirectory}' contains characters that are not valid in a path.");
+        }
+
+        if (options.PublicBaseUrl is { } baseUrl)
+        {
+            if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"Registry:PublicBaseUrl '{baseUrl}' must be an absolute http or https URL, such as https://registry.example.com.");
+            }
+            else if (!string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.Fragment))
+            {
+                errors.Add($"Registry:PublicBaseUrl '{baseUrl}' must not have a query or fragment.");
+            }
+        }
+
+        if (options.MaxManifestBytes < 4 * 1024)
+        {
+            errors.Add($"Registry:MaxManifestBytes is {options.MaxManifestBytes}; set at least 4096 bytes (the default is 4194304, 4 MiB).");
+        }
+
+        if (options.MaxBlobBytes is <= 0)
+        {
+            errors.Add($"Registry:MaxBlobBytes is {options.MaxBlobBytes}; set a positive number of bytes, or leave it unset for no limit.");
+        }
+
+        if (options.MaxPageSize is < 1 or > 100_000)
+        {
+            errors.Add($"Registry:MaxPageSize is {options.MaxPageSize}; set a value from 1 to 100000 (the default is 1000).");
+        }
+
+        if (options.UploadBufferBytes is < 4096 or > 64 * 1024 * 1024)
+        {
+            errors.Add($"Registry:UploadBufferBytes is {options.UploadBufferBytes}; set a value from 4096 to 67108864 bytes (the default is 1048576).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,66 @@
+using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.DependencyInjection;
+using Dtr.AspNetCore.Endpoints;
+using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Uploads;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Adds the Dtr container registry to an application's services.
+/// </summary>
+public static class DockerRegistryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the registry with the embedded defaults: blobs on the filesystem and metadata in SQLite, both under
+    /// <see cref="RegistryOptions.DataDirectory"/>. Chain provider methods on the returned builder to replace them.
+    /// </summary>
+    public static IDockerRegistryBuilder AddDockerRegistry(this IServiceCollection services, Action<RegistryOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var options = services.AddOptions<RegistryOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Adds the registry with options bound from a configuration section, normally <c>Registry</c>.
+    /// </summary>
+    public static IDockerRegistryBuilder AddDockerRegistry(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<RegistryOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    private static DockerRegistryBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<RegistryOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<UploadStateCache>();
+        services.TryAddSingleton<UploadService>();
+        services.TryAddSingleton<RegistryUrls>();
+        services.TryAddSingleton<BlobEndpoints>();
+        services.TryAddSingleton<UploadEndpoints>();
+        services.TryAddSingleton<ManifestEndpoints>();
+        services.TryAddSingleton<ListingEndpoints>();
+        services.TryAddSingleton<RegistryRequestHandler>();
+        services.AddHostedService<RegistryStartup>();
+
+        var builder = new DockerRegistryBuilder(services);
+        EmbeddedStorageDefaults.Add(builder);
+        return builder;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Globalization;
+using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Logging;
+using Dtr.Digests;
+using Dtr.Errors;
+using Dtr.Metadata;
+using Dtr.Names;
+using Dtr.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Dtr.AspNetCore.Endpoints;
+
+/// <summary>
+/// <c>GET</c>, <c>HEAD</c> and <c>DELETE /v2/&lt;name&gt;/blobs/&lt;digest&gt;</c>.
+/// </summary>
+internal sealed class BlobEndpoints
+{
+    // Large enough that a 1 GiB download takes a few thousand writes, small enough to rent per request.
+    private const int CopyBufferBytes = 256 * 1024;
+
+    private readonly IBlobStore _blobs;
+    private readonly IMetadataStore _metadata;
+    private readonly RegistryOptions _options;
+    private readonly ILogger<BlobEndpoints> _logger;
+
+    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
+    {
+        _blobs = blobs;
+        _metadata = metadata;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Sends a blob, or the byte range the <c>Range</c> header asks for (206, or 416 when unsatisfiable).</summary>
+    public async Task GetAsync(HttpContext context, RepositoryName repository, string digestText, bool headOnly)
+    {
+        var digest = RequestParsing.ParseDigest(digestText, "blob digest");
+        var cancellationToken = context.RequestAborted;
+
+        var info = await FindAsync(repository, digest, cancellationToken);
+        var response = context.Response;
+        response.Headers[RegistryHeaders.ContentDigest] = digest.Value;
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = "\"" + digest.Value + "\"";
+        response.Headers.CacheControl = "max-age=31536000";
+        response.ContentType = "application/octet-stream";
+
+        var (offset, length) = ResolveRange(context, info.Size);
+        response.ContentLength = length;
+        if (headOnly)
+        {
+            return;
+        }
+
+        var stream = await _blobs.OpenReadAsync(digest, offset, cancellationToken)
+            ?? throw BlobUnknown(repository, digest);
+        await using (stream)
+        {
+            await CopyAsync(stream, response, length, cancellationToken);
+        }
+    }
+
+    /// <summary>Removes the blob from the repository; its bytes are reclaimed by garbage collection.</summary>
+    public async Task DeleteAsync(HttpContext context, RepositoryName repository, string digestText)
+    {
+        if (!_options.DeleteEnabled)
+        {
+            throw new RegistryException(OciErrorCode.Unsupported, "Deletes are disabled on this registry (Registry:DeleteEnabled is false).");
+        }
+
+        var digest = RequestParsing.ParseDigest(digestText, "blob digest");
+        if (!await _metadata.UnlinkBlobAsync(repository, digest, context.RequestAborted))
+        {
+            throw BlobUnknown(repository, digest);
+        }
+
+        RegistryLog.BlobUnlinked(_logger, repository.Value, digest.Value);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+    }
+
+    /// <summary>Returns a blob linked into the repository and present in the blob store, or throws BLOB_UNKNOWN.</summary>
+    public async Task<BlobInfo> FindAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        if (await _metadata.GetBlobLinkAsync(repository, digest, cancellationToken) is null)
+        {
+            throw BlobUnknown(repository, digest);
+        }
+
+        return await _blobs.StatAsync(digest, cancellationToken) ?? throw BlobUnknown(repository, digest);
+    }
+
+    private static RegistryException BlobUnknown(RepositoryName repository, Digest digest) =>
+        new(OciErrorCode.BlobUnknown, $"The blob {digest} is not in repository '{repository}'.", new { digest = digest.Value });
+
+    /// <summary>
+    /// Applies a single-range <c>Range: bytes=…</c> header. Multi-range requests and other units are ignored, which
+    /// RFC 9110 allows, and the whole blob is sent.
+    /// </summary>
+    private static (long Offset, long Length) ResolveRange(HttpContext context, long size)
+    {
+        var header = context.Request.Headers.Range;
+        if (header.Count == 0 || !RangeHeaderValue.TryParse(header.ToString(), out var range)
+            || !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase) || range.Ranges.Count != 1)
+        {
+            return (0, size);
+        }
+
+        var item = range.Ranges.First();
+        long start;
+        long end;
+        if (item.From is null)
+        {
+            // A suffix range, bytes=-N: the last N bytes.
+            var suffix = item.To ?? 0;
+            if (suffix <= 0 || size == 0)
+            {
+                throw RangeNotSatisfiable(size, header.ToString());
+            }
+
+            start = Math.Max(0, size - suffix);
+            end = size - 1;
+        }
+        else
+        {
+            start = item.From.Value;
+            end = Math.Min(item.To ?? size - 1, size - 1);
+            if (start >= size || (item.To is { } to && to < start))
+            {
+                throw RangeNotSatisfiable(size, header.ToString());
+            }
+        }
+
+        context.Response.StatusCode = StatusCodes.Status206PartialContent;
+        context.Response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {start}-{end}/{size}");
+        return (start, end - start + 1);
+    }
+
+    private static RegistryException RangeNotSatisfiable(long size, string header) =>
+        new(OciErrorCode.RangeInvalid, $"The range '{header}' cannot be satisfied; the blob has {size} bytes.")
+        {
+            Headers = new Dictionary<string, string> { ["Content-Range"] = $"bytes */{size}" },
+        };
+
+    private static async Task CopyAsync(Stream source, HttpResponse response, long length, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+        try
+        {
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+                if (read == 0)
+                {
+                    // The stored blob is shorter than its recorded size: abort rather than send a short body
+                    // that the client would take for a complete one.
+                    throw new IOException($"The stored blob ended {remaining} bytes before its recorded size.");
+                }
+
+                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                remaining -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

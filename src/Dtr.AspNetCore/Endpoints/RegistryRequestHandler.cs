@@ -1,0 +1,180 @@
+using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Routing;
+using Dtr.Errors;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Dtr.AspNetCore.Endpoints;
+
+/// <summary>
+/// The single entry point of every <c>/v2/…</c> request: it adds the API version header, splits the path, sends
+/// the request to its endpoint, and turns every failure into an OCI error response.
+/// </summary>
+internal sealed class RegistryRequestHandler
+{
+    private readonly BlobEndpoints _blobs;
+    private readonly UploadEndpoints _uploads;
+    private readonly ManifestEndpoints _manifests;
+    private readonly ListingEndpoints _listings;
+    private readonly ILogger<RegistryRequestHandler> _logger;
+
+    public RegistryRequestHandler(
+        BlobEndpoints blobs,
+        UploadEndpoints uploads,
+        ManifestEndpoints manifests,
+        ListingEndpoints listings,
+        ILogger<RegistryRequestHandler> logger)
+    {
+        _blobs = blobs;
+        _uploads = uploads;
+        _manifests = manifests;
+        _listings = listings;
+        _logger = logger;
+    }
+
+    /// <summary>Handles one request whose path starts with <c>/v2</c>; <paramref name="path"/> is the rest.</summary>
+    public async Task HandleAsync(HttpContext context, string path)
+    {
+        RegistryHeaders.AddApiVersion(context.Response);
+        try
+        {
+            await DispatchAsync(context, RegistryRoute.Parse(path));
+        }
+        catch (RegistryException error)
+        {
+            RegistryLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, error.Error.Code, error.Message);
+            await OciErrorWriter.WriteAsync(context, error);
+        }
+        catch (BadHttpRequestException error)
+        {
+            // Kestrel's own checks: a body shorter than Content-Length, a body over a server limit, a malformed chunk.
+            RegistryLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, "BAD_REQUEST", error.Message);
+            var code = error.StatusCode == StatusCodes.Status413PayloadTooLarge ? OciErrorCode.ContentTooLarge : OciErrorCode.SizeInvalid;
+            await OciErrorWriter.WriteAsync(context, new RegistryException(code, $"The request body is invalid: {error.Message}"));
+        }
+        catch (Exception error) when (context.RequestAborted.IsCancellationRequested
+                                      && error is OperationCanceledException or ConnectionResetException or IOException)
+        {
+            // The client went away; there is no one left to answer.
+            RegistryLog.RequestAborted(_logger, context.Request.Method, context.Request.Path);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // A fault on the server side (storage, database): log it for the operator and give the client an OCI
+            // error body instead of an empty 500.
+            RegistryLog.RequestFailed(_logger, context.Request.Method, context.Request.Path, error);
+            await OciErrorWriter.WriteAsync(
+                context,
+                StatusCodes.Status500InternalServerError,
+                "UNKNOWN",
+                "The registry failed to handle the request; the server log has the details.");
+        }
+    }
+
+    private Task DispatchAsync(HttpContext context, RegistryRoute route)
+    {
+        var method = context.Request.Method;
+        switch (route.Kind)
+        {
+            case RegistryRouteKind.Base:
+                return RequireMethod(method, HttpMethods.Get, HttpMethods.Head) ? WriteBaseAsync(context) : Task.CompletedTask;
+
+            case RegistryRouteKind.Catalog:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head);
+                return _listings.ListRepositoriesAsync(context);
+        }
+
+        if (route.Kind == RegistryRouteKind.None || route.Name is null)
+        {
+            throw new RegistryException(
+                OciErrorCode.EndpointNotFound,
+                $"No registry endpoint matches '{context.Request.Path}'.");
+        }
+
+        var name = RequestParsing.ParseName(route.Name);
+        var argument = route.Argument ?? "";
+        switch (route.Kind)
+        {
+            case RegistryRouteKind.Tags:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head);
+                return _listings.ListTagsAsync(context, name);
+
+            case RegistryRouteKind.Referrers:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head);
+                return _listings.ListReferrersAsync(context, name, argument);
+
+            case RegistryRouteKind.Manifest:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete);
+                if (HttpMethods.IsPut(method))
+                {
+                    return _manifests.PutAsync(context, name, argument);
+                }
+
+                return HttpMethods.IsDelete(method)
+                    ? _manifests.DeleteAsync(context, name, argument)
+                    : _manifests.GetAsync(context, name, argument, headOnly: HttpMethods.IsHead(method));
+
+            case RegistryRouteKind.Blob:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head, HttpMethods.Delete);
+                return HttpMethods.IsDelete(method)
+                    ? _blobs.DeleteAsync(context, name, argument)
+                    : _blobs.GetAsync(context, name, argument, headOnly: HttpMethods.IsHead(method));
+
+            case RegistryRouteKind.UploadStart:
+                RequireMethodOrThrow(method, HttpMethods.Post);
+                return _uploads.StartAsync(context, name);
+
+            case RegistryRouteKind.Upload:
+                RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Patch, HttpMethods.Put, HttpMethods.Delete);
+                if (HttpMethods.IsGet(method))
+                {
+                    return _uploads.GetStatusAsync(context, name, argument);
+                }
+
+                if (HttpMethods.IsPatch(method))
+                {
+                    return _uploads.PatchAsync(context, name, argument);
+                }
+
+                return HttpMethods.IsPut(method)
+                    ? _uploads.PutAsync(context, name, argument)
+                    : _uploads.DeleteAsync(context, name, argument);
+
+            default:
+                throw new InvalidOperationException($"Unhandled route kind {route.Kind}.");
+        }
+    }
+
+    private static Task WriteBaseAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = 2;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("{}", context.RequestAborted);
+    }
+
+    private static bool RequireMethod(string method, params string[] allowed)
+    {
+        RequireMethodOrThrow(method, allowed);
+        return true;
+    }
+
+    private static void RequireMethodOrThrow(string method, params string[] allowed)
+    {
+        foreach (var candidate in allowed)
+        {
+            if (string.Equals(method, candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+        }
+
+        throw new RegistryException(
+            OciErrorCode.Unsupported,
+            $"The method {method} is not supported here; use {string.Join(", ", allowed)}.")
+        {
+            Headers = new Dictionary<string, string> { ["Allow"] = string.Join(", ", allowed) },
+        };
+    }
+}

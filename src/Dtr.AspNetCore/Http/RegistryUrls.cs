@@ -1,0 +1,36 @@
+using Dtr.AspNetCore.Configuration;
+using Dtr.Digests;
+using Dtr.Names;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Dtr.AspNetCore.Http;
+
+/// <summary>
+/// Builds the absolute URLs of <c>Location</c> and <c>Link</c> headers, from <see cref="RegistryOptions.PublicBaseUrl"/>
+/// when it is set, otherwise from the request's scheme, host and path base.
+/// </summary>
+internal sealed class RegistryUrls
+{
+    private readonly string? _publicBase;
+
+    public RegistryUrls(IOptions<RegistryOptions> options)
+    {
+        _publicBase = options.Value.PublicBaseUrl?.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
+    public string Blob(HttpRequest request, RepositoryName repository, Digest digest) =>
+        Base(request) + "/v2/" + repository.Value + "/blobs/" + digest.Value;
+
+    public string Upload(HttpRequest request, RepositoryName repository, string uploadId) =>
+        Base(request) + "/v2/" + repository.Value + "/blobs/uploads/" + uploadId;
+
+    public string Manifest(HttpRequest request, RepositoryName repository, string reference) =>
+        Base(request) + "/v2/" + repository.Value + "/manifests/" + reference;
+
+    /// <summary>Returns a relative URL, as the distribution specification's <c>Link</c> header examples use.</summary>
+    public static string Relative(HttpRequest request, string pathAndQuery) => request.PathBase.Value + pathAndQuery;
+
+    private string Base(HttpRequest request) =>
+        _publicBase ?? request.Scheme + "://" + request.Host.ToUriComponent() + request.PathBase.ToUriComponent();
+}

@@ -1,0 +1,302 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Logging;
+using Dtr.Digests;
+using Dtr.Errors;
+using Dtr.Metadata;
+using Dtr.Names;
+using Dtr.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dtr.AspNetCore.Uploads;
+
+/// <summary>
+/// The blob upload protocol: starting sessions, appending chunks or streams, and closing a session by verifying
+/// its digest and moving it into the blob store.
+/// </summary>
+internal sealed class UploadService
+{
+    private readonly IBlobStore _blobs;
+    private readonly IMetadataStore _metadata;
+    private readonly UploadStateCache _states;
+    private readonly TimeProvider _timeProvider;
+    private readonly RegistryOptions _options;
+    private readonly ILogger<UploadService> _logger;
+
+    public UploadService(
+        IBlobStore blobs,
+        IMetadataStore metadata,
+        UploadStateCache states,
+        TimeProvider timeProvider,
+        IOptions<RegistryOptions> options,
+        ILogger<UploadService> logger)
+    {
+        _blobs = blobs;
+        _metadata = metadata;
+        _states = states;
+        _timeProvider = timeProvider;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Creates an empty upload session in <paramref name="repository"/>.</summary>
+    public async Task<UploadSession> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var session = new UploadSession(Guid.NewGuid().ToString("N"), repository, now, now);
+
+        await _blobs.CreateUploadAsync(session.Id, cancellationToken);
+        await _metadata.CreateUploadAsync(session, cancellationToken);
+        _states.GetOrAdd(session.Id).LastUsed = now;
+
+        RegistryLog.UploadStarted(_logger, repository.Value, session.Id);
+        return session;
+    }
+
+    /// <summary>Returns the session of <paramref name="uploadId"/> in <paramref name="repository"/>, or throws BLOB_UPLOAD_UNKNOWN.</summary>
+    public async Task<UploadSession> GetSessionAsync(RepositoryName repository, string uploadId, CancellationToken cancellationToken)
+    {
+        var session = await _metadata.GetUploadAsync(uploadId, cancellationToken);
+        if (session is null || session.Repository != repository)
+        {
+            throw new RegistryException(
+                OciErrorCode.BlobUploadUnknown,
+                $"The upload '{Truncate(uploadId)}' does not exist in repository '{repository}'; it may have completed, been cancelled or expired. Start a new upload with POST /v2/{repository}/blobs/uploads/.");
+        }
+
+        return session;
+    }
+
+    /// <summary>Returns the number of bytes an upload holds.</summary>
+    public async Task<long> GetLengthAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        return await _blobs.GetUploadLengthAsync(session.Id, cancellationToken) ?? throw UploadDataMissing(session);
+    }
+
+    /// <summary>
+    /// Appends a request body to an upload and returns the upload's new length.
+    /// </summary>
+    /// <param name="expectedStart">
+    /// The first byte's offset from <c>Content-Range</c>, or null for a streamed body. A chunk that does not start at
+    /// the upload's current end is rejected with 416 and nothing is appended.
+    /// </param>
+    public async Task<long> AppendAsync(UploadSession session, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
+    {
+        var state = _states.GetOrAdd(session.Id);
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            var length = await AppendLockedAsync(session, state, body, expectedStart, cancellationToken);
+            await _metadata.TouchUploadAsync(session.Id, state.LastUsed, cancellationToken);
+            return length;
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes an upload: appends the optional last chunk, checks the content against <paramref name="digest"/>, moves
+    /// it into the blob store and links it into the repository. On a digest mismatch the upload is discarded and
+    /// DIGEST_INVALID is thrown, so nothing is stored.
+    /// </summary>
+    public async Task<BlobInfo> CompleteAsync(UploadSession session, Digest digest, PipeReader? body, long? expectedStart, CancellationToken cancellationToken)
+    {
+        var state = _states.GetOrAdd(session.Id);
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            // 1. Append the last chunk, if the request has one.
+            var length = body is null
+                ? await GetLengthAsync(session, cancellationToken)
+                : await AppendLockedAsync(session, state, body, expectedStart, cancellationToken);
+
+            // 2. Verify the content, from the running hash when it covers every byte, otherwise from storage.
+            var actual = await ComputeDigestAsync(session, state, digest.Algorithm, length, cancellationToken);
+            if (actual != digest)
+            {
+                await DiscardAsync(session, cancellationToken);
+                RegistryLog.UploadDigestMismatch(_logger, session.Repository.Value, session.Id, digest.Value, actual.Value);
+                throw new RegistryException(
+                    OciErrorCode.DigestInvalid,
+                    $"The uploaded content has digest {actual}, not the {digest} given; the upload was discarded. Check the content and upload it again.",
+                    new { expected = digest.Value, actual = actual.Value });
+            }
+
+            // 3. Move the verified bytes into the content store; an existing copy of the same digest is kept.
+            var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
+
+            // 4. Make the blob visible in the repository, then forget the session.
+            await _metadata.LinkBlobAsync(session.Repository, digest, blob.Size, cancellationToken);
+            await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
+            _states.Remove(session.Id);
+
+            RegistryLog.BlobCommitted(_logger, session.Repository.Value, digest.Value, blob.Size, session.Id);
+            return blob;
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    /// <summary>Cancels an upload and deletes its data.</summary>
+    public async Task CancelAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        var state = _states.GetOrAdd(session.Id);
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            await DiscardAsync(session, cancellationToken);
+            RegistryLog.UploadCancelled(_logger, session.Repository.Value, session.Id);
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    private async Task DiscardAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        await _blobs.DeleteUploadAsync(session.Id, cancellationToken);
+        await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
+        _states.Remove(session.Id);
+    }
+
+    private async Task<long> AppendLockedAsync(UploadSession session, UploadState state, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
+    {
+        state.LastUsed = _timeProvider.GetUtcNow();
+        var length = await GetLengthAsync(session, cancellationToken);
+        if (expectedStart is { } start && start != length)
+        {
+            throw new RegistryException(
+                OciErrorCode.RangeInvalid,
+                $"The chunk starts at byte {start}, but the upload holds {length} bytes; send the chunk that starts at byte {length}.")
+            {
+                Headers = new Dictionary<string, string>
+                {
+                    ["Range"] = RegistryHeaders.FormatUploadRange(length),
+                    [RegistryHeaders.UploadUuid] = session.Id,
+                },
+            };
+        }
+
+        var hash = state.TakeHashAt(length);
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.UploadBufferBytes);
+        try
+        {
+            await using var writer = await _blobs.OpenUploadWriterAsync(session.Id, cancellationToken);
+            await CopyBodyAsync(body, writer, hash, buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken);
+            await writer.FlushAsync(cancellationToken);
+            length = writer.Length;
+        }
+        catch
+        {
+            // The stored bytes and the running hash may now disagree; the next completion hashes from storage.
+            state.ResetHash();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (hash is not null)
+        {
+            state.SetHash(hash, length);
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// Copies a request body into an upload through one pooled buffer, hashing each full buffer before writing it,
+    /// so storage sees few large writes whatever the size of the network reads.
+    /// </summary>
+    private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var maxBlobBytes = _options.MaxBlobBytes;
+        var filled = 0;
+        while (true)
+        {
+            var result = await body.ReadAsync(cancellationToken);
+            var sequence = result.Buffer;
+            while (!sequence.IsEmpty)
+            {
+                var count = (int)Math.Min(sequence.Length, buffer.Length - filled);
+                sequence.Slice(0, count).CopyTo(buffer.Span[filled..]);
+                sequence = sequence.Slice(count);
+                filled += count;
+                if (filled == buffer.Length)
+                {
+                    await WriteBufferAsync(buffer[..filled]);
+                    filled = 0;
+                }
+            }
+
+            body.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                break;
+            }
+        }
+
+        if (filled > 0)
+        {
+            await WriteBufferAsync(buffer[..filled]);
+        }
+
+        async ValueTask WriteBufferAsync(ReadOnlyMemory<byte> chunk)
+        {
+            if (maxBlobBytes is { } max && writer.Length + chunk.Length > max)
+            {
+                throw new RegistryException(
+                    OciErrorCode.ContentTooLarge,
+                    $"The blob exceeds the registry's limit of {max} bytes (Registry:MaxBlobBytes).");
+            }
+
+            hash?.AppendData(chunk.Span);
+            await writer.WriteAsync(chunk, cancellationToken);
+        }
+    }
+
+    private async Task<Digest> ComputeDigestAsync(UploadSession session, UploadState state, DigestAlgorithm algorithm, long length, CancellationToken cancellationToken)
+    {
+        if (algorithm == DigestAlgorithm.Sha256 && state.TakeHashAt(length) is { } running)
+        {
+            var digest = Digest.FromIncrementalHash(algorithm, running);
+            state.ResetHash();
+            return digest;
+        }
+
+        RegistryLog.UploadRehashed(_logger, session.Repository.Value, session.Id, length);
+        using var hash = algorithm.CreateHash();
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.UploadBufferBytes);
+        try
+        {
+            await using var stream = await _blobs.OpenUploadReaderAsync(session.Id, cancellationToken);
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return Digest.FromIncrementalHash(algorithm, hash);
+    }
+
+    private static RegistryException UploadDataMissing(UploadSession session) => new(
+        OciErrorCode.BlobUploadUnknown,
+        $"The data of upload '{session.Id}' is missing from storage; start a new upload with POST /v2/{session.Repository}/blobs/uploads/.");
+
+    private static string Truncate(string value) => value.Length <= 80 ? value : value[..80] + "…";
+}

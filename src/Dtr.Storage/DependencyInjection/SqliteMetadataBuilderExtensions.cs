@@ -1,0 +1,44 @@
+using Dtr.Metadata;
+using Dtr.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Registers the SQLite metadata store on a registry builder.
+/// </summary>
+public static class SqliteMetadataBuilderExtensions
+{
+    /// <summary>
+    /// Stores registry metadata in a SQLite database file. Replaces any <see cref="IMetadataStore"/> registered
+    /// before, so the last metadata provider added wins. The options are validated when the host starts; the
+    /// schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the host calls at start.
+    /// </summary>
+    /// <param name="builder">The registry builder.</param>
+    /// <param name="configure">Sets the options; may be null when they are bound from configuration elsewhere.</param>
+    /// <returns>The same builder, for chaining.</returns>
+    public static IDockerRegistryBuilder AddSqliteMetadata(this IDockerRegistryBuilder builder, Action<SqliteMetadataOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        var options = services.AddOptions<SqliteMetadataOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteMetadataOptions>, SqliteMetadataOptionsValidator>());
+
+        services.TryAddSingleton(provider => new SqliteMetadataStore(
+            provider.GetRequiredService<IOptions<SqliteMetadataOptions>>(),
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetService<ILogger<SqliteMetadataStore>>() ?? NullLogger<SqliteMetadataStore>.Instance));
+        services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        return builder;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using static Dtr.AspNetCore.Tests.RegistryClient;
+
+namespace Dtr.AspNetCore.Tests;
+
+public sealed class DeletesDisabledFactory : RegistryFactory
+{
+    public DeletesDisabledFactory() => Settings = new Dictionary<string, string?> { ["Registry:DeleteEnabled"] = "false" };
+}
+
+public sealed class DeletesDisabledTests : IClassFixture<DeletesDisabledFactory>, IDisposable
+{
+    private readonly RegistryClient _client;
+
+    public DeletesDisabledTests(DeletesDisabledFactory factory) => _client = factory.CreateRegistryClient();
+
+    public void Dispose() => _client.Dispose();
+
+    [Fact]
+    public async Task DeleteManifest_Returns405Unsupported()
+    {
+        var repository = TestContent.UniqueRepository();
+        var manifest = await _client.PushImageAsync(repository, "v1");
+
+        using var byDigest = await _client.DeleteAsync($"/v2/{repository}/manifests/{manifest.Digest}");
+        using var byTag = await _client.DeleteAsync($"/v2/{repository}/manifests/v1");
+
+        await AssertErrorAsync(byDigest, HttpStatusCode.MethodNotAllowed, "UNSUPPORTED");
+        await AssertErrorAsync(byTag, HttpStatusCode.MethodNotAllowed, "UNSUPPORTED");
+        using var get = await _client.GetAsync($"/v2/{repository}/manifests/v1");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteBlob_Returns405Unsupported()
+    {
+        var repository = TestContent.UniqueRepository();
+        var digest = await _client.PushBlobAsync(repository, TestContent.RandomBytes(10, 1));
+
+        using var delete = await _client.DeleteAsync($"/v2/{repository}/blobs/{digest}");
+
+        await AssertErrorAsync(delete, HttpStatusCode.MethodNotAllowed, "UNSUPPORTED");
+        using var head = await _client.HeadAsync($"/v2/{repository}/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    [Fact]
+    public async Task CancelUpload_StillAllowed()
+    {
+        var repository = TestContent.UniqueRepository();
+        var location = await _client.StartUploadAsync(repository);
+
+        using var delete = await _client.DeleteAsync(location);
+
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+    }
+}
+
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void EmptyDataDirectory_FailsAtStart(string value)
+    {
+        using var factory = new RegistryFactory { Settings = new Dictionary<string, string?> { ["Registry:DataDirectory"] = value } };
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        var validation = FindValidationException(error);
+        Assert.True(validation is not null, $"Expected an OptionsValidationException, got: {error}");
+        Assert.Contains("Registry:DataDirectory", validation.Message);
+    }
+
+    [Fact]
+    public void InvalidPageSize_FailsAtStart()
+    {
+        using var factory = new RegistryFactory { Settings = new Dictionary<string, string?> { ["Registry:MaxPageSize"] = "0" } };
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        var validation = FindValidationException(error);
+        Assert.True(validation is not null, $"Expected an OptionsValidationException, got: {error}");
+        Assert.Contains("Registry:MaxPageSize", validation.Message);
+    }
+
+    private static OptionsValidationException? FindValidationException(Exception? error)
+    {
+        return error switch
+        {
+            null => null,
+            OptionsValidationException validation => validation,
+            AggregateException aggregate => aggregate.InnerExceptions.Select(FindValidationException).FirstOrDefault(found => found is not null),
+            _ => FindValidationException(error.InnerException),
+        };
+    }
+}
+
+public sealed class ConcurrencyTests : IClassFixture<RegistryFactory>, IDisposable
+{
+    private readonly RegistryClient _client;
+
+    public ConcurrencyTests(RegistryFactory factory) => _client = factory.CreateRegistryClient();
+
+    public void Dispose() => _client.Dispose();
+
+    [Fact]
+    public async Task ParallelPushes_AllSucceed()
+    {
+        const int pushes = 20;
+        var repository = TestContent.UniqueRepository();
+
+        var manifests = await Task.WhenAll(Enumerable.Range(0, pushes).Select(i => PushChunkedImageAsync(repository, i)));
+
+        var expected = Enumerable.Range(0, pushes).Select(i => $"t{i:D2}").ToList();
+        Assert.Equal(expected, await _client.ListTagsAsync(repository));
+        for (var i = 0; i < pushes; i++)
+        {
+            using var get = await _client.GetAsync($"/v2/{repository}/manifests/t{i:D2}");
+            Assert.Equal(manifests[i].Digest, Header(get, ContentDigestHeader));
+        }
+    }
+
+    [Fact]
+    public async Task ParallelPushesOfSameBlob_AllSucceed()
+    {
+        var repository = TestContent.UniqueRepository();
+        var blob = TestContent.RandomBytes(100_000, 99);
+
+        var digests = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _client.PushBlobAsync(repository, blob)));
+
+        Assert.All(digests, digest => Assert.Equal(TestContent.Sha256(blob), digest));
+        using var get = await _client.GetAsync($"/v2/{repository}/blobs/{digests[0]}");
+        Assert.Equal(blob, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    private async Task<TestManifest> PushChunkedImageAsync(string repository, int index)
+    {
+        var config = TestContent.Json($$"""{"architecture":"amd64","os":"linux","index":{{index}}}""");
+        var layer = TestContent.RandomBytes(50_000, 1000 + index);
+        await _client.PushBlobAsync(repository, config);
+
+        var location = await _client.StartUploadAsync(repository);
+        using (var first = await _client.SendAsync(HttpMethod.Patch, location, Binary(layer[..25_000]), [("Content-Range", "0-24999")]))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        }
+
+        using (var second = await _client.SendAsync(HttpMethod.Patch, location, Binary(layer[25_000..]), [("Content-Range", "25000-49999")]))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        }
+
+        using (var put = await _client.SendAsync(HttpMethod.Put, WithQuery(location, "digest=" + TestContent.Sha256(layer))))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var manifest = TestContent.OciManifest(
+            TestContent.Descriptor(TestContent.OciConfig, config),
+            [TestContent.Descriptor(TestContent.OciLayer, layer)]);
+        await _client.PushManifestAsync(repository, $"t{index:D2}", manifest.Bytes, manifest.MediaType);
+        return manifest;
+    }
+}

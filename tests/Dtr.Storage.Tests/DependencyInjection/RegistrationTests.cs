@@ -1,0 +1,96 @@
+using Dtr.Metadata;
+using Dtr.Storage.FileSystem;
+using Dtr.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dtr.Storage.Tests.DependencyInjection;
+
+public sealed class RegistrationTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public void AddBoth_ResolvesSingletons()
+    {
+        var builder = new TestRegistryBuilder();
+        builder
+            .AddFileSystemStorage(o => o.RootDirectory = Path.Combine(_temp.Path, "blobs"))
+            .AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.IsType<FileSystemBlobStore>(provider.GetRequiredService<IBlobStore>());
+        Assert.Same(provider.GetRequiredService<IBlobStore>(), provider.GetRequiredService<IBlobStore>());
+        Assert.IsType<SqliteMetadataStore>(provider.GetRequiredService<IMetadataStore>());
+        Assert.Same(provider.GetRequiredService<IMetadataStore>(), provider.GetRequiredService<IMetadataStore>());
+    }
+
+    [Fact]
+    public void AddFileSystemStorage_ReplacesEarlierStore()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IBlobStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+
+        builder.AddFileSystemStorage(o => o.RootDirectory = _temp.Path);
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IBlobStore));
+        using var provider = builder.Services.BuildServiceProvider();
+        Assert.IsType<FileSystemBlobStore>(provider.GetRequiredService<IBlobStore>());
+    }
+
+    [Fact]
+    public void AddSqliteMetadata_ReplacesEarlierStore()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IMetadataStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+
+        builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IMetadataStore));
+        using var provider = builder.Services.BuildServiceProvider();
+        Assert.IsType<SqliteMetadataStore>(provider.GetRequiredService<IMetadataStore>());
+    }
+
+    [Fact]
+    public void AddTwice_RegistersValidatorOnce()
+    {
+        var builder = new TestRegistryBuilder();
+
+        builder.AddFileSystemStorage().AddFileSystemStorage().AddSqliteMetadata().AddSqliteMetadata();
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IValidateOptions<FileSystemStorageOptions>));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IValidateOptions<SqliteMetadataOptions>));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IBlobStore));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IMetadataStore));
+    }
+
+    [Fact]
+    public void StartupValidation_ReportsEveryMissingOption()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.AddFileSystemStorage().AddSqliteMetadata();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        var exception = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        var messages = exception is AggregateException aggregate
+            ? aggregate.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures).ToList()
+            : ((OptionsValidationException)exception).Failures.ToList();
+        Assert.Contains(messages, m => m.Contains("FileSystemStorageOptions.RootDirectory", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("SqliteMetadataOptions.DatabasePath", StringComparison.Ordinal));
+    }
+
+    private sealed class TestRegistryBuilder : IDockerRegistryBuilder
+    {
+        public IServiceCollection Services { get; } = new ServiceCollection();
+    }
+}
