@@ -59,8 +59,9 @@ public interface IMetadataStore
     ValueTask<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Lists a repository's tags in ordinal order, after <paramref name="last"/> (exclusive; it need not exist), or
-    /// returns null when the repository does not exist.
+    /// Lists a repository's tags in case-insensitive lexical order, as the OCI distribution specification requires
+    /// (tags that differ only in case follow ordinal order), after <paramref name="last"/> (exclusive; it need not
+    /// exist), or returns null when the repository does not exist.
     /// </summary>
     ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
 

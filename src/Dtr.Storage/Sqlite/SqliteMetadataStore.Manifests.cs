@@ -180,9 +180,17 @@ internal sealed partial class SqliteMetadataStore
                 return null;
             }
 
+            // Case-insensitive order (tags are ASCII, which NOCASE folds), with tags that differ only in case in
+            // ordinal order, so every tag has one place and "last" resumes exactly after it.
             var sql = last is null
-                ? "SELECT name FROM tags WHERE repository_id = $repository_id ORDER BY name LIMIT $limit;"
-                : "SELECT name FROM tags WHERE repository_id = $repository_id AND name > $last ORDER BY name LIMIT $limit;";
+                ? "SELECT name FROM tags WHERE repository_id = $repository_id ORDER BY name COLLATE NOCASE, name LIMIT $limit;"
+                : """
+                  SELECT name FROM tags
+                  WHERE repository_id = $repository_id
+                    AND (name COLLATE NOCASE > $last OR (name COLLATE NOCASE = $last AND name > $last))
+                  ORDER BY name COLLATE NOCASE, name
+                  LIMIT $limit;
+                  """;
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("$repository_id", repositoryId.Value);
             command.Parameters.AddWithValue("$limit", limit);

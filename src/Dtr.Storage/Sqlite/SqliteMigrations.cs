@@ -70,6 +70,9 @@ internal static class SqliteMigrations
 
         CREATE INDEX tags_by_manifest ON tags (manifest_id);
 
+        -- Tag listings are in case-insensitive order, as the OCI distribution specification requires.
+        CREATE INDEX tags_by_listing_order ON tags (repository_id, name COLLATE NOCASE, name);
+
         CREATE TABLE upload_sessions (
             id TEXT PRIMARY KEY,
             repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,

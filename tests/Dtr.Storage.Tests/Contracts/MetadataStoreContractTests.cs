@@ -12,6 +12,13 @@ namespace Dtr.Storage.Tests.Contracts;
 /// </summary>
 public abstract class MetadataStoreContractTests : IAsyncLifetime
 {
+    // The listing order: ASCII letters folded to lowercase, then ordinal order between tags that differ only in case.
+    private static readonly Comparer<string> s_tagOrder = Comparer<string>.Create((x, y) =>
+    {
+        var folded = string.CompareOrdinal(x.ToLowerInvariant(), y.ToLowerInvariant());
+        return folded != 0 ? folded : string.CompareOrdinal(x, y);
+    });
+
     private static readonly RepositoryName s_repository = RepositoryName.Parse("library/app");
     private static readonly RepositoryName s_otherRepository = RepositoryName.Parse("library/other");
 
@@ -163,18 +170,44 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListTags_OrdinalOrderAndPages()
+    public async Task ListTags_CaseInsensitiveOrderAndPages()
     {
-        string[] tags = ["v1.2", "latest", "V2", "v1.10", "1.0", "_private", "Latest", "v1.2-rc"];
+        string[] tags = ["v1.2", "latest", "V2", "v1.10", "1.0", "_private", "Latest", "v1.2-rc", "LATEST", "Beta", "alpha"];
         var write = await ImageWriteAsync(s_repository, "image", tags);
         Assert.True((await Store.PutManifestAsync(write)).Stored);
-        var ordered = tags.Order(StringComparer.Ordinal).ToArray();
+        var ordered = tags.Order(s_tagOrder).ToArray();
 
+        Assert.Equal(["1.0", "_private", "alpha", "Beta", "LATEST", "Latest", "latest", "v1.10", "v1.2", "v1.2-rc", "V2"], ordered);
         Assert.Equal(ordered, await Store.ListTagsAsync(s_repository, null, 100));
         Assert.Equal(ordered[..3], await Store.ListTagsAsync(s_repository, null, 3));
         Assert.Equal(ordered[3..6], await Store.ListTagsAsync(s_repository, ordered[2], 3));
-        Assert.Equal(ordered.Where(t => string.CompareOrdinal(t, "v1.1") > 0), await Store.ListTagsAsync(s_repository, "v1.1", 100));
+        Assert.Equal(ordered[6..], await Store.ListTagsAsync(s_repository, "Latest", 100));
+        Assert.Equal(ordered.Where(t => s_tagOrder.Compare(t, "v1.1") > 0), await Store.ListTagsAsync(s_repository, "v1.1", 100));
+        Assert.Equal(ordered.Where(t => s_tagOrder.Compare(t, "V1.1") > 0), await Store.ListTagsAsync(s_repository, "V1.1", 100));
         Assert.Empty((await Store.ListTagsAsync(s_repository, "zzz", 100))!);
+    }
+
+    [Fact]
+    public async Task ListTags_PagesVisitEveryTagOnce()
+    {
+        string[] tags = ["a", "A", "b", "B", "_", "0", "a-1", "A-1", "a.1", "Z", "z"];
+        Assert.True((await Store.PutManifestAsync(await ImageWriteAsync(s_repository, "image", tags))).Stored);
+
+        var seen = new List<string>();
+        string? last = null;
+        while (true)
+        {
+            var page = (await Store.ListTagsAsync(s_repository, last, 2))!;
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(page);
+            last = page[^1];
+        }
+
+        Assert.Equal(tags.Order(s_tagOrder), seen);
     }
 
     [Fact]
