@@ -14,7 +14,7 @@ internal static class SqliteMigrations
     public static IReadOnlyList<string> Scripts { get; } =
     [
         // Version 1: the initial schema. Timestamps are Unix time in milliseconds, UTC. Text columns compare with
-        // the default BINARY collation, which gives the ordinal order that catalog and tag listings require.
+        // the default BINARY collation, which gives the ordinal order of catalog listings; tag listings use NOCASE.
         """
         CREATE TABLE repositories (
             id INTEGER PRIMARY KEY,
