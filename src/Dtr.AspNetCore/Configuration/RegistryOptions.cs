@@ -48,4 +48,20 @@ public sealed class RegistryOptions
     /// Larger buffers mean fewer storage calls per blob; each concurrent upload holds one buffer.
     /// </summary>
     public int UploadBufferBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Whether a push to a repository that does not exist creates it (private, in the pusher's own namespace or an
+    /// organization they own). Default false: a push to a missing repository gets <c>NAME_UNKNOWN</c>, and
+    /// repositories are created through the management API.
+    /// </summary>
+    public bool CreateRepositoryOnPush { get; set; }
+
+    /// <summary>The path prefix of the management REST API. Default <c>/api/v0</c>.</summary>
+    public string ManagementApiPrefix { get; set; } = "/api/v0";
+
+    /// <summary>Authentication and authorization settings (<c>Registry:Auth</c>).</summary>
+    public RegistryAuthOptions Auth { get; set; } = new();
+
+    /// <summary>The first system administrator (<c>Registry:Admin</c>).</summary>
+    public RegistryAdminOptions Admin { get; set; } = new();
 }

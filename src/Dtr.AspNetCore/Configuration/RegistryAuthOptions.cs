@@ -1,0 +1,67 @@
+namespace Dtr.AspNetCore.Configuration;
+
+/// <summary>
+/// Authentication and authorization settings, bound from <c>Registry:Auth</c>.
+/// </summary>
+public sealed class RegistryAuthOptions
+{
+    /// <summary>
+    /// Whether callers must authenticate and are checked against repository permissions. Default true. When false,
+    /// every caller may do everything, which suits only a registry on a trusted loopback or test network.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// The service name in <c>WWW-Authenticate</c> challenges and the audience of issued tokens. Default
+    /// <c>dtr-registry</c>.
+    /// </summary>
+    public string Service { get; set; } = "dtr-registry";
+
+    /// <summary>The issuer of the tokens this registry signs. Default <c>dtr-token-issuer</c>.</summary>
+    public string Issuer { get; set; } = "dtr-token-issuer";
+
+    /// <summary>How long an issued bearer token is valid. Default 5 minutes.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a refresh token (<c>offline_token=true</c>) is valid. Default 30 days.</summary>
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The clock skew tolerated when validating token times. Default 30 seconds.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The PEM file of the ECDSA P-256 key that signs tokens (ES256). When null, a key is generated at first start
+    /// and kept as <c>token-signing-key.pem</c> in the data folder.
+    /// </summary>
+    public string? SigningKeyPath { get; set; }
+
+    /// <summary>
+    /// Whether <c>/v2/</c> also accepts HTTP basic authentication directly, for simple clients that cannot follow the
+    /// token flow. Default false.
+    /// </summary>
+    public bool AllowBasicAuthOnRegistryApi { get; set; }
+
+    /// <summary>
+    /// The number of failed sign-ins allowed per user name, and separately per client address, in
+    /// <see cref="FailedLoginWindow"/>; more get 429 with <c>Retry-After</c>. Default 10.
+    /// </summary>
+    public int FailedLoginLimit { get; set; } = 10;
+
+    /// <summary>The window of <see cref="FailedLoginLimit"/>. Default 1 minute.</summary>
+    public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// The first system administrator, bound from <c>Registry:Admin</c>. It is created at start when no user exists.
+/// </summary>
+public sealed class RegistryAdminOptions
+{
+    /// <summary>The administrator's user name. Default <c>admin</c>.</summary>
+    public string UserName { get; set; } = "admin";
+
+    /// <summary>
+    /// The administrator's password. When null, a random password is generated and written to the log once, at the
+    /// start that creates the account.
+    /// </summary>
+    public string? Password { get; set; }
+}

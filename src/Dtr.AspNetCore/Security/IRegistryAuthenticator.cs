@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Dtr.AspNetCore.Security;
+
+/// <summary>
+/// Finds out who sent a request: from a bearer token this registry issued, HTTP basic authentication (password or
+/// personal access token), or the host's own authentication through <see cref="IRegistryUserMapper"/>.
+/// </summary>
+internal interface IRegistryAuthenticator
+{
+    /// <summary>
+    /// Returns the caller, <see cref="RegistryCaller.Anonymous"/> when the request has no credentials, or a failure
+    /// when it has credentials that are wrong, expired or rate-limited.
+    /// </summary>
+    /// <param name="allowBasic">Whether HTTP basic authentication is accepted on this endpoint.</param>
+    ValueTask<AuthenticationOutcome> AuthenticateAsync(HttpContext context, bool allowBasic, CancellationToken cancellationToken);
+}
+
+/// <summary>The result of <see cref="IRegistryAuthenticator.AuthenticateAsync"/>.</summary>
+/// <param name="Caller">The caller, when authentication succeeded or no credentials were sent.</param>
+/// <param name="FailureMessage">Why the credentials were rejected, safe to show the client; null on success.</param>
+/// <param name="RetryAfter">When rate-limited, how long the client must wait.</param>
+internal sealed record AuthenticationOutcome(RegistryCaller? Caller, string? FailureMessage, TimeSpan? RetryAfter = null)
+{
+    public bool Succeeded => Caller is not null;
+
+    public static AuthenticationOutcome Success(RegistryCaller caller) => new(caller, null);
+
+    public static AuthenticationOutcome Failure(string message, TimeSpan? retryAfter = null) => new(null, message, retryAfter);
+}
