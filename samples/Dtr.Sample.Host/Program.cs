@@ -26,7 +26,23 @@ app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("Dtr registry listening on {Addresses}, data folder {DataDirectory}", string.Join(", ", addresses), dataDirectory);
 });
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (OptionsValidationException error)
+{
+    // Options are validated when the host starts; print each problem on its own line instead of a stack trace.
+    Console.Error.WriteLine("The registry cannot start because its configuration is invalid:");
+    foreach (var failure in error.Failures)
+    {
+        Console.Error.WriteLine($"  - {failure}");
+    }
+
+    return 1;
+}
+
+return 0;
 
 /// <summary>The sample host's entry point; public so integration tests can start it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -101,6 +101,27 @@ public sealed class BlobUploadTests : IClassFixture<RegistryFactory>, IDisposabl
         Assert.Equal(blob, await DownloadAsync(repository, digest));
     }
 
+    [Theory]
+    [InlineData("bytes 12-19/20")]
+    [InlineData("bytes 12-19/*")]
+    public async Task ClosingPut_AcceptsHttpContentRangeForm(string contentRange)
+    {
+        var repository = TestContent.UniqueRepository();
+        var blob = TestContent.RandomBytes(20, 6);
+        var digest = TestContent.Sha256(blob);
+        var location = await _client.StartUploadAsync(repository);
+
+        using var patch = await PatchChunkAsync(location, blob, 0, 12);
+        using var put = await _client.SendAsync(
+            HttpMethod.Put,
+            WithQuery(patch.Headers.Location!.ToString(), "digest=" + digest),
+            Binary(blob[12..]),
+            [("Content-Range", contentRange)]);
+
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(blob, await DownloadAsync(repository, digest));
+    }
+
     [Fact]
     public async Task StreamedPatch_WithoutRangeOrLength()
     {

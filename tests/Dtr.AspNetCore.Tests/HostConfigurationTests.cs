@@ -1,4 +1,8 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static Dtr.AspNetCore.Tests.RegistryClient;
 
@@ -62,38 +66,63 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("")]
     [InlineData("   ")]
-    public void EmptyDataDirectory_FailsAtStart(string value)
+    public async Task EmptyDataDirectory_FailsAtStart(string value)
     {
-        using var factory = new RegistryFactory { Settings = new Dictionary<string, string?> { ["Registry:DataDirectory"] = value } };
+        var error = await StartWithAsync(new Dictionary<string, string?> { ["Registry:DataDirectory"] = value });
 
-        var error = Record.Exception(() => factory.CreateClient());
-
-        var validation = FindValidationException(error);
-        Assert.True(validation is not null, $"Expected an OptionsValidationException, got: {error}");
-        Assert.Contains("Registry:DataDirectory", validation.Message);
+        Assert.Contains(error.Failures, failure => failure.Contains("Registry:DataDirectory", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void InvalidPageSize_FailsAtStart()
+    public async Task InvalidOptions_AllReportedAtOnce()
     {
-        using var factory = new RegistryFactory { Settings = new Dictionary<string, string?> { ["Registry:MaxPageSize"] = "0" } };
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:MaxPageSize"] = "0",
+            ["Registry:PublicBaseUrl"] = "not-a-url",
+        });
 
-        var error = Record.Exception(() => factory.CreateClient());
-
-        var validation = FindValidationException(error);
-        Assert.True(validation is not null, $"Expected an OptionsValidationException, got: {error}");
-        Assert.Contains("Registry:MaxPageSize", validation.Message);
+        Assert.Contains(error.Failures, failure => failure.Contains("Registry:MaxPageSize", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, failure => failure.Contains("Registry:PublicBaseUrl", StringComparison.Ordinal));
     }
 
-    private static OptionsValidationException? FindValidationException(Exception? error)
+    [Fact]
+    public async Task SampleHost_InvalidOptionsExitWithList()
     {
-        return error switch
+        var hostPath = Path.Combine(AppContext.BaseDirectory, "Dtr.Sample.Host.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            null => null,
-            OptionsValidationException validation => validation,
-            AggregateException aggregate => aggregate.InnerExceptions.Select(FindValidationException).FirstOrDefault(found => found is not null),
-            _ => FindValidationException(error.InnerException),
+            ArgumentList = { hostPath, "--urls", "http://127.0.0.1:0", "--Registry:MaxPageSize=0", "--Registry:PublicBaseUrl=not-a-url" },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = Path.GetTempPath(),
         };
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var standardOutput = process.StandardOutput.ReadToEndAsync();
+        var standardError = await process.StandardError.ReadToEndAsync();
+        await standardOutput;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("The registry cannot start because its configuration is invalid:", standardError, StringComparison.Ordinal);
+        Assert.Contains("  - Registry:MaxPageSize", standardError, StringComparison.Ordinal);
+        Assert.Contains("  - Registry:PublicBaseUrl", standardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts a bare host with the registry and the given settings, and returns the validation failure.</summary>
+    private static async Task<OptionsValidationException> StartWithAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddDockerRegistry(builder.Configuration.GetSection("Registry"));
+        await using var app = builder.Build();
+        app.MapRegistry();
+
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
     }
 }
 

@@ -37,7 +37,8 @@ public static class ManifestParser
     /// <remarks>
     /// The media type comes from the body's <c>mediaType</c> field. Without that field, it comes from
     /// <paramref name="contentType"/> when that is a manifest media type, and otherwise from the shape of the
-    /// body: a <c>manifests</c> field means an OCI index and a <c>config</c> field an OCI image manifest.
+    /// body: a <c>manifests</c> field means an OCI index and a <c>config</c> field an OCI image manifest. A
+    /// <paramref name="contentType"/> other than a manifest media type or <c>application/json</c> is rejected.
     /// The body must be UTF-8 JSON without a byte order mark, comments or duplicate keys. Unknown fields are ignored.
     /// Parsing checks structure only, and does not check that the referenced blobs and manifests exist.
     /// </remarks>
@@ -128,6 +129,16 @@ public static class ManifestParser
 
     private static string ResolveMediaType(JsonElement root, string? bodyMediaType, string? headerMediaType, string? contentType)
     {
+        // A Content-Type that names something other than a manifest (text/plain, a blob type) means the client sent
+        // the wrong document or mislabelled it; plain JSON and no Content-Type leave the decision to the body.
+        if (!string.IsNullOrEmpty(headerMediaType) && !MediaTypes.IsManifest(headerMediaType)
+            && !string.Equals(headerMediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Invalid(
+                $"The Content-Type '{Echo(contentType!)}' is not a manifest media type. Send the manifest with "
+                + $"Content-Type {MediaTypes.OciManifest}, {MediaTypes.OciIndex}, {MediaTypes.DockerManifest} or {MediaTypes.DockerManifestList}.");
+        }
+
         if (bodyMediaType is not null)
         {
             if (!MediaTypes.IsManifest(bodyMediaType))

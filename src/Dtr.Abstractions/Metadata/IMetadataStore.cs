@@ -22,6 +22,8 @@ public interface IMetadataStore
 
     /// <summary>
     /// Lists repository names in ordinal order, starting after <paramref name="last"/> (exclusive; it need not exist).
+    /// Only repositories that hold content (a manifest or a blob link) are listed; an upload session alone does not
+    /// make a repository visible.
     /// </summary>
     /// <param name="last">The name to start after, or null to start at the beginning.</param>
     /// <param name="limit">The maximum number of names to return.</param>
@@ -61,7 +63,7 @@ public interface IMetadataStore
     /// <summary>
     /// Lists a repository's tags in case-insensitive lexical order, as the OCI distribution specification requires
     /// (tags that differ only in case follow ordinal order), after <paramref name="last"/> (exclusive; it need not
-    /// exist), or returns null when the repository does not exist.
+    /// exist), or returns null when the repository does not exist or holds no content (no manifest and no blob link).
     /// </summary>
     ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
 

@@ -18,16 +18,20 @@ public static class RegistryEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
 
-        var handler = endpoints.ServiceProvider.GetRequiredService<RegistryRequestHandler>();
         var group = endpoints.MapGroup("/v2");
 
         // One catch-all route: repository names contain slashes, so the handler splits the path itself.
-        group.Map("/{**path}", context => handler.HandleAsync(context, RemainingPath(context)))
+        group.Map("/{**path}", context => Handler(context).HandleAsync(context, RemainingPath(context)))
             .WithDisplayName("OCI distribution API");
-        group.Map("", context => handler.HandleAsync(context, ""))
+        group.Map("", context => Handler(context).HandleAsync(context, ""))
             .WithDisplayName("OCI distribution API version check");
         return group;
     }
+
+    // Resolved per request rather than when the routes are mapped, so invalid options surface as one validation
+    // error when the host starts instead of an exception from MapRegistry().
+    private static RegistryRequestHandler Handler(HttpContext context) =>
+        context.RequestServices.GetRequiredService<RegistryRequestHandler>();
 
     private static string RemainingPath(HttpContext context)
     {

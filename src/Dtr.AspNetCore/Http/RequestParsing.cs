@@ -62,7 +62,8 @@ internal static class RequestParsing
 
     /// <summary>
     /// Parses an upload's <c>Content-Range</c> header, <c>&lt;start&gt;-&lt;end&gt;</c> (inclusive; a <c>bytes </c>
-    /// prefix is accepted), and checks it against <c>Content-Length</c>. Returns null when the header is absent.
+    /// prefix and a <c>/&lt;total&gt;</c> suffix are accepted), and checks it against <c>Content-Length</c>. Returns
+    /// null when the header is absent.
     /// </summary>
     public static long? ParseUploadContentRange(HttpRequest request)
     {
@@ -72,10 +73,18 @@ internal static class RequestParsing
             return null;
         }
 
+        // The distribution specification's form is "<start>-<end>"; the HTTP form "bytes <start>-<end>/<total>"
+        // (RFC 9110) is accepted too, and its total is ignored because an upload's total is not known in advance.
         var text = header[0].AsSpan().Trim();
         if (text.StartsWith("bytes", StringComparison.OrdinalIgnoreCase))
         {
             text = text[5..].TrimStart(" =");
+        }
+
+        var slash = text.IndexOf('/');
+        if (slash >= 0)
+        {
+            text = text[..slash];
         }
 
         var dash = text.IndexOf('-');

@@ -44,6 +44,9 @@ internal sealed class UploadService
     }
 
     /// <summary>Creates an empty upload session in <paramref name="repository"/>.</summary>
+    /// <remarks>
+    /// TODO: abandoned sessions and their data stay until cancelled; nothing purges uploads older than a maximum age yet.
+    /// </remarks>
     public async Task<UploadSession> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
@@ -65,7 +68,7 @@ internal sealed class UploadService
         {
             throw new RegistryException(
                 OciErrorCode.BlobUploadUnknown,
-                $"The upload '{Truncate(uploadId)}' does not exist in repository '{repository}'; it may have completed, been cancelled or expired. Start a new upload with POST /v2/{repository}/blobs/uploads/.");
+                $"The upload '{Truncate(uploadId)}' does not exist in repository '{repository}'; it may have completed or been cancelled. Start a new upload with POST /v2/{repository}/blobs/uploads/.");
         }
 
         return session;

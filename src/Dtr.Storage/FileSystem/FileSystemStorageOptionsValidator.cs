@@ -52,7 +52,8 @@ internal sealed class FileSystemStorageOptionsValidator : IValidateOptions<FileS
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return $"FileSystemStorageOptions.RootDirectory '{fullPath}' cannot be created or written to: {ex.Message} " +
-                "Create the folder and give the process write access to it, or choose another folder.";
+                "Create the folder and give the process write access to it, or choose another folder. " +
+                "With the registry's embedded default storage, this folder is Registry:DataDirectory.";
         }
     }
 }

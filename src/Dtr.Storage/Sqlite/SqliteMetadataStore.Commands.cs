@@ -107,6 +107,21 @@ internal sealed partial class SqliteMetadataStore
         return result is null ? null : Convert.ToInt64(result, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The condition, on a <c>repositories</c> row aliased <c>r</c>, that the repository holds content: a manifest or a
+    /// blob link. Upload sessions alone (a push that started and never finished) do not make a repository visible.
+    /// </summary>
+    private const string RepositoryHasContent =
+        "(EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) OR EXISTS (SELECT 1 FROM blob_links b WHERE b.repository_id = r.id))";
+
+    private static async Task<long?> FindRepositoryWithContentIdAsync(SqliteConnection connection, SqliteTransaction transaction, RepositoryName repository, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, $"SELECT r.id FROM repositories r WHERE r.name = $name AND {RepositoryHasContent};");
+        command.Parameters.AddWithValue("$name", repository.Value);
+        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return result is null ? null : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+    }
+
     private async Task<long> GetOrCreateRepositoryIdAsync(SqliteConnection connection, SqliteTransaction transaction, RepositoryName repository, CancellationToken cancellationToken)
     {
         var existing = await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);

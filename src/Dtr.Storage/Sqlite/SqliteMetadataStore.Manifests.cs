@@ -174,7 +174,7 @@ internal sealed partial class SqliteMetadataStore
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         return ReadAsync<IReadOnlyList<string>?>(async (connection, transaction) =>
         {
-            var repositoryId = await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
+            var repositoryId = await FindRepositoryWithContentIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             if (repositoryId is null)
             {
                 return null;

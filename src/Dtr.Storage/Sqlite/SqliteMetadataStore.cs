@@ -116,8 +116,8 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
         {
             // Two query texts rather than "$last IS NULL OR name > $last", so SQLite can seek the name index.
             var sql = last is null
-                ? "SELECT name FROM repositories ORDER BY name LIMIT $limit;"
-                : "SELECT name FROM repositories WHERE name > $last ORDER BY name LIMIT $limit;";
+                ? $"SELECT r.name FROM repositories r WHERE {RepositoryHasContent} ORDER BY r.name LIMIT $limit;"
+                : $"SELECT r.name FROM repositories r WHERE r.name > $last AND {RepositoryHasContent} ORDER BY r.name LIMIT $limit;";
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("$limit", limit);
             if (last is not null)

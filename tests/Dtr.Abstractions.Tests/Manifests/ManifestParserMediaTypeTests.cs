@@ -149,15 +149,26 @@ public class ManifestParserMediaTypeTests
     [Theory]
     [InlineData(null)]
     [InlineData("application/json")]
-    [InlineData("application/octet-stream")]
-    [InlineData("text/plain")]
     [InlineData("")]
-    [InlineData("garbage")]
-    public void BodyMediaType_WinsOverNonManifestContentType(string? contentType)
+    public void BodyMediaType_UsedWithGenericContentType(string? contentType)
     {
         var manifest = Parse(ManifestWithLayer(new DescriptorJson()), contentType);
 
         Assert.Equal(MediaTypes.OciManifest, manifest.MediaType);
+    }
+
+    [Theory]
+    [InlineData("application/octet-stream")]
+    [InlineData("text/plain")]
+    [InlineData("garbage")]
+    [InlineData("application/x-unknown")]
+    public void NonManifestContentType_Rejected(string contentType)
+    {
+        var withMediaType = Reject(ManifestWithLayer(new DescriptorJson()), contentType);
+        var withoutMediaType = Reject(OciManifestWithoutMediaType, contentType);
+
+        Assert.Contains("is not a manifest media type", withMediaType.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a manifest media type", withoutMediaType.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -215,7 +226,6 @@ public class ManifestParserMediaTypeTests
     [Theory]
     [InlineData(null)]
     [InlineData("application/json")]
-    [InlineData("application/x-unknown")]
     public void Inference_ConfigMeansOciManifest(string? contentType)
     {
         var manifest = Parse(OciManifestWithoutMediaType, contentType);
@@ -226,7 +236,6 @@ public class ManifestParserMediaTypeTests
     [Theory]
     [InlineData(null)]
     [InlineData("application/json")]
-    [InlineData("application/x-unknown")]
     public void Inference_ManifestsMeansOciIndex(string? contentType)
     {
         var manifest = Parse(IndexWithoutMediaType, contentType);

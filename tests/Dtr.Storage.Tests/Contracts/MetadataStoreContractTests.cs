@@ -145,6 +145,17 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UploadSessionAlone_DoesNotListRepository()
+    {
+        var started = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        await Store.CreateUploadAsync(new UploadSession("upload-only", s_otherRepository, started, started));
+        await LinkAsync(s_repository, "blob");
+
+        Assert.Equal([s_repository.Value], await Store.ListRepositoriesAsync(null, 10));
+        Assert.Null(await Store.ListTagsAsync(s_otherRepository, null, 10));
+    }
+
+    [Fact]
     public async Task ListRepositories_ZeroLimitIsEmpty()
     {
         await LinkAsync(s_repository, "blob");
