@@ -157,6 +157,24 @@ public sealed class ManifestTests : IClassFixture<RegistryFactory>, IDisposable
     }
 
     [Fact]
+    public async Task WrongLayerSize_Returns400ManifestInvalid()
+    {
+        var repository = TestContent.UniqueRepository();
+        var config = TestContent.Json("""{"os":"linux"}""");
+        var layer = TestContent.RandomBytes(64, 9);
+        await _client.PushBlobAsync(repository, config);
+        await _client.PushBlobAsync(repository, layer);
+        var layerDescriptor = TestContent.Descriptor(TestContent.OciLayer, layer);
+        layerDescriptor["size"] = 999;
+        var manifest = TestContent.OciManifest(TestContent.Descriptor(TestContent.OciConfig, config), [layerDescriptor]);
+
+        using var response = await _client.PutManifestAsync(repository, "latest", manifest.Bytes, manifest.MediaType);
+
+        var error = await AssertErrorAsync(response, HttpStatusCode.BadRequest, "MANIFEST_INVALID");
+        Assert.Contains(TestContent.Sha256(layer), error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MissingConfig_Returns404ManifestBlobUnknown()
     {
         var repository = TestContent.UniqueRepository();

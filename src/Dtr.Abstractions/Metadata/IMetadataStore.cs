@@ -22,8 +22,8 @@ public interface IMetadataStore
 
     /// <summary>
     /// Lists repository names in ordinal order, starting after <paramref name="last"/> (exclusive; it need not exist).
-    /// Only repositories that hold content (a manifest or a blob link) are listed; an upload session alone does not
-    /// make a repository visible.
+    /// Only repositories created with settings or holding content (a manifest or a blob link) are listed; an upload
+    /// session alone does not make a repository visible.
     /// </summary>
     /// <param name="last">The name to start after, or null to start at the beginning.</param>
     /// <param name="limit">The maximum number of names to return.</param>
@@ -66,7 +66,8 @@ public interface IMetadataStore
     /// <summary>
     /// Lists a repository's tags in case-insensitive lexical order, as the OCI distribution specification requires
     /// (tags that differ only in case follow ordinal order), after <paramref name="last"/> (exclusive; it need not
-    /// exist), or returns null when the repository does not exist or holds no content (no manifest and no blob link).
+    /// exist), or returns null when the repository does not exist, or has neither settings nor content (no manifest and
+    /// no blob link).
     /// </summary>
     ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
 
@@ -123,6 +124,12 @@ public sealed record ManifestWriteResult(bool Stored, IReadOnlyList<Digest> Miss
     /// store checks tags first.
     /// </summary>
     public IReadOnlyList<string> ImmutableTags { get; init; } = [];
+
+    /// <summary>
+    /// Config and layer digests that are linked in the repository, but whose descriptor gives a size other than the
+    /// stored blob's. When the list is not empty, <see cref="Stored"/> is false.
+    /// </summary>
+    public IReadOnlyList<Digest> BlobSizeMismatches { get; init; } = [];
 }
 
 /// <summary>

@@ -250,6 +250,14 @@ internal sealed class ManifestEndpoints
                 new { digest = result.MissingBlobs[0].Value, missing = result.MissingBlobs.Select(d => d.Value).ToArray() });
         }
 
+        if (result.MissingManifests.Count == 0 && result.BlobSizeMismatches.Count > 0)
+        {
+            return new RegistryException(
+                OciErrorCode.ManifestInvalid,
+                $"The manifest gives a size for blob {result.BlobSizeMismatches[0]} that differs from the size stored in repository '{repository}'; fix the descriptor's size.",
+                new { digest = result.BlobSizeMismatches[0].Value });
+        }
+
         return new RegistryException(
             OciErrorCode.ManifestUnknown,
             $"The index references {result.MissingManifests.Count} manifest(s) that repository '{repository}' does not have, first {result.MissingManifests[0]}; push the child manifests before the index.",

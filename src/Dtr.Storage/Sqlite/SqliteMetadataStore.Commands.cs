@@ -108,11 +108,12 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <summary>
-    /// The condition, on a <c>repositories</c> row aliased <c>r</c>, that the repository holds content: a manifest or a
-    /// blob link. Upload sessions alone (a push that started and never finished) do not make a repository visible.
+    /// The condition, on a <c>repositories</c> row aliased <c>r</c>, that the repository is listed: it was created with
+    /// settings, or it holds content (a manifest or a blob link). Upload sessions alone (a push that started and never
+    /// finished) do not make a repository visible.
     /// </summary>
     private const string RepositoryHasContent =
-        "(EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) OR EXISTS (SELECT 1 FROM blob_links b WHERE b.repository_id = r.id))";
+        "(r.has_settings = 1 OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) OR EXISTS (SELECT 1 FROM blob_links b WHERE b.repository_id = r.id))";
 
     private static async Task<long?> FindRepositoryWithContentIdAsync(SqliteConnection connection, SqliteTransaction transaction, RepositoryName repository, CancellationToken cancellationToken)
     {

@@ -18,8 +18,9 @@ internal sealed partial class SqliteMetadataStore
     /// Config and layer digests must be linked as blobs in the repository (see <see cref="LinkBlobAsync"/>). A
     /// manifest stored in the repository does not count as a blob, even when a layer descriptor names its digest.
     /// Index entries must be manifests stored in the repository. The subject is not checked, as the OCI
-    /// distribution specification allows pushing a referrer before its subject. Immutable tags are checked before
-    /// references, so a rejected result lists either tags or missing digests.
+    /// distribution specification allows pushing a referrer before its subject. A config or layer descriptor whose
+    /// size differs from the linked blob's size is rejected too, because clients verify sizes when they pull.
+    /// Immutable tags are checked before references, so a rejected result lists either tags or missing digests.
     /// </remarks>
     /// <exception cref="ArgumentException">A tag is invalid, or the digest is the default value.</exception>
     public async ValueTask<ManifestWriteResult> PutManifestAsync(ManifestWrite manifest, CancellationToken cancellationToken = default)
@@ -50,12 +51,12 @@ internal sealed partial class SqliteMetadataStore
             var manifestId = await FindManifestIdAsync(connection, transaction, repositoryId, manifest.Digest, cancellationToken).ConfigureAwait(false);
             if (manifestId is null)
             {
-                var missingBlobs = await FindMissingAsync(connection, transaction, "SELECT 1 FROM blob_links WHERE repository_id = $repository_id AND digest = $digest;", repositoryId, blobDigests, cancellationToken).ConfigureAwait(false);
+                var (missingBlobs, wrongSizes) = await CheckBlobLinksAsync(connection, transaction, repositoryId, manifest.Manifest.Blobs, cancellationToken).ConfigureAwait(false);
                 var missingManifests = await FindMissingAsync(connection, transaction, "SELECT 1 FROM manifests WHERE repository_id = $repository_id AND digest = $digest;", repositoryId, childDigests, cancellationToken).ConfigureAwait(false);
-                if (missingBlobs.Count > 0 || missingManifests.Count > 0)
+                if (missingBlobs.Count > 0 || missingManifests.Count > 0 || wrongSizes.Count > 0)
                 {
                     // A result with Stored = false makes WriteAsync roll back, including the repository row created above.
-                    return new ManifestWriteResult(false, missingBlobs, missingManifests);
+                    return new ManifestWriteResult(false, missingBlobs, missingManifests) { BlobSizeMismatches = wrongSizes };
                 }
 
                 manifestId = await InsertManifestAsync(connection, transaction, repositoryId, manifest, cancellationToken).ConfigureAwait(false);
@@ -313,6 +314,39 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <summary>Runs an existence query once per digest and returns the digests it found no row for.</summary>
+    /// <summary>
+    /// Looks up each config and layer descriptor among the repository's blob links, and returns the digests that are
+    /// not linked and those whose descriptor size differs from the stored blob's size.
+    /// </summary>
+    private static async Task<(IReadOnlyList<Digest> Missing, IReadOnlyList<Digest> WrongSize)> CheckBlobLinksAsync(SqliteConnection connection, SqliteTransaction transaction, long repositoryId, IEnumerable<Descriptor> descriptors, CancellationToken cancellationToken)
+    {
+        var missing = new List<Digest>();
+        var wrongSize = new List<Digest>();
+        await using var command = CreateCommand(connection, transaction, "SELECT size FROM blob_links WHERE repository_id = $repository_id AND digest = $digest;");
+        command.Parameters.AddWithValue("$repository_id", repositoryId);
+        var digestParameter = command.Parameters.Add("$digest", SqliteType.Text);
+        foreach (var descriptor in descriptors)
+        {
+            if (missing.Contains(descriptor.Digest) || wrongSize.Contains(descriptor.Digest))
+            {
+                continue;
+            }
+
+            digestParameter.Value = descriptor.Digest.Value;
+            var size = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (size is null)
+            {
+                missing.Add(descriptor.Digest);
+            }
+            else if (Convert.ToInt64(size, CultureInfo.InvariantCulture) != descriptor.Size)
+            {
+                wrongSize.Add(descriptor.Digest);
+            }
+        }
+
+        return (missing, wrongSize);
+    }
+
     private static async Task<IReadOnlyList<Digest>> FindMissingAsync(SqliteConnection connection, SqliteTransaction transaction, string existsSql, long repositoryId, IReadOnlyList<Digest> digests, CancellationToken cancellationToken)
     {
         var missing = new List<Digest>();

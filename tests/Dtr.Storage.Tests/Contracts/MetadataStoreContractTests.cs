@@ -290,6 +290,23 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutManifest_WrongBlobSizeReported()
+    {
+        var config = Blob("config");
+        var layer = Blob("layer");
+        await Store.LinkBlobAsync(s_repository, config.Digest, config.Size);
+        await Store.LinkBlobAsync(s_repository, layer.Digest, layer.Size);
+        var wrongLayer = layer with { Size = layer.Size + 1 };
+
+        var result = await Store.PutManifestAsync(ManifestWriteFor(s_repository, Image(config, [wrongLayer]), "wrong size", ["latest"]));
+
+        Assert.False(result.Stored);
+        Assert.Equal([layer.Digest], result.BlobSizeMismatches);
+        Assert.Empty(result.MissingBlobs);
+        Assert.Empty((await Store.ListTagsAsync(s_repository, null, 10))!);
+    }
+
+    [Fact]
     public async Task PutManifest_MissingConfigReported()
     {
         var config = Blob("config");
