@@ -2,8 +2,10 @@ using System.Buffers;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Security;
 using Dtr.Digests;
 using Dtr.Errors;
+using Dtr.Identity;
 using Dtr.Manifests;
 using Dtr.Metadata;
 using Dtr.Names;
@@ -23,9 +25,18 @@ internal sealed class ManifestEndpoints
     private readonly RegistryOptions _options;
     private readonly ILogger<ManifestEndpoints> _logger;
 
-    public ManifestEndpoints(IMetadataStore metadata, RegistryUrls urls, IOptions<RegistryOptions> options, ILogger<ManifestEndpoints> logger)
+    private readonly IIdentityStore? _identity;
+
+    /// <param name="identity">The store of repository settings; without one, no tag is treated as immutable.</param>
+    public ManifestEndpoints(
+        IMetadataStore metadata,
+        RegistryUrls urls,
+        IOptions<RegistryOptions> options,
+        ILogger<ManifestEndpoints> logger,
+        IIdentityStore? identity = null)
     {
         _metadata = metadata;
+        _identity = identity;
         _urls = urls;
         _options = options.Value;
         _logger = logger;
@@ -108,7 +119,7 @@ internal sealed class ManifestEndpoints
     }
 
     /// <summary>Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it).</summary>
-    public async Task DeleteAsync(HttpContext context, RepositoryName repository, string referenceText)
+    public async Task DeleteAsync(HttpContext context, RepositoryName repository, string referenceText, RequestAccess access)
     {
         if (!_options.DeleteEnabled)
         {
@@ -128,6 +139,7 @@ internal sealed class ManifestEndpoints
         }
         else
         {
+            await RejectImmutableTagAsync(repository, reference.TagName, access, cancellationToken);
             if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
             {
                 throw ManifestUnknown(repository, reference);
@@ -138,6 +150,19 @@ internal sealed class ManifestEndpoints
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
+    }
+
+    private async Task RejectImmutableTagAsync(RepositoryName repository, string tag, RequestAccess access, CancellationToken cancellationToken)
+    {
+        if (_identity is null || await _identity.GetRepositoryAsync(repository, cancellationToken) is not { ImmutableTags: true })
+        {
+            return;
+        }
+
+        SecurityLog.ImmutableTagDeleteRejected(_logger, repository.Value, tag, access.Caller.UserName ?? "anonymous");
+        throw new RegistryException(
+            OciErrorCode.Denied,
+            $"The tag '{tag}' in repository '{repository}' is immutable and cannot be deleted; turn off immutable tags in the repository settings first.");
     }
 
     private static ManifestReference ParseReference(RepositoryName repository, string referenceText)
