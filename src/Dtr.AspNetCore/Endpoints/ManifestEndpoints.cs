@@ -2,10 +2,8 @@ using System.Buffers;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
-using Dtr.AspNetCore.Security;
 using Dtr.Digests;
 using Dtr.Errors;
-using Dtr.Identity;
 using Dtr.Manifests;
 using Dtr.Metadata;
 using Dtr.Names;
@@ -25,18 +23,9 @@ internal sealed class ManifestEndpoints
     private readonly RegistryOptions _options;
     private readonly ILogger<ManifestEndpoints> _logger;
 
-    private readonly IIdentityStore? _identity;
-
-    /// <param name="identity">The store of repository settings; without one, no tag is treated as immutable.</param>
-    public ManifestEndpoints(
-        IMetadataStore metadata,
-        RegistryUrls urls,
-        IOptions<RegistryOptions> options,
-        ILogger<ManifestEndpoints> logger,
-        IIdentityStore? identity = null)
+    public ManifestEndpoints(IMetadataStore metadata, RegistryUrls urls, IOptions<RegistryOptions> options, ILogger<ManifestEndpoints> logger)
     {
         _metadata = metadata;
-        _identity = identity;
         _urls = urls;
         _options = options.Value;
         _logger = logger;
@@ -93,6 +82,11 @@ internal sealed class ManifestEndpoints
         var result = await _metadata.PutManifestAsync(
             new ManifestWrite { Repository = repository, Digest = digest, Content = content, Manifest = manifest, Tags = tags },
             cancellationToken);
+        if (result.ImmutableTags.Count > 0)
+        {
+            throw await ImmutableTagAsync(repository, result.ImmutableTags[0], cancellationToken);
+        }
+
         if (!result.Stored)
         {
             throw MissingReferences(repository, result);
@@ -119,7 +113,7 @@ internal sealed class ManifestEndpoints
     }
 
     /// <summary>Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it).</summary>
-    public async Task DeleteAsync(HttpContext context, RepositoryName repository, string referenceText, RequestAccess access)
+    public async Task DeleteAsync(HttpContext context, RepositoryName repository, string referenceText)
     {
         if (!_options.DeleteEnabled)
         {
@@ -128,41 +122,34 @@ internal sealed class ManifestEndpoints
 
         var reference = ParseReference(repository, referenceText);
         var cancellationToken = context.RequestAborted;
-        if (reference.IsDigest)
+        try
         {
-            if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
+            if (reference.IsDigest)
             {
-                throw ManifestUnknown(repository, reference);
-            }
+                if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
+                {
+                    throw ManifestUnknown(repository, reference);
+                }
 
-            RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+                RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+            }
+            else
+            {
+                if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
+                {
+                    throw ManifestUnknown(repository, reference);
+                }
+
+                RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+            }
         }
-        else
+        catch (ImmutableTagException exception)
         {
-            await RejectImmutableTagAsync(repository, reference.TagName, access, cancellationToken);
-            if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
-            {
-                throw ManifestUnknown(repository, reference);
-            }
-
-            RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+            throw new RegistryException(OciErrorCode.Denied, exception.Message, exception);
         }
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
-    }
-
-    private async Task RejectImmutableTagAsync(RepositoryName repository, string tag, RequestAccess access, CancellationToken cancellationToken)
-    {
-        if (_identity is null || await _identity.GetRepositoryAsync(repository, cancellationToken) is not { ImmutableTags: true })
-        {
-            return;
-        }
-
-        SecurityLog.ImmutableTagDeleteRejected(_logger, repository.Value, tag, access.Caller.UserName ?? "anonymous");
-        throw new RegistryException(
-            OciErrorCode.Denied,
-            $"The tag '{tag}' in repository '{repository}' is immutable and cannot be deleted; turn off immutable tags in the repository settings first.");
     }
 
     private static ManifestReference ParseReference(RepositoryName repository, string referenceText)
@@ -239,6 +226,19 @@ internal sealed class ManifestEndpoints
     private static RegistryException ManifestUnknown(RepositoryName repository, ManifestReference reference) => new(
         OciErrorCode.ManifestUnknown,
         $"No manifest '{reference}' in repository '{repository}'.");
+
+    /// <summary>Builds the DENIED error for a push that would move an immutable tag, naming where the tag points now.</summary>
+    private async Task<RegistryException> ImmutableTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken)
+    {
+        // The store reports only the tag, so read where it points. This runs only for rejected pushes, and when the
+        // tag changed in between, the message may name a newer target or none.
+        var current = await _metadata.GetManifestAsync(repository, ManifestReference.ForTag(tag), cancellationToken);
+        var target = current is null ? "another manifest" : current.Digest.Value;
+        return new RegistryException(
+            OciErrorCode.Denied,
+            $"The tag '{tag}' in repository '{repository}' is immutable and already points to {target}; push under a new tag.",
+            new { tag, digest = current?.Digest.Value });
+    }
 
     private static RegistryException MissingReferences(RepositoryName repository, ManifestWriteResult result)
     {

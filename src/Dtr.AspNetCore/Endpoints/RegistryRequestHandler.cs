@@ -133,7 +133,7 @@ internal sealed class RegistryRequestHandler
                 }
 
                 return HttpMethods.IsDelete(method)
-                    ? _manifests.DeleteAsync(context, name, argument, access)
+                    ? _manifests.DeleteAsync(context, name, argument)
                     : _manifests.GetAsync(context, name, argument, headOnly: HttpMethods.IsHead(method));
 
             case RegistryRouteKind.Blob:

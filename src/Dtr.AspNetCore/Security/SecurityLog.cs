@@ -34,9 +34,6 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Repository {Repository} created on first push by {UserName}")]
     public static partial void RepositoryCreatedOnPush(ILogger logger, string repository, string userName);
 
-    [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "Deletion of immutable tag {Tag} in {Repository} by {UserName} rejected")]
-    public static partial void ImmutableTagDeleteRejected(ILogger logger, string repository, string tag, string userName);
-
     [LoggerMessage(EventId = 3124, Level = LogLevel.Debug, Message = "Cross-repository mount from {SourceRepository} into {Repository} skipped: {UserName} may not pull the source")]
     public static partial void MountSourceDenied(ILogger logger, string repository, string sourceRepository, string userName);
 
