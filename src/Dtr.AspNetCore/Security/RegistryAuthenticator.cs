@@ -219,12 +219,22 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         };
     }
 
-    /// <summary>Records the token's use at most once a minute per token, so busy clients do not write on every request.</summary>
+    /// <summary>
+    /// Records the token's use at most once a minute per token in this process, so busy clients do not write on
+    /// every request.
+    /// </summary>
     private async ValueTask TouchAsync(string tokenId, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var last = _lastTouched.GetValueOrDefault(tokenId, DateTimeOffset.MinValue);
-        if (now - last < TouchInterval || !_lastTouched.TryUpdate(tokenId, now, last) && !_lastTouched.TryAdd(tokenId, now))
+        if (_lastTouched.TryGetValue(tokenId, out var last))
+        {
+            // Of concurrent requests with the same token, only the one whose update wins writes.
+            if (now - last < TouchInterval || !_lastTouched.TryUpdate(tokenId, now, last))
+            {
+                return;
+            }
+        }
+        else if (!_lastTouched.TryAdd(tokenId, now))
         {
             return;
         }
