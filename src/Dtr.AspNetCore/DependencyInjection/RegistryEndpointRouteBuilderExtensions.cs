@@ -1,4 +1,5 @@
 using Dtr.AspNetCore.Endpoints;
+using Dtr.AspNetCore.Management;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,8 +12,10 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RegistryEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1. The returned builder applies
-    /// conventions (host filters, rate limiting, authorization) to all of them.
+    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, the token endpoint
+    /// <c>/auth/token</c>, and the management API under
+    /// <see cref="Dtr.AspNetCore.Configuration.RegistryOptions.ManagementApiPrefix"/>. The returned builder applies
+    /// conventions (host filters, rate limiting, authorization) to the <c>/v2</c> endpoints only.
     /// </summary>
     public static IEndpointConventionBuilder MapRegistry(this IEndpointRouteBuilder endpoints)
     {
@@ -25,6 +28,8 @@ public static class RegistryEndpointRouteBuilderExtensions
             .WithDisplayName("OCI distribution API");
         group.Map("", context => Handler(context).HandleAsync(context, ""))
             .WithDisplayName("OCI distribution API version check");
+        TokenEndpoints.Map(endpoints);
+        endpoints.MapRegistryManagement();
         return group;
     }
 
