@@ -116,6 +116,9 @@ public sealed class RegistryFixture : IAsyncLifetime
         startInfo.ArgumentList.Add("--urls");
         startInfo.ArgumentList.Add($"http://{Address}");
         startInfo.ArgumentList.Add($"--Registry:DataDirectory={_dataDirectory.FullName}");
+
+        // The image tools push and pull without signing in, so the host runs with authentication off.
+        startInfo.ArgumentList.Add("--Registry:Auth:Enabled=false");
         startInfo.Environment.Remove("ASPNETCORE_URLS");
         startInfo.Environment.Remove("DOTNET_URLS");
         startInfo.Environment.Remove("Registry__DataDirectory");

@@ -59,6 +59,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<ListingEndpoints>();
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
+        RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
 
         var builder = new DockerRegistryBuilder(services);

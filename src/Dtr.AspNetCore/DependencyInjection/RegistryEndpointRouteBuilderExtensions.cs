@@ -12,7 +12,8 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RegistryEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, and the management API under
+    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, the token endpoint
+    /// <c>/auth/token</c>, and the management API under
     /// <see cref="Dtr.AspNetCore.Configuration.RegistryOptions.ManagementApiPrefix"/>. The returned builder applies
     /// conventions (host filters, rate limiting, authorization) to the <c>/v2</c> endpoints only.
     /// </summary>
@@ -28,6 +29,7 @@ public static class RegistryEndpointRouteBuilderExtensions
             .WithDisplayName("OCI distribution API");
         group.Map("", context => handler.HandleAsync(context, ""))
             .WithDisplayName("OCI distribution API version check");
+        TokenEndpoints.Map(endpoints);
         endpoints.MapRegistryManagement();
         return group;
     }
