@@ -39,6 +39,63 @@ public sealed class AuthenticationTests : IClassFixture<ManagementFactory>
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized);
         Assert.Equal("Basic realm=\"Dtr\"", RegistryClient.Header(response, "WWW-Authenticate"));
     }
+
+    [Fact]
+    public async Task BearerToken_SignsIn()
+    {
+        using var http = _factory.CreateClient();
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, "/auth/token");
+        tokenRequest.Headers.Authorization = BasicHeader(ManagementFactory.AdminName, ManagementFactory.AdminPassword);
+        using var tokenResponse = await http.SendAsync(tokenRequest);
+        var token = (await ReadJsonAsync(tokenResponse)).GetProperty("token").GetString();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, Prefix + "/users/" + ManagementFactory.AdminName);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+
+        Assert.True((await ReadJsonAsync(response)).GetProperty("isAdmin").GetBoolean());
+    }
+}
+
+/// <summary>A host that allows two failed sign-ins per user name a minute.</summary>
+public sealed class LowLoginLimitFactory : ManagementFactory
+{
+    public LowLoginLimitFactory()
+        : base(new Dictionary<string, string?>
+        {
+            ["Registry:Admin:Password"] = AdminPassword,
+            ["Registry:Auth:FailedLoginLimit"] = "2",
+        })
+    {
+    }
+}
+
+public sealed class LoginLimitTests : IClassFixture<LowLoginLimitFactory>
+{
+    private readonly LowLoginLimitFactory _factory;
+
+    public LoginLimitTests(LowLoginLimitFactory factory) => _factory = factory;
+
+    [Fact]
+    public async Task FailedSignIns_Become429()
+    {
+        using var wrong = _factory.CreateManagementClient(ManagementFactory.AdminName, "wrong-password");
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            last?.Dispose();
+            last = await wrong.GetAsync("/users");
+            statuses.Add(last.StatusCode);
+        }
+
+        using var limited = last!;
+        Assert.Equal(HttpStatusCode.Unauthorized, statuses[0]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests);
+        Assert.True(int.TryParse(RegistryClient.Header(limited, "Retry-After"), out var seconds) && seconds > 0, "Retry-After is not a positive number of seconds.");
+    }
 }
 
 /// <summary>A host whose authenticator rejects every request as rate-limited for 90.5 seconds.</summary>
