@@ -130,7 +130,7 @@ internal sealed class ManagementAccess
 
     /// <summary>
     /// Returns the repository's settings after checking the caller's level. A repository the caller may not pull
-    /// gets the same 404 as a missing one, so its existence is not revealed; one the caller may pull but not change
+    /// gets the same 404 as a missing one, so its existence is not revealed. One the caller may pull but not change
     /// gets 403.
     /// </summary>
     public async ValueTask<RepositorySettings> RequireRepositoryAsync(
