@@ -91,6 +91,10 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
     }
 
     /// <summary>Returns the client address the failed sign-in limit counts against.</summary>
+    /// <remarks>
+    /// NOTE: this is the connection's remote address. Behind a reverse proxy without the forwarded headers
+    /// middleware, every client shares the proxy's address and so one per-address limit.
+    /// </remarks>
     public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>
