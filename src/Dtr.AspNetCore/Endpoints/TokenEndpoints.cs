@@ -35,8 +35,11 @@ internal sealed class TokenEndpoints
     /// <summary>Maps <c>GET</c> and <c>POST</c> <c>/auth/token</c>.</summary>
     public static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints)
     {
-        var handler = endpoints.ServiceProvider.GetRequiredService<TokenEndpoints>();
-        return endpoints.MapMethods(RegistryAccessGate.TokenEndpointPath, [HttpMethods.Get, HttpMethods.Post], handler.HandleAsync)
+        // Resolved per request, so invalid options surface as one validation error when the host starts.
+        return endpoints.MapMethods(
+                RegistryAccessGate.TokenEndpointPath,
+                [HttpMethods.Get, HttpMethods.Post],
+                context => context.RequestServices.GetRequiredService<TokenEndpoints>().HandleAsync(context))
             .WithDisplayName("Registry token endpoint");
     }
 

@@ -25,11 +25,26 @@ internal static class ManagementEndpoints
     /// </summary>
     public const string AnyContentType = "*/*";
 
+    /// <summary>
+    /// Returns the configured prefix. Routes are mapped before the host starts, so invalid options must not throw
+    /// here: the default prefix is used, and the host then fails at start with the full list of problems.
+    /// </summary>
+    private static string ReadPrefix(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetRequiredService<IOptions<RegistryOptions>>().Value.ManagementApiPrefix;
+        }
+        catch (OptionsValidationException)
+        {
+            return new RegistryOptions().ManagementApiPrefix;
+        }
+    }
+
     /// <summary>Maps every management endpoint and <c>&lt;prefix&gt;/openapi.json</c>.</summary>
     public static void MapRegistryManagement(this IEndpointRouteBuilder endpoints)
     {
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<RegistryOptions>>().Value;
-        var prefix = NormalizePrefix(options.ManagementApiPrefix);
+        var prefix = NormalizePrefix(ReadPrefix(endpoints.ServiceProvider));
 
         var group = endpoints.MapGroup(prefix)
             .WithGroupName(OpenApiDocumentName)
