@@ -42,7 +42,8 @@ public interface IMetadataStore
     /// <summary>
     /// Stores a manifest and points the given tags at it, in one transaction, after checking that every blob and
     /// child manifest it references is present in the repository (the subject excepted, which may be missing).
-    /// Storing a manifest that is already stored only updates the tags.
+    /// Storing a manifest that is already stored only updates the tags. When the repository's tags are immutable
+    /// and a tag already points to another manifest, nothing is stored and the result lists those tags.
     /// </summary>
     ValueTask<ManifestWriteResult> PutManifestAsync(ManifestWrite manifest, CancellationToken cancellationToken = default);
 
@@ -50,12 +51,14 @@ public interface IMetadataStore
     ValueTask<StoredManifest?> GetManifestAsync(RepositoryName repository, ManifestReference reference, CancellationToken cancellationToken = default);
 
     /// <summary>Removes one tag and returns whether it existed; the manifest it pointed to stays.</summary>
+    /// <exception cref="ImmutableTagException">The tag exists and the repository's tags are immutable.</exception>
     ValueTask<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Removes a manifest from the repository, with every tag that points to it and its referrer record, and
     /// returns whether it existed.
     /// </summary>
+    /// <exception cref="ImmutableTagException">A tag points to the manifest and the repository's tags are immutable.</exception>
     ValueTask<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -111,6 +114,33 @@ public sealed record ManifestWriteResult(bool Stored, IReadOnlyList<Digest> Miss
 {
     /// <summary>The result of a manifest that was stored.</summary>
     public static ManifestWriteResult Success { get; } = new(true, [], []);
+
+    /// <summary>
+    /// Requested tags that already point to a different manifest in a repository whose tags are immutable. When
+    /// the list is not empty, <see cref="Stored"/> is false and the missing-reference lists are empty, because the
+    /// store checks tags first.
+    /// </summary>
+    public IReadOnlyList<string> ImmutableTags { get; init; } = [];
+}
+
+/// <summary>
+/// Thrown when a delete would remove a tag of a repository whose tags are immutable.
+/// </summary>
+public sealed class ImmutableTagException : InvalidOperationException
+{
+    /// <summary>Creates the exception for one tag, with a message that names the tag and the repository.</summary>
+    public ImmutableTagException(RepositoryName repository, string tag, string message)
+        : base(message)
+    {
+        Repository = repository;
+        Tag = tag;
+    }
+
+    /// <summary>The repository whose tags are immutable.</summary>
+    public RepositoryName Repository { get; }
+
+    /// <summary>The tag that the operation would have removed.</summary>
+    public string Tag { get; }
 }
 
 /// <summary>A stored manifest.</summary>

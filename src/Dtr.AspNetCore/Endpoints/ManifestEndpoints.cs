@@ -82,6 +82,11 @@ internal sealed class ManifestEndpoints
         var result = await _metadata.PutManifestAsync(
             new ManifestWrite { Repository = repository, Digest = digest, Content = content, Manifest = manifest, Tags = tags },
             cancellationToken);
+        if (result.ImmutableTags.Count > 0)
+        {
+            throw await ImmutableTagAsync(repository, result.ImmutableTags[0], cancellationToken);
+        }
+
         if (!result.Stored)
         {
             throw MissingReferences(repository, result);
@@ -117,23 +122,30 @@ internal sealed class ManifestEndpoints
 
         var reference = ParseReference(repository, referenceText);
         var cancellationToken = context.RequestAborted;
-        if (reference.IsDigest)
+        try
         {
-            if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
+            if (reference.IsDigest)
             {
-                throw ManifestUnknown(repository, reference);
-            }
+                if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
+                {
+                    throw ManifestUnknown(repository, reference);
+                }
 
-            RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+                RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+            }
+            else
+            {
+                if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
+                {
+                    throw ManifestUnknown(repository, reference);
+                }
+
+                RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+            }
         }
-        else
+        catch (ImmutableTagException exception)
         {
-            if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
-            {
-                throw ManifestUnknown(repository, reference);
-            }
-
-            RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+            throw new RegistryException(OciErrorCode.Denied, exception.Message, exception);
         }
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -214,6 +226,19 @@ internal sealed class ManifestEndpoints
     private static RegistryException ManifestUnknown(RepositoryName repository, ManifestReference reference) => new(
         OciErrorCode.ManifestUnknown,
         $"No manifest '{reference}' in repository '{repository}'.");
+
+    /// <summary>Builds the DENIED error for a push that would move an immutable tag, naming where the tag points now.</summary>
+    private async Task<RegistryException> ImmutableTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken)
+    {
+        // The store reports only the tag, so read where it points. This runs only for rejected pushes, and when the
+        // tag changed in between, the message may name a newer target or none.
+        var current = await _metadata.GetManifestAsync(repository, ManifestReference.ForTag(tag), cancellationToken);
+        var target = current is null ? "another manifest" : current.Digest.Value;
+        return new RegistryException(
+            OciErrorCode.Denied,
+            $"The tag '{tag}' in repository '{repository}' is immutable and already points to {target}; push under a new tag.",
+            new { tag, digest = current?.Digest.Value });
+    }
 
     private static RegistryException MissingReferences(RepositoryName repository, ManifestWriteResult result)
     {

@@ -1,3 +1,4 @@
+using Dtr.Identity;
 using Dtr.Metadata;
 using Dtr.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,8 +14,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteMetadataBuilderExtensions
 {
     /// <summary>
-    /// Stores registry metadata in a SQLite database file. Replaces any <see cref="IMetadataStore"/> registered
-    /// before, so the last metadata provider added wins. The options are validated when the host starts; the
+    /// Stores registry metadata, and users, organizations, teams, tokens and repository settings, in a SQLite
+    /// database file. One store instance serves as both <see cref="IMetadataStore"/> and <see cref="IIdentityStore"/>,
+    /// and replaces any registered before, so the last metadata provider added wins. The options are validated when the host starts; the
     /// schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the host calls at start.
     /// </summary>
     /// <param name="builder">The registry builder.</param>
@@ -39,6 +41,7 @@ public static class SqliteMetadataBuilderExtensions
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetService<ILogger<SqliteMetadataStore>>() ?? NullLogger<SqliteMetadataStore>.Instance));
         services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IIdentityStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Dtr.Digests;
+using Dtr.Identity;
 using Microsoft.Extensions.Logging;
 
 namespace Dtr.Storage.Sqlite;
@@ -26,4 +27,34 @@ internal static partial class SqliteLog
 
     [LoggerMessage(EventId = 2106, Level = LogLevel.Debug, Message = "Deleted manifest {Digest} from {Repository}, with {TagCount} tags that pointed to it.")]
     public static partial void ManifestDeleted(ILogger logger, string repository, Digest digest, int tagCount);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Information, Message = "Created user {UserName} (administrator: {IsAdmin}).")]
+    public static partial void UserCreated(ILogger logger, string userName, bool isAdmin);
+
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Information, Message = "Deleted user {UserName} with their memberships, ownerships and access tokens.")]
+    public static partial void UserDeleted(ILogger logger, string userName);
+
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Information, Message = "Created organization {Organization}.")]
+    public static partial void OrganizationCreated(ILogger logger, string organization);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "Deleted organization {Organization} with its teams.")]
+    public static partial void OrganizationDeleted(ILogger logger, string organization);
+
+    [LoggerMessage(EventId = 2111, Level = LogLevel.Information, Message = "Created access token {TokenId} for user {UserName}.")]
+    public static partial void AccessTokenCreated(ILogger logger, string tokenId, string userName);
+
+    [LoggerMessage(EventId = 2112, Level = LogLevel.Information, Message = "Revoked access token {TokenId} of user {UserName}.")]
+    public static partial void AccessTokenDeleted(ILogger logger, string tokenId, string userName);
+
+    [LoggerMessage(EventId = 2113, Level = LogLevel.Information, Message = "Created repository {Repository} with visibility {Visibility}.")]
+    public static partial void RepositoryCreated(ILogger logger, string repository, string visibility);
+
+    [LoggerMessage(EventId = 2114, Level = LogLevel.Information, Message = "Deleted repository {Repository} with its tags, manifests, blob links, upload sessions and grants.")]
+    public static partial void RepositoryDeleted(ILogger logger, string repository);
+
+    [LoggerMessage(EventId = 2115, Level = LogLevel.Information, Message = "Granted team {Organization}/{Team} {Level} access to {Repository}.")]
+    public static partial void TeamAccessSet(ILogger logger, string repository, string organization, string team, AccessLevel level);
+
+    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Manifest {Digest} was not stored in {Repository}: the repository's tags are immutable and {TagCount} requested tags already point to other manifests, first {Tag}.")]
+    public static partial void ManifestRejectedImmutableTags(ILogger logger, string repository, Digest digest, int tagCount, string tag);
 }

@@ -18,7 +18,8 @@ internal sealed partial class SqliteMetadataStore
     /// Config and layer digests must be linked as blobs in the repository (see <see cref="LinkBlobAsync"/>). A
     /// manifest stored in the repository does not count as a blob, even when a layer descriptor names its digest.
     /// Index entries must be manifests stored in the repository. The subject is not checked, as the OCI
-    /// distribution specification allows pushing a referrer before its subject.
+    /// distribution specification allows pushing a referrer before its subject. Immutable tags are checked before
+    /// references, so a rejected result lists either tags or missing digests.
     /// </remarks>
     /// <exception cref="ArgumentException">A tag is invalid, or the digest is the default value.</exception>
     public async ValueTask<ManifestWriteResult> PutManifestAsync(ManifestWrite manifest, CancellationToken cancellationToken = default)
@@ -40,6 +41,12 @@ internal sealed partial class SqliteMetadataStore
         var result = await WriteAsync(async (connection, transaction) =>
         {
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, manifest.Repository, cancellationToken).ConfigureAwait(false);
+            var immutableTags = await FindImmutableTagsToMoveAsync(connection, transaction, repositoryId, manifest, cancellationToken).ConfigureAwait(false);
+            if (immutableTags.Count > 0)
+            {
+                return new ManifestWriteResult(false, [], []) { ImmutableTags = immutableTags };
+            }
+
             var manifestId = await FindManifestIdAsync(connection, transaction, repositoryId, manifest.Digest, cancellationToken).ConfigureAwait(false);
             if (manifestId is null)
             {
@@ -66,7 +73,11 @@ internal sealed partial class SqliteMetadataStore
             return ManifestWriteResult.Success;
         }, cancellationToken, commitWhen: outcome => outcome.Stored).ConfigureAwait(false);
 
-        if (!result.Stored)
+        if (result.ImmutableTags.Count > 0)
+        {
+            SqliteLog.ManifestRejectedImmutableTags(_logger, manifest.Repository.Value, manifest.Digest, result.ImmutableTags.Count, result.ImmutableTags[0]);
+        }
+        else if (!result.Stored)
         {
             SqliteLog.ManifestMissingReferences(_logger, manifest.Repository.Value, manifest.Digest, result.MissingBlobs.Count, result.MissingManifests.Count);
         }
@@ -110,11 +121,35 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    /// <exception cref="ImmutableTagException">The tag exists and the repository's tags are immutable.</exception>
     public ValueTask<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tag);
         return WriteAsync(async (connection, transaction) =>
         {
+            await using (var immutable = CreateCommand(connection, transaction, """
+                SELECT r.immutable_tags FROM tags AS t
+                JOIN repositories AS r ON r.id = t.repository_id
+                WHERE r.name = $repository AND t.name = $tag;
+                """))
+            {
+                immutable.Parameters.AddWithValue("$repository", repository.Value);
+                immutable.Parameters.AddWithValue("$tag", tag);
+                var result = await immutable.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (result is null)
+                {
+                    return false;
+                }
+
+                if (Convert.ToInt64(result, CultureInfo.InvariantCulture) != 0)
+                {
+                    throw new ImmutableTagException(
+                        repository,
+                        tag,
+                        $"The tag '{tag}' in repository '{repository}' is immutable and cannot be deleted; turn off immutable tags in the repository settings first.");
+                }
+            }
+
             await using var command = CreateCommand(connection, transaction, """
                 DELETE FROM tags
                 WHERE repository_id = (SELECT id FROM repositories WHERE name = $repository) AND name = $tag;
@@ -126,6 +161,7 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    /// <exception cref="ImmutableTagException">A tag points to the manifest and the repository's tags are immutable.</exception>
     /// <remarks>
     /// The referrer record is the manifest's own subject column, so it goes with the manifest row. Other manifests
     /// that list this one as an index entry keep their reference. The registry decides whether such a delete is
@@ -146,6 +182,25 @@ internal sealed partial class SqliteMetadataStore
             if (manifestId is null)
             {
                 return false;
+            }
+
+            // Deleting a tagged manifest deletes its tags, which immutable tags forbid.
+            await using (var immutable = CreateCommand(connection, transaction, """
+                SELECT t.name FROM tags AS t
+                JOIN repositories AS r ON r.id = t.repository_id
+                WHERE t.manifest_id = $manifest_id AND r.immutable_tags = 1
+                ORDER BY t.name
+                LIMIT 1;
+                """))
+            {
+                immutable.Parameters.AddWithValue("$manifest_id", manifestId.Value);
+                if (await immutable.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string tag)
+                {
+                    throw new ImmutableTagException(
+                        repository,
+                        tag,
+                        $"The manifest {digest} in repository '{repository}' is tagged '{tag}', and the repository's tags are immutable, so it cannot be deleted; turn off immutable tags in the repository settings first.");
+                }
             }
 
             // The foreign keys cascade too; deleting explicitly keeps the behaviour when a custom connection
@@ -318,6 +373,47 @@ internal sealed partial class SqliteMetadataStore
             digestParameter.Value = digest.Value;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Returns the requested tags that already point to a manifest other than <paramref name="manifest"/>, when the
+    /// repository's tags are immutable; otherwise returns an empty list.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> FindImmutableTagsToMoveAsync(SqliteConnection connection, SqliteTransaction transaction, long repositoryId, ManifestWrite manifest, CancellationToken cancellationToken)
+    {
+        var moved = new List<string>();
+        if (manifest.Tags.Count == 0)
+        {
+            return moved;
+        }
+
+        await using (var flag = CreateCommand(connection, transaction, "SELECT immutable_tags FROM repositories WHERE id = $repository_id;"))
+        {
+            flag.Parameters.AddWithValue("$repository_id", repositoryId);
+            if (Convert.ToInt64(await flag.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
+            {
+                return moved;
+            }
+        }
+
+        await using var command = CreateCommand(connection, transaction, """
+            SELECT m.digest FROM tags AS t
+            JOIN manifests AS m ON m.id = t.manifest_id
+            WHERE t.repository_id = $repository_id AND t.name = $name;
+            """);
+        command.Parameters.AddWithValue("$repository_id", repositoryId);
+        var nameParameter = command.Parameters.Add("$name", SqliteType.Text);
+        foreach (var tag in manifest.Tags.Distinct(StringComparer.Ordinal))
+        {
+            nameParameter.Value = tag;
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string current
+                && !string.Equals(current, manifest.Digest.Value, StringComparison.Ordinal))
+            {
+                moved.Add(tag);
+            }
+        }
+
+        return moved;
     }
 
     private async Task SetTagAsync(SqliteConnection connection, SqliteTransaction transaction, long repositoryId, string tag, long manifestId, CancellationToken cancellationToken)

@@ -82,5 +82,88 @@ internal static class SqliteMigrations
 
         CREATE INDEX upload_sessions_by_updated_at ON upload_sessions (updated_at);
         """,
+
+        // Version 2: users, organizations, teams, access tokens, repository settings and team access grants.
+        // Deleting a user, organization, team or repository row deletes everything that hangs off it through
+        // ON DELETE CASCADE, which every connection turns on (SqliteMetadataStore sets Foreign Keys=True).
+        """
+        -- Users and organizations share one name space, because each owns the repositories whose first path
+        -- component is its name. A row here reserves a name for one of them, and the UNIQUE constraint keeps
+        -- two writers from taking the same name.
+        CREATE TABLE namespaces (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('user', 'organization')),
+            created_at INTEGER NOT NULL
+        );
+
+        -- A user's id is the id of its namespace row, so deleting that row deletes the user.
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY REFERENCES namespaces (id) ON DELETE CASCADE,
+            email TEXT,
+            full_name TEXT,
+            password_hash TEXT,
+            is_active INTEGER NOT NULL CHECK (is_active IN (0, 1)),
+            is_admin INTEGER NOT NULL CHECK (is_admin IN (0, 1))
+        );
+
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY REFERENCES namespaces (id) ON DELETE CASCADE
+        );
+
+        CREATE TABLE organization_owners (
+            organization_id INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            PRIMARY KEY (organization_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE INDEX organization_owners_by_user ON organization_owners (user_id);
+
+        CREATE TABLE teams (
+            id INTEGER PRIMARY KEY,
+            organization_id INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (organization_id, name)
+        );
+
+        CREATE TABLE team_members (
+            team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            PRIMARY KEY (team_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE INDEX team_members_by_user ON team_members (user_id);
+
+        -- Only a hash of each token's secret is stored.
+        CREATE TABLE access_tokens (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            secret_hash TEXT NOT NULL,
+            label TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER
+        );
+
+        CREATE INDEX access_tokens_by_user ON access_tokens (user_id, created_at);
+
+        -- A repository row appears when content is first pushed; has_settings turns 1 when the repository is
+        -- created through the identity store, and only then do the other settings columns count.
+        ALTER TABLE repositories ADD COLUMN has_settings INTEGER NOT NULL DEFAULT 0 CHECK (has_settings IN (0, 1));
+        ALTER TABLE repositories ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private' CHECK (visibility IN ('private', 'public'));
+        ALTER TABLE repositories ADD COLUMN description TEXT;
+        ALTER TABLE repositories ADD COLUMN scan_on_push INTEGER NOT NULL DEFAULT 0 CHECK (scan_on_push IN (0, 1));
+        ALTER TABLE repositories ADD COLUMN immutable_tags INTEGER NOT NULL DEFAULT 0 CHECK (immutable_tags IN (0, 1));
+
+        -- level is an AccessLevel value: 1 read-only, 2 read-write, 3 admin.
+        CREATE TABLE team_access (
+            repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+            team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+            level INTEGER NOT NULL CHECK (level IN (1, 2, 3)),
+            PRIMARY KEY (repository_id, team_id)
+        ) WITHOUT ROWID;
+
+        CREATE INDEX team_access_by_team ON team_access (team_id);
+        """,
     ];
 }
