@@ -8,7 +8,8 @@ namespace Dtr.AspNetCore.Tests;
 
 /// <summary>
 /// Starts the sample host in memory with its data folder in a fresh temporary folder, which is deleted when the
-/// factory is disposed.
+/// factory is disposed. Authentication is off, because these suites test the distribution API itself; set
+/// <c>Registry:Auth:Enabled</c> in <see cref="Settings"/> to turn it on.
 /// </summary>
 public class RegistryFactory : WebApplicationFactory<Program>
 {
@@ -31,6 +32,7 @@ public class RegistryFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Registry:DataDirectory", DataDirectory);
+        builder.UseSetting("Registry:Auth:Enabled", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -126,6 +126,10 @@ public class RegistryFixture : IAsyncLifetime
         startInfo.ArgumentList.Add("--urls");
         startInfo.ArgumentList.Add($"http://{Address}");
         startInfo.ArgumentList.Add($"--Registry:DataDirectory={_dataDirectory.FullName}");
+
+        // The image tools push and pull without signing in, so the host runs with authentication off. Subclasses
+        // add arguments after it, and a later value of the same setting replaces this one.
+        startInfo.ArgumentList.Add("--Registry:Auth:Enabled=false");
         foreach (var argument in ExtraHostArguments)
         {
             startInfo.ArgumentList.Add(argument);

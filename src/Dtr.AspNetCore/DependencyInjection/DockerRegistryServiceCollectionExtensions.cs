@@ -58,6 +58,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<ListingEndpoints>();
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
+        RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
 
         var builder = new DockerRegistryBuilder(services);
         EmbeddedStorageDefaults.Add(builder);

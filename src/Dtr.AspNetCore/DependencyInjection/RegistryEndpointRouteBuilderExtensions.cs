@@ -11,8 +11,9 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RegistryEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1. The returned builder applies
-    /// conventions (host filters, rate limiting, authorization) to all of them.
+    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1 and the token endpoint
+    /// <c>/auth/token</c>. The returned builder applies conventions (host filters, rate limiting, authorization) to
+    /// the <c>/v2/…</c> endpoints.
     /// </summary>
     public static IEndpointConventionBuilder MapRegistry(this IEndpointRouteBuilder endpoints)
     {
@@ -26,6 +27,7 @@ public static class RegistryEndpointRouteBuilderExtensions
             .WithDisplayName("OCI distribution API");
         group.Map("", context => handler.HandleAsync(context, ""))
             .WithDisplayName("OCI distribution API version check");
+        TokenEndpoints.Map(endpoints);
         return group;
     }
 

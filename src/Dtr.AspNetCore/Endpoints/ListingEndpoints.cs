@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Security;
 using Dtr.Errors;
 using Dtr.Manifests;
 using Dtr.Metadata;
@@ -47,11 +48,16 @@ internal sealed class ListingEndpoints
         });
     }
 
-    /// <summary>Lists repositories in lexical order, a page at a time, with a <c>Link</c> header when more remain.</summary>
-    public async Task ListRepositoriesAsync(HttpContext context)
+    /// <summary>
+    /// Lists repositories in lexical order, a page at a time, with a <c>Link</c> header when more remain. When
+    /// permissions are enforced, the list holds only the repositories the caller may pull.
+    /// </summary>
+    public async Task ListRepositoriesAsync(HttpContext context, RequestAccess access)
     {
         var (limit, last) = RequestParsing.ParsePagination(context.Request, _options.MaxPageSize);
-        var names = await _metadata.ListRepositoriesAsync(last, limit + 1, context.RequestAborted);
+        var names = access.Identity is { } identity
+            ? await identity.ListVisibleRepositoriesAsync(access.Caller.UserName, access.Caller.IsAdmin, last, limit + 1, context.RequestAborted)
+            : await _metadata.ListRepositoriesAsync(last, limit + 1, context.RequestAborted);
 
         var page = names.Count > limit ? names.Take(limit).ToList() : names;
         if (names.Count > limit && page.Count > 0)

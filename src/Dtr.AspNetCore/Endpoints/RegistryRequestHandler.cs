@@ -1,7 +1,9 @@
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Routing;
+using Dtr.AspNetCore.Security;
 using Dtr.Errors;
+using Dtr.Names;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -9,8 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace Dtr.AspNetCore.Endpoints;
 
 /// <summary>
-/// The single entry point of every <c>/v2/…</c> request: it adds the API version header, splits the path, sends
-/// the request to its endpoint, and turns every failure into an OCI error response.
+/// The single entry point of every <c>/v2/…</c> request: it adds the API version header, splits the path, checks
+/// the caller's access, sends the request to its endpoint, and turns every failure into an OCI error response.
 /// </summary>
 internal sealed class RegistryRequestHandler
 {
@@ -18,6 +20,7 @@ internal sealed class RegistryRequestHandler
     private readonly UploadEndpoints _uploads;
     private readonly ManifestEndpoints _manifests;
     private readonly ListingEndpoints _listings;
+    private readonly RegistryAccessGate _gate;
     private readonly ILogger<RegistryRequestHandler> _logger;
 
     public RegistryRequestHandler(
@@ -25,8 +28,10 @@ internal sealed class RegistryRequestHandler
         UploadEndpoints uploads,
         ManifestEndpoints manifests,
         ListingEndpoints listings,
+        RegistryAccessGate gate,
         ILogger<RegistryRequestHandler> logger)
     {
+        _gate = gate;
         _blobs = blobs;
         _uploads = uploads;
         _manifests = manifests;
@@ -73,17 +78,25 @@ internal sealed class RegistryRequestHandler
         }
     }
 
-    private Task DispatchAsync(HttpContext context, RegistryRoute route)
+    private async Task DispatchAsync(HttpContext context, RegistryRoute route)
     {
         var method = context.Request.Method;
         switch (route.Kind)
         {
             case RegistryRouteKind.Base:
-                return RequireMethod(method, HttpMethods.Get, HttpMethods.Head) ? WriteBaseAsync(context) : Task.CompletedTask;
+                await _gate.AuthorizeAsync(context, route.Kind, repository: null);
+                if (RequireMethod(method, HttpMethods.Get, HttpMethods.Head))
+                {
+                    await WriteBaseAsync(context);
+                }
+
+                return;
 
             case RegistryRouteKind.Catalog:
                 RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Head);
-                return _listings.ListRepositoriesAsync(context);
+                var catalogAccess = await _gate.AuthorizeAsync(context, route.Kind, repository: null);
+                await _listings.ListRepositoriesAsync(context, catalogAccess);
+                return;
         }
 
         if (route.Kind == RegistryRouteKind.None || route.Name is null)
@@ -95,6 +108,13 @@ internal sealed class RegistryRequestHandler
 
         var name = RequestParsing.ParseName(route.Name);
         var argument = route.Argument ?? "";
+        var access = await _gate.AuthorizeAsync(context, route.Kind, name);
+        await DispatchRepositoryAsync(context, route, name, argument, access);
+    }
+
+    private Task DispatchRepositoryAsync(HttpContext context, RegistryRoute route, RepositoryName name, string argument, RequestAccess access)
+    {
+        var method = context.Request.Method;
         switch (route.Kind)
         {
             case RegistryRouteKind.Tags:
@@ -124,7 +144,7 @@ internal sealed class RegistryRequestHandler
 
             case RegistryRouteKind.UploadStart:
                 RequireMethodOrThrow(method, HttpMethods.Post);
-                return _uploads.StartAsync(context, name);
+                return _uploads.StartAsync(context, name, access);
 
             case RegistryRouteKind.Upload:
                 RequireMethodOrThrow(method, HttpMethods.Get, HttpMethods.Patch, HttpMethods.Put, HttpMethods.Delete);

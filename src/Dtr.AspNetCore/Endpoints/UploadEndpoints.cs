@@ -1,5 +1,6 @@
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Security;
 using Dtr.AspNetCore.Uploads;
 using Dtr.Digests;
 using Dtr.Errors;
@@ -35,9 +36,10 @@ internal sealed class UploadEndpoints
 
     /// <summary>
     /// Starts an upload. With <c>?mount=&amp;from=</c> it links a blob the source repository has (201) or falls back
-    /// to a new session (202); with <c>?digest=</c> it stores the request body as the whole blob (201).
+    /// to a new session (202); with <c>?digest=</c> it stores the request body as the whole blob (201). A mount
+    /// from a repository the caller may not pull falls back to a new session too, which reveals nothing about it.
     /// </summary>
-    public async Task StartAsync(HttpContext context, RepositoryName repository)
+    public async Task StartAsync(HttpContext context, RepositoryName repository, RequestAccess access)
     {
         var query = context.Request.Query;
         var cancellationToken = context.RequestAborted;
@@ -45,7 +47,7 @@ internal sealed class UploadEndpoints
         if (query.TryGetValue("mount", out var mount) && !string.IsNullOrEmpty(mount))
         {
             var digest = RequestParsing.ParseDigest(mount, "mount digest");
-            if (await TryMountAsync(repository, digest, query["from"], cancellationToken))
+            if (await TryMountAsync(repository, digest, query["from"], access, cancellationToken))
             {
                 WriteBlobCreated(context, repository, digest);
                 return;
@@ -129,12 +131,18 @@ internal sealed class UploadEndpoints
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private async Task<bool> TryMountAsync(RepositoryName repository, Digest digest, string? from, CancellationToken cancellationToken)
+    private async Task<bool> TryMountAsync(RepositoryName repository, Digest digest, string? from, RequestAccess access, CancellationToken cancellationToken)
     {
         // Without a valid source repository there is nothing to check visibility against, so the client gets a
         // plain upload session, as the distribution specification allows.
         if (!RepositoryName.TryParse(from, out var source))
         {
+            return false;
+        }
+
+        if (!await access.CanPullAsync(source, cancellationToken))
+        {
+            SecurityLog.MountSourceDenied(_logger, repository.Value, source.Value, access.Caller.UserName ?? "anonymous");
             return false;
         }
 

@@ -24,6 +24,12 @@ internal sealed record AuthenticationOutcome(RegistryCaller? Caller, string? Fai
 {
     public bool Succeeded => Caller is not null;
 
+    /// <summary>
+    /// The scopes granted by the bearer token the caller presented, or null when the request had no bearer token.
+    /// A request with a bearer token may do only what the token grants.
+    /// </summary>
+    public IReadOnlyList<TokenScope>? TokenAccess { get; init; }
+
     public static AuthenticationOutcome Success(RegistryCaller caller) => new(caller, null);
 
     public static AuthenticationOutcome Failure(string message, TimeSpan? retryAfter = null) => new(null, message, retryAfter);

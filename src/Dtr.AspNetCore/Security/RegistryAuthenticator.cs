@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using Dtr.Identity;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dtr.AspNetCore.Security;
+
+/// <summary>
+/// Authenticates requests from, in this order: a bearer access token this registry issued; HTTP basic
+/// authentication with a password or personal access token, where the endpoint allows it; the host's own sign-in
+/// mapped through <see cref="IRegistryUserMapper"/>. A request with none of them is anonymous.
+/// </summary>
+internal sealed class RegistryAuthenticator : IRegistryAuthenticator
+{
+    /// <summary>The message of every rejected user name and password, which does not tell which of the two was wrong.</summary>
+    public const string InvalidCredentialsMessage = "The user name or password is incorrect.";
+
+    private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
+
+    // Verifying against this hash when the user has none keeps the response time the same whether or not the user exists.
+    private static readonly Lazy<string> DummyPasswordHash = new(() => PasswordHashing.Hash(Guid.NewGuid().ToString("N")));
+
+    private readonly IIdentityStore _identity;
+    private readonly RegistryTokenService _tokens;
+    private readonly FailedLoginLimiter _limiter;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RegistryAuthenticator> _logger;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
+
+    public RegistryAuthenticator(
+        IIdentityStore identity,
+        RegistryTokenService tokens,
+        FailedLoginLimiter limiter,
+        TimeProvider time,
+        ILogger<RegistryAuthenticator> logger)
+    {
+        _identity = identity;
+        _tokens = tokens;
+        _limiter = limiter;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async ValueTask<AuthenticationOutcome> AuthenticateAsync(HttpContext context, bool allowBasic, CancellationToken cancellationToken)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return await AuthenticateBearerAsync(context, header["Bearer ".Length..].Trim(), cancellationToken);
+        }
+
+        // Basic credentials where they are not accepted are ignored, so the request continues as anonymous.
+        if (allowBasic && TryReadBasic(header, out var credentials))
+        {
+            return credentials is { } pair
+                ? await VerifyCredentialsAsync(pair.UserName, pair.Password, ClientAddress(context), cancellationToken)
+                : AuthenticationOutcome.Failure("The basic authorization header is malformed; send base64 of 'user:password'.");
+        }
+
+        return await AuthenticateHostUserAsync(context, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks a user name with a password or a personal access token, subject to the failed sign-in limit. A token
+    /// is accepted only for the user who owns it.
+    /// </summary>
+    public async ValueTask<AuthenticationOutcome> VerifyCredentialsAsync(string userName, string password, string clientAddress, CancellationToken cancellationToken)
+    {
+        if (_limiter.CheckBlocked(userName, clientAddress) is { } retryAfter)
+        {
+            var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+            SecurityLog.SignInThrottled(_logger, userName, clientAddress, seconds);
+            return AuthenticationOutcome.Failure($"Too many failed sign-ins for this user or address; retry after {seconds} seconds.", retryAfter);
+        }
+
+        var (user, reason) = AccessTokens.TryParse(password, out var tokenId, out var secret)
+            ? await VerifyAccessTokenAsync(userName, tokenId, secret, cancellationToken)
+            : await VerifyPasswordAsync(userName, password, cancellationToken);
+
+        if (user is null)
+        {
+            _limiter.RecordFailure(userName, clientAddress);
+            SecurityLog.SignInFailed(_logger, userName, clientAddress, reason);
+            return AuthenticationOutcome.Failure(InvalidCredentialsMessage);
+        }
+
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin));
+    }
+
+    /// <summary>Returns the client address the failed sign-in limit counts against.</summary>
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// Reads a basic authorization header. Returns false when the header is not basic; returns true with null
+    /// credentials when it is basic but malformed.
+    /// </summary>
+    public static bool TryReadBasic(string header, out (string UserName, string Password)? credentials)
+    {
+        credentials = null;
+        if (!AuthenticationHeaderValue.TryParse(header, out var value) || !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter ?? ""));
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return true;
+        }
+
+        credentials = (decoded[..colon], decoded[(colon + 1)..]);
+        return true;
+    }
+
+    /// <summary>Maps the host's signed-in principal to an active registry user; anonymous when that fails.</summary>
+    public async ValueTask<AuthenticationOutcome> AuthenticateHostUserAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (context.User.Identity?.IsAuthenticated != true || context.RequestServices?.GetService<IRegistryUserMapper>() is not { } mapper)
+        {
+            return AuthenticationOutcome.Success(RegistryCaller.Anonymous);
+        }
+
+        var userName = await mapper.MapAsync(context.User, context, cancellationToken);
+        var user = userName is null ? null : await _identity.GetUserAsync(userName, cancellationToken);
+        if (user is not { IsActive: true })
+        {
+            SecurityLog.HostUserUnmapped(_logger, ClientAddress(context));
+            return AuthenticationOutcome.Success(RegistryCaller.Anonymous);
+        }
+
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin));
+    }
+
+    private async ValueTask<AuthenticationOutcome> AuthenticateBearerAsync(HttpContext context, string token, CancellationToken cancellationToken)
+    {
+        var validation = await _tokens.ValidateAccessTokenAsync(token);
+        if (!validation.IsValid)
+        {
+            SecurityLog.TokenRejected(_logger, ClientAddress(context), validation.Error!);
+            return AuthenticationOutcome.Failure($"The bearer token is invalid: {validation.Error}.");
+        }
+
+        if (validation.Subject is null)
+        {
+            return AuthenticationOutcome.Success(RegistryCaller.Anonymous) with { TokenAccess = validation.Access };
+        }
+
+        // The user is read again so that deactivating a user or revoking administration takes effect at once.
+        var user = await _identity.GetUserAsync(validation.Subject, cancellationToken);
+        if (user is not { IsActive: true })
+        {
+            SecurityLog.TokenRejected(_logger, ClientAddress(context), $"user {validation.Subject} does not exist or is inactive");
+            return AuthenticationOutcome.Failure("The bearer token's user does not exist or is inactive.");
+        }
+
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with { TokenAccess = validation.Access };
+    }
+
+    private async ValueTask<(User? User, string Reason)> VerifyPasswordAsync(string userName, string password, CancellationToken cancellationToken)
+    {
+        var hash = await _identity.GetPasswordHashAsync(userName, cancellationToken);
+        var matches = PasswordHashing.Verify(hash ?? DummyPasswordHash.Value, password);
+        if (hash is null || !matches)
+        {
+            return (null, hash is null ? "unknown user or no password" : "wrong password");
+        }
+
+        return await GetActiveUserAsync(userName, cancellationToken);
+    }
+
+    private async ValueTask<(User? User, string Reason)> VerifyAccessTokenAsync(string userName, string tokenId, string secret, CancellationToken cancellationToken)
+    {
+        var stored = await _identity.FindAccessTokenAsync(tokenId, cancellationToken);
+        if (stored is not { } found)
+        {
+            return (null, $"unknown access token {tokenId}");
+        }
+
+        if (!AccessTokens.VerifySecret(secret, found.SecretHash))
+        {
+            return (null, $"wrong secret for access token {tokenId}");
+        }
+
+        if (!string.Equals(found.Token.UserName, userName, StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, $"access token {tokenId} belongs to another user");
+        }
+
+        var result = await GetActiveUserAsync(found.Token.UserName, cancellationToken);
+        if (result.User is not null)
+        {
+            await TouchAsync(tokenId, cancellationToken);
+        }
+
+        return result;
+    }
+
+    private async ValueTask<(User? User, string Reason)> GetActiveUserAsync(string userName, CancellationToken cancellationToken)
+    {
+        var user = await _identity.GetUserAsync(userName, cancellationToken);
+        return user switch
+        {
+            null => (null, "unknown user"),
+            { IsActive: false } => (null, "user is inactive"),
+            _ => (user, ""),
+        };
+    }
+
+    /// <summary>Records the token's use at most once a minute per token, so busy clients do not write on every request.</summary>
+    private async ValueTask TouchAsync(string tokenId, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var last = _lastTouched.GetValueOrDefault(tokenId, DateTimeOffset.MinValue);
+        if (now - last < TouchInterval || !_lastTouched.TryUpdate(tokenId, now, last) && !_lastTouched.TryAdd(tokenId, now))
+        {
+            return;
+        }
+
+        try
+        {
+            await _identity.TouchAccessTokenAsync(tokenId, now, cancellationToken);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // The sign-in itself succeeded; a missed last-used time is not worth failing the request for.
+            SecurityLog.AccessTokenTouchFailed(_logger, tokenId, error);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using System.Buffers.Text;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dtr.AspNetCore.Configuration;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Dtr.AspNetCore.Security;
+
+/// <summary>
+/// Issues and validates the registry's JSON Web Tokens, signed with ES256. Access tokens carry the granted scopes
+/// in the <c>access</c> claim of the Docker token specification and are sent as bearer tokens to <c>/v2/</c>.
+/// Refresh tokens carry only the user and are accepted only by the token endpoint's <c>refresh_token</c> grant.
+/// </summary>
+internal sealed class RegistryTokenService
+{
+    /// <summary>The <c>typ</c> header of access tokens.</summary>
+    public const string AccessTokenType = "JWT";
+
+    /// <summary>The <c>typ</c> header of refresh tokens, so no validator that expects <c>JWT</c> accepts one.</summary>
+    public const string RefreshTokenType = "dtr-refresh+jwt";
+
+    /// <summary>The claim that tells the two kinds apart even where the header is not checked.</summary>
+    public const string TokenUseClaim = "token_use";
+
+    public const string AccessClaim = "access";
+
+    private const string AccessUse = "access";
+    private const string RefreshUse = "refresh";
+
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, SetDefaultTimesOnTokenCreation = false };
+    private readonly SigningKeyProvider _keys;
+    private readonly RegistryAuthOptions _options;
+    private readonly TimeProvider _time;
+
+    public RegistryTokenService(SigningKeyProvider keys, IOptions<RegistryOptions> options, TimeProvider time)
+    {
+        _keys = keys;
+        _options = options.Value.Auth;
+        _time = time;
+    }
+
+    /// <summary>Issues an access token for <paramref name="caller"/> with the granted scopes.</summary>
+    public IssuedToken IssueAccessToken(RegistryCaller caller, IReadOnlyList<TokenScope> access)
+    {
+        var accessClaim = JsonSerializer.SerializeToElement(
+            access.Select(scope => new Dictionary<string, object>
+            {
+                ["type"] = scope.Type,
+                ["name"] = scope.Name,
+                ["actions"] = scope.Actions,
+            }).ToList());
+
+        var claims = new Dictionary<string, object>
+        {
+            [TokenUseClaim] = AccessUse,
+            [AccessClaim] = accessClaim,
+        };
+        return Issue(caller.UserName, claims, AccessTokenType, _options.TokenLifetime);
+    }
+
+    /// <summary>Issues a refresh token for a user, valid for <see cref="RegistryAuthOptions.RefreshTokenLifetime"/>.</summary>
+    public IssuedToken IssueRefreshToken(string userName)
+    {
+        var claims = new Dictionary<string, object> { [TokenUseClaim] = RefreshUse };
+        return Issue(userName, claims, RefreshTokenType, _options.RefreshTokenLifetime);
+    }
+
+    /// <summary>
+    /// Validates an access token: ES256 signature by this registry's key, issuer, audience, lifetime within the clock
+    /// skew, and its kind. Returns the subject (null for an anonymous token) and the granted scopes, or a failure reason.
+    /// </summary>
+    public async ValueTask<TokenValidation> ValidateAccessTokenAsync(string token)
+    {
+        var result = await ValidateAsync(token, AccessTokenType, AccessUse);
+        if (result.Error is not null)
+        {
+            return new TokenValidation(null, [], result.Error);
+        }
+
+        var access = ReadAccessClaim(result.Token!);
+        if (access is null)
+        {
+            return new TokenValidation(null, [], "the access claim is malformed");
+        }
+
+        return new TokenValidation(Subject(result.Token!), access, null);
+    }
+
+    /// <summary>Validates a refresh token like an access token and returns its user, or a failure reason.</summary>
+    public async ValueTask<TokenValidation> ValidateRefreshTokenAsync(string token)
+    {
+        var result = await ValidateAsync(token, RefreshTokenType, RefreshUse);
+        if (result.Error is not null)
+        {
+            return new TokenValidation(null, [], result.Error);
+        }
+
+        var subject = Subject(result.Token!);
+        return subject is null
+            ? new TokenValidation(null, [], "the refresh token has no subject")
+            : new TokenValidation(subject, [], null);
+    }
+
+    private IssuedToken Issue(string? subject, Dictionary<string, object> claims, string tokenType, TimeSpan lifetime)
+    {
+        var now = _time.GetUtcNow();
+
+        // JWT times have one-second resolution; truncating here keeps issued_at equal to the iat claim.
+        now = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
+        var identity = new ClaimsIdentity();
+        if (subject is not null)
+        {
+            identity.AddClaim(new Claim(JwtRegisteredClaimNames.Sub, subject));
+        }
+
+        identity.AddClaim(new Claim(JwtRegisteredClaimNames.Jti, Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16))));
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = _options.Service,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = (now + lifetime).UtcDateTime,
+            Subject = identity,
+            Claims = claims,
+            TokenType = tokenType,
+            SigningCredentials = new SigningCredentials(_keys.SecurityKey, SecurityAlgorithms.EcdsaSha256),
+        };
+
+        return new IssuedToken(_handler.CreateToken(descriptor), now, lifetime);
+    }
+
+    private async Task<(JsonWebToken? Token, string? Error)> ValidateAsync(string token, string tokenType, string tokenUse)
+    {
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = _options.Issuer,
+            ValidAudience = _options.Service,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ValidTypes = [tokenType],
+            IssuerSigningKey = _keys.SecurityKey,
+            RequireSignedTokens = true,
+            RequireAudience = true,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+
+            // The library reads the system clock, so the lifetime is checked below against the injected TimeProvider.
+            ValidateLifetime = false,
+            ValidateIssuerSigningKey = true,
+        };
+
+        var result = await _handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            return (null, DescribeFailure(result.Exception));
+        }
+
+        if (CheckLifetime(jwt) is { } lifetimeError)
+        {
+            return (null, lifetimeError);
+        }
+
+        if (!jwt.TryGetPayloadValue<string>(TokenUseClaim, out var use) || use != tokenUse)
+        {
+            return (null, $"the token is not an {tokenUse} token");
+        }
+
+        return (jwt, null);
+    }
+
+    private string? CheckLifetime(JsonWebToken token)
+    {
+        // ValidTo and ValidFrom are DateTime.MinValue when the claim is missing.
+        if (!token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out _))
+        {
+            return "the token has no expiration time";
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (token.ValidTo + _options.ClockSkew < now)
+        {
+            return "the token has expired";
+        }
+
+        if (token.ValidFrom - _options.ClockSkew > now)
+        {
+            return "the token is not valid yet";
+        }
+
+        return null;
+    }
+
+    private static string? Subject(JsonWebToken token) =>
+        token.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var subject) && !string.IsNullOrEmpty(subject) ? subject : null;
+
+    /// <summary>Reads the <c>access</c> claim from the signed payload; returns null when its shape is wrong.</summary>
+    private static List<TokenScope>? ReadAccessClaim(JsonWebToken token)
+    {
+        using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(token.EncodedPayload));
+        if (!payload.RootElement.TryGetProperty(AccessClaim, out var access))
+        {
+            return [];
+        }
+
+        if (access.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        var scopes = new List<TokenScope>();
+        foreach (var entry in access.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            var actionNames = new List<string>();
+            foreach (var action in actions.EnumerateArray())
+            {
+                if (action.ValueKind != JsonValueKind.String)
+                {
+                    return null;
+                }
+
+                actionNames.Add(action.GetString()!);
+            }
+
+            scopes.Add(new TokenScope(type.GetString()!, name.GetString()!, actionNames));
+        }
+
+        return scopes;
+    }
+
+    private static string DescribeFailure(Exception? error) => error switch
+    {
+        SecurityTokenInvalidAudienceException => "the token is for another service",
+        SecurityTokenInvalidIssuerException => "the token has another issuer",
+        SecurityTokenInvalidAlgorithmException => "the token is not signed with ES256",
+        SecurityTokenInvalidTypeException => "the token has the wrong type",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token signature is invalid",
+        SecurityTokenMalformedException or ArgumentException => "the token is malformed",
+        _ => "the token is invalid",
+    };
+}
+
+/// <summary>A signed token with the times a token response reports.</summary>
+/// <param name="Token">The compact JWT.</param>
+/// <param name="IssuedAt">The <c>iat</c> time.</param>
+/// <param name="Lifetime">How long the token is valid after <paramref name="IssuedAt"/>.</param>
+internal sealed record IssuedToken(string Token, DateTimeOffset IssuedAt, TimeSpan Lifetime);
+
+/// <summary>The outcome of validating a token.</summary>
+/// <param name="Subject">The user name, or null for an anonymous access token or a failure.</param>
+/// <param name="Access">The granted scopes of an access token.</param>
+/// <param name="Error">Why the token was rejected, or null when it is valid.</param>
+internal sealed record TokenValidation(string? Subject, IReadOnlyList<TokenScope> Access, string? Error)
+{
+    public bool IsValid => Error is null;
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace Dtr.AspNetCore.Security;
+
+/// <summary>
+/// Log messages of authentication and authorization, event ids 3100–3199. No message carries a password or token.
+/// </summary>
+internal static partial class SecurityLog
+{
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Token signing key loaded from {Path}")]
+    public static partial void SigningKeyLoaded(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Token signing key generated and saved to {Path}")]
+    public static partial void SigningKeyGenerated(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Sign-in of user {UserName} from {ClientAddress} failed: {Reason}")]
+    public static partial void SignInFailed(ILogger logger, string userName, string clientAddress, string reason);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "Sign-in of user {UserName} from {ClientAddress} rejected: too many failed sign-ins, retry after {RetryAfterSeconds} s")]
+    public static partial void SignInThrottled(ILogger logger, string userName, string clientAddress, int retryAfterSeconds);
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Information, Message = "Bearer token from {ClientAddress} rejected: {Reason}")]
+    public static partial void TokenRejected(ILogger logger, string clientAddress, string reason);
+
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Information, Message = "Host-authenticated principal from {ClientAddress} maps to no active registry user")]
+    public static partial void HostUserUnmapped(ILogger logger, string clientAddress);
+
+    [LoggerMessage(EventId = 3120, Level = LogLevel.Information, Message = "Access denied to {UserName} for {Action} on {Repository} ({Method} {Path}): {Reason}")]
+    public static partial void AccessDenied(ILogger logger, string userName, string action, string repository, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Debug, Message = "Token issued to {UserName} for {Granted} (requested {Requested})")]
+    public static partial void TokenIssued(ILogger logger, string userName, string granted, string requested);
+
+    [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Repository {Repository} created on first push by {UserName}")]
+    public static partial void RepositoryCreatedOnPush(ILogger logger, string repository, string userName);
+
+    [LoggerMessage(EventId = 3124, Level = LogLevel.Debug, Message = "Cross-repository mount from {SourceRepository} into {Repository} skipped: {UserName} may not pull the source")]
+    public static partial void MountSourceDenied(ILogger logger, string repository, string sourceRepository, string userName);
+
+    [LoggerMessage(EventId = 3130, Level = LogLevel.Warning, Message = "Recording the use of access token {TokenId} failed")]
+    public static partial void AccessTokenTouchFailed(ILogger logger, string tokenId, Exception exception);
+}

@@ -1,0 +1,78 @@
+namespace Dtr.AspNetCore.Security;
+
+/// <summary>
+/// One requested or granted scope: a resource type (<c>repository</c>, <c>registry</c>), a resource name and the
+/// action names. It is both the parsed form of a <c>scope</c> parameter and an entry of a token's <c>access</c> claim.
+/// </summary>
+/// <param name="Type">The resource type without any class suffix: <c>repository(plugin)</c> becomes <c>repository</c>.</param>
+/// <param name="Name">The resource name, such as <c>alice/app</c> or <c>catalog</c>.</param>
+/// <param name="Actions">The action names, in request order and without duplicates.</param>
+internal sealed record TokenScope(string Type, string Name, IReadOnlyList<string> Actions)
+{
+    public const string RepositoryType = "repository";
+    public const string RegistryType = "registry";
+    public const string CatalogName = "catalog";
+
+    /// <summary>
+    /// Parses every <c>scope</c> parameter value. One value may hold several scopes separated by spaces, as clients
+    /// send them. A scope has the form <c>type[(class)]:name:action[,action…]</c>; the name may contain a colon (a
+    /// host with a port), so the type ends at the first colon and the actions start after the last one. Malformed
+    /// scopes are skipped, since the token endpoint grants what it can instead of failing.
+    /// </summary>
+    public static List<TokenScope> ParseAll(IEnumerable<string?> values)
+    {
+        var scopes = new List<TokenScope>();
+        foreach (var value in values)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                continue;
+            }
+
+            foreach (var part in value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (TryParse(part, out var scope))
+                {
+                    scopes.Add(scope);
+                }
+            }
+        }
+
+        return scopes;
+    }
+
+    /// <summary>Parses one scope; returns false when it lacks a type, a name or the action part.</summary>
+    public static bool TryParse(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TokenScope? scope)
+    {
+        scope = null;
+        var firstColon = text.IndexOf(':', StringComparison.Ordinal);
+        var lastColon = text.LastIndexOf(':');
+        if (firstColon <= 0 || lastColon <= firstColon + 1)
+        {
+            return false;
+        }
+
+        var type = text[..firstColon];
+        var classStart = type.IndexOf('(', StringComparison.Ordinal);
+        if (classStart >= 0)
+        {
+            if (classStart == 0 || !type.EndsWith(')'))
+            {
+                return false;
+            }
+
+            type = type[..classStart];
+        }
+
+        var name = text[(firstColon + 1)..lastColon];
+        var actions = text[(lastColon + 1)..]
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        scope = new TokenScope(type, name, actions);
+        return true;
+    }
+
+    /// <summary>Formats the scope as the <c>scope</c> parameter and challenges write it.</summary>
+    public override string ToString() => $"{Type}:{Name}:{string.Join(',', Actions)}";
+}
