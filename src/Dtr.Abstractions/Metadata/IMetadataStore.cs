@@ -69,6 +69,12 @@ public interface IMetadataStore
     ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Lists a repository's tags like <see cref="ListTagsAsync"/>, in the same order and with the same paging, each
+    /// with the manifest it points to and when it was last pushed, or returns null when the repository does not exist.
+    /// </summary>
+    ValueTask<IReadOnlyList<TagDetails>?> ListTagDetailsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Lists the manifests in the repository whose subject is <paramref name="subject"/>, optionally only those
     /// with the given artifact type, ordered by digest.
     /// </summary>
@@ -148,6 +154,12 @@ public sealed class ImmutableTagException : InvalidOperationException
 /// <param name="MediaType">The media type it was stored with.</param>
 /// <param name="Content">The bytes exactly as pushed.</param>
 public sealed record StoredManifest(Digest Digest, string MediaType, ReadOnlyMemory<byte> Content);
+
+/// <summary>A tag with the manifest it points to.</summary>
+/// <param name="Name">The tag.</param>
+/// <param name="Manifest">The manifest the tag points to.</param>
+/// <param name="PushedAt">When the tag was last created or moved to a manifest.</param>
+public sealed record TagDetails(string Name, StoredManifest Manifest, DateTimeOffset PushedAt);
 
 /// <summary>An upload session of the blob upload API.</summary>
 /// <param name="Id">The upload id, which also names the upload in the blob store.</param>

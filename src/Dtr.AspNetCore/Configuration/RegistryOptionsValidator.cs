@@ -1,3 +1,4 @@
+using Dtr.Names;
 using Microsoft.Extensions.Options;
 
 namespace Dtr.AspNetCore.Configuration;
@@ -50,6 +51,22 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         if (options.UploadBufferBytes is < 4096 or > 64 * 1024 * 1024)
         {
             errors.Add($"Registry:UploadBufferBytes is {options.UploadBufferBytes}; set a value from 4096 to 67108864 bytes (the default is 1048576).");
+        }
+
+        var prefix = options.ManagementApiPrefix?.Trim().Trim('/');
+        if (string.IsNullOrEmpty(prefix) || prefix.Split('/').Any(string.IsNullOrEmpty) || prefix == "v2" || prefix.StartsWith("v2/", StringComparison.Ordinal))
+        {
+            errors.Add($"Registry:ManagementApiPrefix '{options.ManagementApiPrefix}' is invalid; set a path such as /api/v0 that is not empty and not under /v2.");
+        }
+
+        if (!RepositoryName.IsValidComponent(options.Admin.UserName) || options.Admin.UserName.Length > 64)
+        {
+            errors.Add($"Registry:Admin:UserName '{options.Admin.UserName}' is invalid; use 1 to 64 lowercase letters and digits, optionally joined by '.', '_', '__' or '-' (the default is admin).");
+        }
+
+        if (!string.IsNullOrEmpty(options.Admin.Password) && options.Admin.Password.Length < 8)
+        {
+            errors.Add($"Registry:Admin:Password is {options.Admin.Password.Length} characters long; set at least 8 characters, or leave it unset to have a random password generated and logged once.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

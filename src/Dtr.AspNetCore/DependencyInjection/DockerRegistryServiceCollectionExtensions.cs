@@ -2,6 +2,7 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.DependencyInjection;
 using Dtr.AspNetCore.Endpoints;
 using Dtr.AspNetCore.Http;
+using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Uploads;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,6 +60,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
+        ManagementServices.AddRegistryManagement(services);
 
         var builder = new DockerRegistryBuilder(services);
         EmbeddedStorageDefaults.Add(builder);

@@ -1,4 +1,5 @@
 using Dtr.AspNetCore.Endpoints;
+using Dtr.AspNetCore.Management;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,9 +12,9 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RegistryEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1 and the token endpoint
-    /// <c>/auth/token</c>. The returned builder applies conventions (host filters, rate limiting, authorization) to
-    /// the <c>/v2/…</c> endpoints.
+    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, the token endpoint <c>/auth/token</c>
+    /// and the management API under <see cref="Dtr.AspNetCore.Configuration.RegistryOptions.ManagementApiPrefix"/>. The
+    /// returned builder applies conventions (host filters, rate limiting, authorization) to the <c>/v2/…</c> endpoints only.
     /// </summary>
     public static IEndpointConventionBuilder MapRegistry(this IEndpointRouteBuilder endpoints)
     {
@@ -28,6 +29,7 @@ public static class RegistryEndpointRouteBuilderExtensions
         group.Map("", context => handler.HandleAsync(context, ""))
             .WithDisplayName("OCI distribution API version check");
         TokenEndpoints.Map(endpoints);
+        endpoints.MapRegistryManagement();
         return group;
     }
 

@@ -259,6 +259,55 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<TagDetails>?> ListTagDetailsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ReadAsync<IReadOnlyList<TagDetails>?>(async (connection, transaction) =>
+        {
+            var repositoryId = await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
+            if (repositoryId is null)
+            {
+                return null;
+            }
+
+            // The same order and resume condition as ListTagsAsync, so both listings page alike.
+            var sql = last is null
+                ? """
+                  SELECT t.name, t.updated_at, m.digest, m.media_type, m.content FROM tags AS t
+                  JOIN manifests AS m ON m.id = t.manifest_id
+                  WHERE t.repository_id = $repository_id
+                  ORDER BY t.name COLLATE NOCASE, t.name
+                  LIMIT $limit;
+                  """
+                : """
+                  SELECT t.name, t.updated_at, m.digest, m.media_type, m.content FROM tags AS t
+                  JOIN manifests AS m ON m.id = t.manifest_id
+                  WHERE t.repository_id = $repository_id
+                    AND (t.name COLLATE NOCASE > $last OR (t.name COLLATE NOCASE = $last AND t.name > $last))
+                  ORDER BY t.name COLLATE NOCASE, t.name
+                  LIMIT $limit;
+                  """;
+            await using var command = CreateCommand(connection, transaction, sql);
+            command.Parameters.AddWithValue("$repository_id", repositoryId.Value);
+            command.Parameters.AddWithValue("$limit", limit);
+            if (last is not null)
+            {
+                command.Parameters.AddWithValue("$last", last);
+            }
+
+            var details = new List<TagDetails>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var manifest = new StoredManifest(Digest.Parse(reader.GetString(2)), reader.GetString(3), reader.GetFieldValue<byte[]>(4));
+                details.Add(new TagDetails(reader.GetString(0), manifest, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
+            }
+
+            return details;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Returns an empty list when the repository does not exist.</remarks>
     public ValueTask<IReadOnlyList<Descriptor>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken = default)
     {

@@ -220,6 +220,47 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListTagDetails_UnknownRepositoryIsNull()
+    {
+        Assert.Null(await Store.ListTagDetailsAsync(s_repository, null, 10));
+    }
+
+    [Fact]
+    public async Task ListTagDetails_ManifestAndPushTime()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var image = await ImageWriteAsync(s_repository, "image", ["latest", "1.0"]);
+        Assert.True((await Store.PutManifestAsync(image)).Stored);
+        var index = IndexWrite(s_repository, [image], ["multi"]);
+        Assert.True((await Store.PutManifestAsync(index)).Stored);
+
+        var details = await Store.ListTagDetailsAsync(s_repository, null, 10);
+
+        Assert.NotNull(details);
+        Assert.Equal(["1.0", "latest", "multi"], details.Select(d => d.Name));
+        Assert.Equal(image.Digest, details[0].Manifest.Digest);
+        Assert.Equal(MediaTypes.OciManifest, details[0].Manifest.MediaType);
+        Assert.Equal(image.Content.ToArray(), details[0].Manifest.Content.ToArray());
+        Assert.Equal(index.Digest, details[2].Manifest.Digest);
+        Assert.Equal(MediaTypes.OciIndex, details[2].Manifest.MediaType);
+        Assert.All(details, d => Assert.InRange(d.PushedAt, before, DateTimeOffset.UtcNow.AddSeconds(1)));
+    }
+
+    [Fact]
+    public async Task ListTagDetails_PagesLikeListTags()
+    {
+        string[] tags = ["b", "A", "a", "C", "_"];
+        Assert.True((await Store.PutManifestAsync(await ImageWriteAsync(s_repository, "image", tags))).Stored);
+
+        var all = await Store.ListTagsAsync(s_repository, null, 100);
+        var firstPage = await Store.ListTagDetailsAsync(s_repository, null, 2);
+        var secondPage = await Store.ListTagDetailsAsync(s_repository, firstPage![^1].Name, 100);
+
+        Assert.Equal(all, firstPage.Concat(secondPage!).Select(d => d.Name));
+        Assert.Equal(2, firstPage.Count);
+    }
+
+    [Fact]
     public async Task PutManifest_StoresBytesAndTags()
     {
         var write = await ImageWriteAsync(s_repository, "image", ["latest", "1.0"]);

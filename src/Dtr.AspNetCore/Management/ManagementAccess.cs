@@ -1,0 +1,149 @@
+using Dtr.AspNetCore.Security;
+using Dtr.Identity;
+using Dtr.Names;
+
+namespace Dtr.AspNetCore.Management;
+
+/// <summary>
+/// The permission checks of the management API. System administrators may do everything. A user owns their own
+/// namespace, and organization owners own the organization's namespace; namespace owners are administrators of
+/// every repository in it. Other users get the highest level their teams were granted, and read-only access to
+/// public repositories.
+/// </summary>
+/// <remarks>
+/// The repository rule matches the one the <c>/v2</c> API applies to pulls and pushes, computed from the same
+/// <see cref="RepositoryAccessFacts"/>.
+/// </remarks>
+internal sealed class ManagementAccess
+{
+    private readonly IIdentityStore _identity;
+
+    public ManagementAccess(IIdentityStore identity) => _identity = identity;
+
+    /// <summary>Throws 403 unless the caller is a system administrator.</summary>
+    public static void RequireAdmin(RegistryCaller caller, string action)
+    {
+        if (!caller.IsAdmin)
+        {
+            throw ManagementProblem.Forbidden($"Only system administrators may {action}.");
+        }
+    }
+
+    /// <summary>Returns whether the caller is <paramref name="userName"/> or a system administrator.</summary>
+    public static bool IsSelfOrAdmin(RegistryCaller caller, string userName) =>
+        caller.IsAdmin || string.Equals(caller.UserName, userName, StringComparison.Ordinal);
+
+    /// <summary>Throws 403 unless the caller is <paramref name="userName"/> or a system administrator.</summary>
+    public static void RequireSelfOrAdmin(RegistryCaller caller, string userName, string action)
+    {
+        if (!IsSelfOrAdmin(caller, userName))
+        {
+            throw ManagementProblem.Forbidden($"Only the user '{userName}' or a system administrator may {action}.");
+        }
+    }
+
+    /// <summary>Returns the organization, or throws 404.</summary>
+    public async ValueTask<Organization> RequireOrganizationAsync(string organization, CancellationToken cancellationToken) =>
+        await _identity.GetOrganizationAsync(organization, cancellationToken)
+        ?? throw ManagementProblem.NotFound($"The organization '{organization}' does not exist.");
+
+    /// <summary>Returns whether the caller is a system administrator or an owner of the organization.</summary>
+    public async ValueTask<bool> IsOrganizationOwnerAsync(RegistryCaller caller, string organization, CancellationToken cancellationToken)
+    {
+        if (caller.IsAdmin)
+        {
+            return true;
+        }
+
+        if (caller.UserName is null)
+        {
+            return false;
+        }
+
+        var owners = await _identity.ListOwnersAsync(organization, cancellationToken);
+        return owners.Contains(caller.UserName, StringComparer.Ordinal);
+    }
+
+    /// <summary>Throws 404 when the organization does not exist and 403 unless the caller owns it or is an administrator.</summary>
+    public async ValueTask RequireOrganizationOwnerAsync(RegistryCaller caller, string organization, string action, CancellationToken cancellationToken)
+    {
+        await RequireOrganizationAsync(organization, cancellationToken);
+        if (!await IsOrganizationOwnerAsync(caller, organization, cancellationToken))
+        {
+            throw ManagementProblem.Forbidden($"Only owners of the organization '{organization}' or a system administrator may {action}.");
+        }
+    }
+
+    /// <summary>
+    /// Throws 404 when the namespace is neither a user nor an organization, and 403 unless the caller owns it: it is
+    /// their user name, they own the organization, or they are a system administrator.
+    /// </summary>
+    public async ValueTask RequireNamespaceOwnerAsync(RegistryCaller caller, string namespaceName, string action, CancellationToken cancellationToken)
+    {
+        if (await _identity.GetUserAsync(namespaceName, cancellationToken) is not null)
+        {
+            if (!IsSelfOrAdmin(caller, namespaceName))
+            {
+                throw ManagementProblem.Forbidden($"Only the user '{namespaceName}' or a system administrator may {action} in the namespace '{namespaceName}'.");
+            }
+
+            return;
+        }
+
+        if (await _identity.GetOrganizationAsync(namespaceName, cancellationToken) is null)
+        {
+            throw ManagementProblem.NotFound($"The namespace '{namespaceName}' does not exist; create the user or organization first.");
+        }
+
+        if (!await IsOrganizationOwnerAsync(caller, namespaceName, cancellationToken))
+        {
+            throw ManagementProblem.Forbidden($"Only owners of the organization '{namespaceName}' or a system administrator may {action} in it.");
+        }
+    }
+
+    /// <summary>Returns the caller's access level on a repository; <see cref="AccessLevel.None"/> when it does not exist.</summary>
+    public async ValueTask<AccessLevel> GetRepositoryLevelAsync(RegistryCaller caller, RepositoryName repository, CancellationToken cancellationToken)
+    {
+        var facts = await _identity.GetAccessFactsAsync(caller.UserName, repository, cancellationToken);
+        if (!facts.RepositoryExists)
+        {
+            return AccessLevel.None;
+        }
+
+        if (caller.IsAdmin || facts.IsNamespaceOwner)
+        {
+            return AccessLevel.Admin;
+        }
+
+        var publicLevel = facts.Visibility == RepositoryVisibility.Public ? AccessLevel.ReadOnly : AccessLevel.None;
+        return facts.TeamLevel > publicLevel ? facts.TeamLevel : publicLevel;
+    }
+
+    /// <summary>
+    /// Returns the repository's settings after checking the caller's level. A repository the caller may not pull
+    /// gets the same 404 as a missing one, so its existence is not revealed; one the caller may pull but not change
+    /// gets 403.
+    /// </summary>
+    public async ValueTask<RepositorySettings> RequireRepositoryAsync(
+        RegistryCaller caller,
+        RepositoryName repository,
+        AccessLevel required,
+        string action,
+        CancellationToken cancellationToken)
+    {
+        var level = await GetRepositoryLevelAsync(caller, repository, cancellationToken);
+        var settings = level >= AccessLevel.ReadOnly ? await _identity.GetRepositoryAsync(repository, cancellationToken) : null;
+        if (settings is null)
+        {
+            throw ManagementProblem.NotFound($"The repository '{repository}' does not exist, or you may not pull it.");
+        }
+
+        if (level < required)
+        {
+            throw ManagementProblem.Forbidden(
+                $"You have {ManagementEnums.Format(level)} access to the repository '{repository}'; {action} needs {ManagementEnums.Format(required)}.");
+        }
+
+        return settings;
+    }
+}

@@ -1,0 +1,62 @@
+using Dtr.AspNetCore.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+
+namespace Dtr.AspNetCore.Management;
+
+/// <summary>Maps the management REST API under <see cref="RegistryOptions.ManagementApiPrefix"/>.</summary>
+internal static class ManagementEndpoints
+{
+    /// <summary>The name of the OpenAPI document that describes the management API.</summary>
+    public const string OpenApiDocumentName = "dtr-management";
+
+    /// <summary>Maps every management endpoint and <c>&lt;prefix&gt;/openapi.json</c>.</summary>
+    public static void MapRegistryManagement(this IEndpointRouteBuilder endpoints)
+    {
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        var prefix = NormalizePrefix(options.ManagementApiPrefix);
+
+        var group = endpoints.MapGroup(prefix)
+            .WithGroupName(OpenApiDocumentName)
+            .AddEndpointFilter<ManagementRequestFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        UserEndpoints.Map(group);
+        OrganizationEndpoints.Map(group);
+        RepositoryEndpoints.Map(group);
+
+        // The description of the API is public, so this endpoint sits outside the authenticated group.
+        endpoints.MapGet(prefix + "/openapi.json", WriteOpenApiDocumentAsync)
+            .WithName("GetManagementOpenApiDocument")
+            .ExcludeFromDescription();
+    }
+
+    /// <summary>Returns the configured prefix with one leading '/' and no trailing '/'.</summary>
+    public static string NormalizePrefix(string? prefix)
+    {
+        var trimmed = (prefix ?? "").Trim().Trim('/');
+        return "/" + trimmed;
+    }
+
+    /// <summary>Returns the prefix of the management API, for building <c>Location</c> headers.</summary>
+    public static string Prefix(HttpContext context) =>
+        NormalizePrefix(context.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.ManagementApiPrefix);
+
+    private static async Task WriteOpenApiDocumentAsync(HttpContext context)
+    {
+        var provider = context.RequestServices.GetRequiredKeyedService<IOpenApiDocumentProvider>(OpenApiDocumentName);
+        var document = await provider.GetOpenApiDocumentAsync(context.RequestAborted);
+
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        document.SerializeAsV31(new OpenApiJsonWriter(text));
+        context.Response.ContentType = "application/json;charset=utf-8";
+        await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
+    }
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dtr.Names;
+using Microsoft.AspNetCore.Http;
+
+namespace Dtr.AspNetCore.Management;
+
+/// <summary>Reads and validates request bodies, names and paging parameters, throwing <see cref="ManagementProblem"/> on bad input.</summary>
+internal static class ManagementInput
+{
+    /// <summary>The minimum password length, in characters.</summary>
+    public const int MinPasswordLength = 8;
+
+    /// <summary>The maximum length of a user, organization or team name, in characters.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>The maximum length of free text such as a description, e-mail address, full name or token label.</summary>
+    public const int MaxTextLength = 1024;
+
+    private const int MaxBodyBytes = 64 * 1024;
+
+    private const string NameGrammar =
+        "lowercase letters and digits, optionally joined by '.', '_', '__' or runs of '-', starting and ending with a letter or digit";
+
+    // Case-insensitive names, as ASP.NET Core's web defaults; an unknown field is rejected so a typo is not silently ignored.
+    private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Reads a JSON request body of at most 64 KiB.</summary>
+    public static async Task<T> ReadBodyAsync<T>(HttpContext context)
+        where T : class
+    {
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            throw ManagementProblem.UnsupportedMediaType(
+                $"The request body must be JSON with Content-Type: application/json, but the Content-Type is '{request.ContentType}'.");
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw ManagementProblem.BadRequest($"The request body is {request.ContentLength} bytes; the maximum is {MaxBodyBytes}.");
+        }
+
+        var content = await ReadLimitedAsync(request.Body, context.RequestAborted);
+        T? body;
+        try
+        {
+            body = JsonSerializer.Deserialize<T>(content, BodyOptions);
+        }
+        catch (JsonException error)
+        {
+            throw ManagementProblem.BadRequest($"The request body is not valid JSON for this endpoint: {error.Message}");
+        }
+
+        return body ?? throw ManagementProblem.BadRequest("The request body is JSON null; send a JSON object.");
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
+    {
+        // A chunked body has no Content-Length, so the limit is enforced while reading as well.
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBodyBytes)
+            {
+                throw ManagementProblem.BadRequest($"The request body is longer than the maximum of {MaxBodyBytes} bytes.");
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Checks a user, organization, team or repository-name component, and returns it. <paramref name="field"/> names
+    /// the request field or path parameter in the error.
+    /// </summary>
+    public static string RequireName(string? value, string field)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is missing; it must be {NameGrammar}.");
+        }
+
+        if (value.Length > MaxNameLength)
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is {value.Length} characters long; the maximum is {MaxNameLength}.");
+        }
+
+        if (!RepositoryName.IsValidComponent(value))
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} '{value}' is invalid; it must be {NameGrammar}.");
+        }
+
+        return value;
+    }
+
+    /// <summary>Parses the full name of a repository inside <paramref name="namespaceName"/>.</summary>
+    public static RepositoryName RequireRepositoryName(string namespaceName, string? repository, string field)
+    {
+        RequireName(namespaceName, "namespace");
+        if (string.IsNullOrEmpty(repository))
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is missing; give the repository name inside the namespace, such as 'app' or 'tools/app'.");
+        }
+
+        if (!RepositoryName.TryParse(namespaceName + "/" + repository, out var name, out var error))
+        {
+            throw ManagementProblem.Invalid(field, error);
+        }
+
+        return name;
+    }
+
+    /// <summary>Checks a new password.</summary>
+    public static string RequirePassword(string? password, string field = "password")
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is missing; give at least {MinPasswordLength} characters.");
+        }
+
+        if (password.Length < MinPasswordLength)
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is {password.Length} characters long; the minimum is {MinPasswordLength}.");
+        }
+
+        if (password.Length > MaxTextLength)
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is {password.Length} characters long; the maximum is {MaxTextLength}.");
+        }
+
+        return password;
+    }
+
+    /// <summary>Checks the length of an optional free-text field and returns it.</summary>
+    public static string? CheckText(string? value, string field)
+    {
+        if (value is not null && value.Length > MaxTextLength)
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} is {value.Length} characters long; the maximum is {MaxTextLength}.");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// Reads the <c>n</c> and <c>last</c> query parameters. A missing <c>n</c>, or one above
+    /// <paramref name="maxPageSize"/>, means <paramref name="maxPageSize"/>.
+    /// </summary>
+    public static (int Limit, string? Last) ReadPaging(HttpRequest request, int maxPageSize)
+    {
+        var limit = maxPageSize;
+        var values = request.Query["n"];
+        if (values.Count > 0)
+        {
+            if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                throw ManagementProblem.Invalid("n", $"The page size n='{values}' is invalid; give one integer from 1 to {maxPageSize}.");
+            }
+
+            limit = Math.Min(n, maxPageSize);
+        }
+
+        var last = request.Query["last"];
+        return (limit, last.Count > 0 && !string.IsNullOrEmpty(last[0]) ? last[0] : null);
+    }
+
+    /// <summary>
+    /// Returns the first <paramref name="limit"/> items of a listing that read one extra item, and when that extra
+    /// item exists, adds a <c>Link</c> header to the next page, resuming after the last item shown.
+    /// </summary>
+    public static IReadOnlyList<T> Page<T>(HttpContext context, IReadOnlyList<T> items, int limit, Func<T, string> key)
+    {
+        if (items.Count <= limit)
+        {
+            return items;
+        }
+
+        var page = items.Take(limit).ToList();
+        var query = QueryString.Create(new KeyValuePair<string, string?>[]
+        {
+            new("n", limit.ToString(CultureInfo.InvariantCulture)),
+            new("last", key(page[^1])),
+        });
+        var request = context.Request;
+        context.Response.Headers.Link = $"<{request.PathBase}{request.Path}{query.ToUriComponent()}>; rel=\"next\"";
+        return page;
+    }
+}

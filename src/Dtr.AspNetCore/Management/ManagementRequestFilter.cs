@@ -1,0 +1,104 @@
+using System.Globalization;
+using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.Security;
+using Dtr.Identity;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dtr.AspNetCore.Management;
+
+/// <summary>
+/// Runs before every management endpoint: authenticates the caller, then turns the failures that handlers throw
+/// into problem details responses.
+/// </summary>
+internal sealed class ManagementRequestFilter : IEndpointFilter
+{
+    /// <summary>The <c>WWW-Authenticate</c> challenge of a 401: HTTP basic with a password or an access token.</summary>
+    public const string BasicChallenge = "Basic realm=\"Dtr\"";
+
+    private static readonly object CallerKey = new();
+
+    private readonly RegistryOptions _options;
+    private readonly ILogger<ManagementRequestFilter> _logger;
+
+    public ManagementRequestFilter(IOptions<RegistryOptions> options, ILogger<ManagementRequestFilter> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Returns the caller that this filter authenticated for the request.</summary>
+    public static RegistryCaller GetCaller(HttpContext context) =>
+        context.Items[CallerKey] as RegistryCaller
+        ?? throw new InvalidOperationException("The management request filter did not run before this handler.");
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var caller = await AuthenticateAsync(context);
+        if (caller is null)
+        {
+            return null;
+        }
+
+        context.Items[CallerKey] = caller;
+        try
+        {
+            return await next(invocation);
+        }
+        catch (ManagementProblem problem)
+        {
+            ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, problem.Status, problem.Message);
+            return problem.ToResult();
+        }
+        catch (IdentityConflictException conflict)
+        {
+            ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status409Conflict, conflict.Message);
+            return ManagementProblem.Conflict(conflict.Message).ToResult();
+        }
+        catch (IdentityNotFoundException notFound)
+        {
+            ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status404NotFound, notFound.Message);
+            return ManagementProblem.NotFound(notFound.Message).ToResult();
+        }
+    }
+
+    /// <summary>
+    /// Returns the signed-in caller, or writes the 401 or 429 response and returns null. With authentication turned
+    /// off (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator, as on the <c>/v2</c> API.
+    /// </summary>
+    private async ValueTask<RegistryCaller?> AuthenticateAsync(HttpContext context)
+    {
+        if (!_options.Auth.Enabled)
+        {
+            return new RegistryCaller(null, IsAdmin: true);
+        }
+
+        var authenticator = context.RequestServices.GetRequiredService<IRegistryAuthenticator>();
+        var outcome = await authenticator.AuthenticateAsync(context, allowBasic: true, context.RequestAborted);
+        if (outcome.Caller is { IsAuthenticated: true } caller)
+        {
+            return caller;
+        }
+
+        if (outcome.RetryAfter is { } retryAfter)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            await TypedResults.Problem(
+                detail: outcome.FailureMessage ?? $"Too many failed sign-ins. Try again in {seconds} seconds.",
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too Many Requests",
+                type: "https://tools.ietf.org/html/rfc6585#section-4").ExecuteAsync(context);
+            return null;
+        }
+
+        var detail = outcome.FailureMessage
+            ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token.";
+        context.Response.Headers.WWWAuthenticate = BasicChallenge;
+        await TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(context);
+        return null;
+    }
+}

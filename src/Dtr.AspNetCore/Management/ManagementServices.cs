@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.OpenApi;
+
+namespace Dtr.AspNetCore.Management;
+
+/// <summary>Registers the services of the management API.</summary>
+internal static class ManagementServices
+{
+    /// <summary>Adds the endpoint handlers, the administrator bootstrap and the management API's OpenAPI document.</summary>
+    public static void AddRegistryManagement(IServiceCollection services)
+    {
+        services.TryAddSingleton<ManagementRequestFilter>();
+        services.TryAddSingleton<ManagementAccess>();
+        services.TryAddSingleton<TagDetailsReader>();
+        services.TryAddSingleton<UserEndpoints>();
+        services.TryAddSingleton<OrganizationEndpoints>();
+        services.TryAddSingleton<RepositoryEndpoints>();
+
+        // Hosted services start in registration order, and AddCore registers this after RegistryStartup, so the
+        // schema is migrated before the administrator is created.
+        services.AddHostedService<AdministratorBootstrap>();
+
+        services.AddOpenApi(ManagementEndpoints.OpenApiDocumentName, options =>
+        {
+            // Only the management endpoints, not those of the host or its other documents.
+            options.ShouldInclude = description => description.GroupName == ManagementEndpoints.OpenApiDocumentName;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Dtr management API",
+                    Version = "v0",
+                    Description = "Users, organizations, teams, repositories and access tokens of a Dtr registry. "
+                        + "Every endpoint requires HTTP basic authentication (password or personal access token) or a bearer token from /auth/token.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "basic" };
+                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer" };
+                return Task.CompletedTask;
+            });
+        });
+    }
+}
