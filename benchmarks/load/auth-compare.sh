@@ -201,12 +201,12 @@ ratio() {
 echo
 echo "wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), GET manifest of a 64 KiB image, $connections connections, $threads threads, ${duration} s per run"
 echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-printf '| %-40s | %14s | %14s | %6s |\n' "figure" "ours (Dtr)" "reference" "ratio"
-printf '| %-40s | %14s | %14s | %6s |\n' "---" "---" "---" "---"
-printf '| %-40s | %14s | %14s | %6s |\n' "requests/s, bearer token vs basic" "$ours_token_rps" "$reference_basic_rps" "$(ratio "$ours_token_rps" "$reference_basic_rps")"
-printf '| %-40s | %14s | %14s | %6s |\n' "p99 ms, bearer token vs basic" "$ours_token_p99" "$reference_basic_p99" "$(ratio "$ours_token_p99" "$reference_basic_p99")"
+printf '| %-41s | %14s | %14s | %6s |\n' "figure" "ours (Dtr)" "reference" "ratio"
+printf '| %-41s | %14s | %14s | %6s |\n' "---" "---" "---" "---"
+printf '| %-41s | %14s | %14s | %6s |\n' "requests/s, bearer token vs basic" "$ours_token_rps" "$reference_basic_rps" "$(ratio "$ours_token_rps" "$reference_basic_rps")"
+printf '| %-41s | %14s | %14s | %6s |\n' "p99 ms, bearer token vs basic" "$ours_token_p99" "$reference_basic_p99" "$(ratio "$ours_token_p99" "$reference_basic_p99")"
 if [ "$anonymous" = true ]; then
-  printf '| %-40s | %14s | %14s | %6s |\n' "requests/s, anonymous (public repository)" "$ours_open_rps" "$reference_open_rps" "$(ratio "$ours_open_rps" "$reference_open_rps")"
-  printf '| %-40s | %14s | %14s | %6s |\n' "p99 ms, anonymous (public repository)" "$ours_open_p99" "$reference_open_p99" "$(ratio "$ours_open_p99" "$reference_open_p99")"
+  printf '| %-41s | %14s | %14s | %6s |\n' "requests/s, anonymous (public repository)" "$ours_open_rps" "$reference_open_rps" "$(ratio "$ours_open_rps" "$reference_open_rps")"
+  printf '| %-41s | %14s | %14s | %6s |\n' "p99 ms, anonymous (public repository)" "$ours_open_p99" "$reference_open_p99" "$(ratio "$ours_open_p99" "$reference_open_p99")"
 fi
 echo "Reference: $reference_label, htpasswd (bcrypt) for the basic row and no auth for the anonymous row."
