@@ -11,6 +11,26 @@ internal sealed partial class SqliteMetadataStore
     // The columns ReadRepositorySettings expects, in its order.
     private const string SettingsColumns = "name, visibility, description, scan_on_push, immutable_tags, created_at";
 
+    /// <summary>
+    /// The query of <see cref="GetAccessFactsAsync"/>, with parameters $repository, $namespace and $user (null for
+    /// an anonymous caller). The one-row derived table keeps a result row when the repository does not exist.
+    /// </summary>
+    internal const string AccessFactsSql = """
+        SELECT
+            r.id IS NOT NULL,
+            r.visibility,
+            EXISTS (
+                SELECT 1 FROM organization_owners
+                WHERE organization_id = (SELECT id FROM namespaces WHERE name = $namespace AND kind = 'organization')
+                  AND user_id = (SELECT id FROM namespaces WHERE name = $user AND kind = 'user')),
+            (SELECT MAX(a.level) FROM team_access AS a
+             JOIN team_members AS m ON m.team_id = a.team_id
+             WHERE a.repository_id = r.id
+               AND m.user_id = (SELECT id FROM namespaces WHERE name = $user AND kind = 'user'))
+        FROM (SELECT 1) AS one
+        LEFT JOIN repositories AS r ON r.name = $repository AND r.has_settings = 1;
+        """;
+
     /// <inheritdoc />
     /// <remarks>
     /// The store sets <see cref="RepositorySettings.CreatedAt"/> and ignores the value passed in. A repository that
@@ -260,22 +280,7 @@ internal sealed partial class SqliteMetadataStore
         var ownsUserNamespace = userName is not null && string.Equals(userName, namespaceName, StringComparison.Ordinal);
         return ReadAsync(async (connection, transaction) =>
         {
-            // The one-row derived table keeps a result row when the repository does not exist.
-            await using var command = CreateCommand(connection, transaction, """
-                SELECT
-                    r.id IS NOT NULL,
-                    r.visibility,
-                    EXISTS (
-                        SELECT 1 FROM organization_owners
-                        WHERE organization_id = (SELECT id FROM namespaces WHERE name = $namespace AND kind = 'organization')
-                          AND user_id = (SELECT id FROM namespaces WHERE name = $user AND kind = 'user')),
-                    (SELECT MAX(a.level) FROM team_access AS a
-                     JOIN team_members AS m ON m.team_id = a.team_id
-                     WHERE a.repository_id = r.id
-                       AND m.user_id = (SELECT id FROM namespaces WHERE name = $user AND kind = 'user'))
-                FROM (SELECT 1) AS one
-                LEFT JOIN repositories AS r ON r.name = $repository AND r.has_settings = 1;
-                """);
+            await using var command = CreateCommand(connection, transaction, AccessFactsSql);
             command.Parameters.AddWithValue("$repository", repository.Value);
             command.Parameters.AddWithValue("$namespace", namespaceName);
             command.Parameters.AddWithValue("$user", (object?)userName ?? DBNull.Value);
@@ -293,7 +298,7 @@ internal sealed partial class SqliteMetadataStore
     /// <inheritdoc />
     /// <remarks>
     /// For administrators the list is every repository row, including repositories that hold content but have no
-    /// settings; for everyone else it contains only repositories with settings. The caller owns its own user
+    /// settings. For everyone else it contains only repositories with settings. The caller owns its own user
     /// namespace whether or not the user exists.
     /// NOTE: the query walks repositories in name order and tests each row, so a page costs time in proportion
     /// to the rows it skips, not only to the rows it returns.

@@ -1,3 +1,4 @@
+using Dtr.Identity;
 using Dtr.Metadata;
 using Dtr.Storage.FileSystem;
 using Dtr.Storage.Sqlite;
@@ -61,6 +62,33 @@ public sealed class RegistrationTests : IDisposable
     }
 
     [Fact]
+    public void AddSqliteMetadata_IdentityIsSameInstance()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        var identity = provider.GetRequiredService<IIdentityStore>();
+
+        Assert.IsType<SqliteMetadataStore>(identity);
+        Assert.Same(provider.GetRequiredService<IMetadataStore>(), identity);
+        Assert.Same(identity, provider.GetRequiredService<IIdentityStore>());
+    }
+
+    [Fact]
+    public void AddSqliteMetadata_ReplacesEarlierIdentityStore()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IIdentityStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+
+        builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IIdentityStore));
+        using var provider = builder.Services.BuildServiceProvider();
+        Assert.IsType<SqliteMetadataStore>(provider.GetRequiredService<IIdentityStore>());
+    }
+
+    [Fact]
     public void AddTwice_RegistersValidatorOnce()
     {
         var builder = new TestRegistryBuilder();
@@ -71,6 +99,7 @@ public sealed class RegistrationTests : IDisposable
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IValidateOptions<SqliteMetadataOptions>));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IBlobStore));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IMetadataStore));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IIdentityStore));
     }
 
     [Fact]
