@@ -15,6 +15,16 @@ internal static class ManagementEndpoints
     /// <summary>The name of the OpenAPI document that describes the management API.</summary>
     public const string OpenApiDocumentName = "dtr-management";
 
+    /// <summary>The media type of request bodies.</summary>
+    public const string JsonContentType = "application/json";
+
+    /// <summary>
+    /// Listed beside <see cref="JsonContentType"/> in each endpoint's accepted types, so routing lets any body reach
+    /// the handler, which rejects a non-JSON one with a problem details 415 instead of routing's empty 415. The
+    /// OpenAPI document drops it again.
+    /// </summary>
+    public const string AnyContentType = "*/*";
+
     /// <summary>Maps every management endpoint and <c>&lt;prefix&gt;/openapi.json</c>.</summary>
     public static void MapRegistryManagement(this IEndpointRouteBuilder endpoints)
     {

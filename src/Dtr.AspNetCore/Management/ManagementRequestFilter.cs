@@ -37,10 +37,10 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        var caller = await AuthenticateAsync(context);
+        var (caller, rejection) = await AuthenticateAsync(context);
         if (caller is null)
         {
-            return null;
+            return rejection;
         }
 
         context.Items[CallerKey] = caller;
@@ -66,39 +66,38 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     }
 
     /// <summary>
-    /// Returns the signed-in caller, or writes the 401 or 429 response and returns null. With authentication turned
-    /// off (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator, as on the <c>/v2</c> API.
+    /// Returns the signed-in caller, or the 401 or 429 response. With authentication turned off
+    /// (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator, as on the <c>/v2</c> API.
     /// </summary>
-    private async ValueTask<RegistryCaller?> AuthenticateAsync(HttpContext context)
+    private async ValueTask<(RegistryCaller? Caller, IResult? Rejection)> AuthenticateAsync(HttpContext context)
     {
         if (!_options.Auth.Enabled)
         {
-            return new RegistryCaller(null, IsAdmin: true);
+            return (new RegistryCaller(null, IsAdmin: true), null);
         }
 
         var authenticator = context.RequestServices.GetRequiredService<IRegistryAuthenticator>();
         var outcome = await authenticator.AuthenticateAsync(context, allowBasic: true, context.RequestAborted);
         if (outcome.Caller is { IsAuthenticated: true } caller)
         {
-            return caller;
+            return (caller, null);
         }
 
         if (outcome.RetryAfter is { } retryAfter)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await TypedResults.Problem(
+            var tooMany = TypedResults.Problem(
                 detail: outcome.FailureMessage ?? $"Too many failed sign-ins. Try again in {seconds} seconds.",
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too Many Requests",
-                type: "https://tools.ietf.org/html/rfc6585#section-4").ExecuteAsync(context);
-            return null;
+                type: "https://tools.ietf.org/html/rfc6585#section-4");
+            return (null, tooMany);
         }
 
         var detail = outcome.FailureMessage
             ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token.";
         context.Response.Headers.WWWAuthenticate = BasicChallenge;
-        await TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(context);
-        return null;
+        return (null, TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized));
     }
 }

@@ -41,6 +41,11 @@ internal static class ManagementServices
                 document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer" };
                 return Task.CompletedTask;
             });
+            options.AddOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody?.Content?.Remove(ManagementEndpoints.AnyContentType);
+                return Task.CompletedTask;
+            });
         });
     }
 }

@@ -31,7 +31,7 @@ internal sealed class OrganizationEndpoints
 
         organizations.MapPost("", ([FromServices] OrganizationEndpoints e, HttpContext c) => e.CreateAsync(c))
             .WithName("CreateOrganization").WithSummary("Create an organization; the creating administrator becomes its owner")
-            .Accepts<CreateNamedRequest>("application/json")
+            .Accepts<CreateNamedRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<OrganizationResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -57,7 +57,7 @@ internal sealed class OrganizationEndpoints
 
         organizations.MapPost("/{org}/teams", ([FromServices] OrganizationEndpoints e, HttpContext c, string org) => e.CreateTeamAsync(c, org))
             .WithName("CreateTeam").WithSummary("Create a team in the organization (organization owners or administrators)")
-            .Accepts<CreateNamedRequest>("application/json")
+            .Accepts<CreateNamedRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<TeamResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
 

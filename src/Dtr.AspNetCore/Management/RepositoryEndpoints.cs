@@ -54,7 +54,7 @@ internal sealed class RepositoryEndpoints
 
         repositories.MapPost("/{namespace}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace) => e.CreateAsync(c, @namespace))
             .WithName("CreateRepository").WithSummary("Create a repository in a namespace (its owner or an administrator)")
-            .Accepts<CreateRepositoryRequest>("application/json")
+            .Accepts<CreateRepositoryRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<RepositoryResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -76,7 +76,7 @@ internal sealed class RepositoryEndpoints
 
         repositories.MapPut("/{namespace}/{repo}/teamAccess/{team}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo, string team) => e.SetTeamAccessAsync(c, @namespace, repo, team))
             .WithName("SetTeamAccess").WithSummary("Grant a team of the namespace's organization access to the repository (repository administrators)")
-            .Accepts<SetTeamAccessRequest>("application/json")
+            .Accepts<SetTeamAccessRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<TeamAccessResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         repositories.MapDelete("/{namespace}/{repo}/teamAccess/{team}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo, string team) => e.RemoveTeamAccessAsync(c, @namespace, repo, team))
@@ -89,7 +89,7 @@ internal sealed class RepositoryEndpoints
 
         repositories.MapPatch("/{namespace}/{**repo}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e.UpdateAsync(c, @namespace, repo))
             .WithName("UpdateRepository").WithSummary("Change a repository's visibility, description, scanOnPush or immutableTags (repository administrators)")
-            .Accepts<UpdateRepositoryRequest>("application/json")
+            .Accepts<UpdateRepositoryRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<RepositoryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         repositories.MapDelete("/{namespace}/{**repo}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e.DeleteAnyAsync(c, @namespace, repo))

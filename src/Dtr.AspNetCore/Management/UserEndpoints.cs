@@ -30,7 +30,7 @@ internal sealed class UserEndpoints
 
         users.MapPost("", ([FromServices] UserEndpoints e, HttpContext c) => e.CreateAsync(c))
             .WithName("CreateUser").WithSummary("Create a user (administrators only)")
-            .Accepts<CreateUserRequest>("application/json")
+            .Accepts<CreateUserRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<UserResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -44,7 +44,7 @@ internal sealed class UserEndpoints
 
         users.MapPatch("/{user}", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.UpdateAsync(c, user))
             .WithName("UpdateUser").WithSummary("Change a user's e-mail, full name or password; administrators also change isAdmin and isActive")
-            .Accepts<UpdateUserRequest>("application/json")
+            .Accepts<UpdateUserRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<UserResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapDelete("/{user}", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.DeleteAsync(c, user))
@@ -53,7 +53,7 @@ internal sealed class UserEndpoints
 
         users.MapPost("/{user}/tokens", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.CreateTokenAsync(c, user))
             .WithName("CreateAccessToken").WithSummary("Create a personal access token; the token string is in this response only")
-            .Accepts<CreateTokenRequest>("application/json")
+            .Accepts<CreateTokenRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<CreatedTokenResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapGet("/{user}/tokens", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.ListTokensAsync(c, user))
