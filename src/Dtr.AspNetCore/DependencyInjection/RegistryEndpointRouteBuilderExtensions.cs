@@ -12,9 +12,10 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RegistryEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, the token endpoint <c>/auth/token</c>
-    /// and the management API under <see cref="Dtr.AspNetCore.Configuration.RegistryOptions.ManagementApiPrefix"/>. The
-    /// returned builder applies conventions (host filters, rate limiting, authorization) to the <c>/v2/…</c> endpoints only.
+    /// Maps every <c>/v2/…</c> endpoint of the OCI distribution specification v1.1, the token endpoint
+    /// <c>/auth/token</c>, and the management API under
+    /// <see cref="Dtr.AspNetCore.Configuration.RegistryOptions.ManagementApiPrefix"/>. The returned builder applies
+    /// conventions (host filters, rate limiting, authorization) to the <c>/v2</c> endpoints only.
     /// </summary>
     public static IEndpointConventionBuilder MapRegistry(this IEndpointRouteBuilder endpoints)
     {

@@ -43,12 +43,12 @@ internal sealed class FailedLoginLimiter : IDisposable
     {
         var byUser = Check(UserKey(userName));
         var byAddress = Check(AddressKey(clientAddress));
-        if (byUser is null && byAddress is null)
+        if (byUser is { } user && byAddress is { } address)
         {
-            return null;
+            return user > address ? user : address;
         }
 
-        return byUser is { } user && byAddress is { } address ? (user > address ? user : address) : byUser ?? byAddress;
+        return byUser ?? byAddress;
     }
 
     /// <summary>Counts one failed sign-in against the user name and the client address.</summary>
@@ -72,7 +72,7 @@ internal sealed class FailedLoginLimiter : IDisposable
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : _segment;
     }
 
-    // User names are compared as typed, lower-cased, because registry names are lowercase and a client may send any case.
+    // The key is lower-cased because registry names are lowercase, so "Alice" and "alice" share one count.
     private static string UserKey(string userName) => "user:" + userName.ToLowerInvariant();
 
     private static string AddressKey(string clientAddress) => "address:" + clientAddress;

@@ -194,8 +194,8 @@ internal sealed class RegistryAccessGate
         var userText = caller.UserName ?? "anonymous";
         var scope = $"{TokenScope.RepositoryType}:{repository}:{actionText}";
 
-        // Anonymous callers may gain access by signing in, and a token may lack only the scope (it was issued for
-        // another repository or fewer actions); both get a challenge so the client fetches a new token.
+        // An anonymous caller may gain access by signing in, so it gets a challenge. A token issued for another
+        // repository or fewer actions gets one too, so that the client fetches a token with the needed scope.
         if (!caller.IsAuthenticated)
         {
             SecurityLog.AccessDenied(_logger, userText, actionText, repository.Value, context.Request.Method, context.Request.Path, "not signed in");

@@ -91,6 +91,10 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
     }
 
     /// <summary>Returns the client address the failed sign-in limit counts against.</summary>
+    /// <remarks>
+    /// NOTE: this is the connection's remote address. Behind a reverse proxy without the forwarded headers
+    /// middleware, every client shares the proxy's address and so one per-address limit.
+    /// </remarks>
     public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>
@@ -219,12 +223,22 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         };
     }
 
-    /// <summary>Records the token's use at most once a minute per token, so busy clients do not write on every request.</summary>
+    /// <summary>
+    /// Records the token's use at most once a minute per token in this process, so busy clients do not write on
+    /// every request.
+    /// </summary>
     private async ValueTask TouchAsync(string tokenId, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var last = _lastTouched.GetValueOrDefault(tokenId, DateTimeOffset.MinValue);
-        if (now - last < TouchInterval || !_lastTouched.TryUpdate(tokenId, now, last) && !_lastTouched.TryAdd(tokenId, now))
+        if (_lastTouched.TryGetValue(tokenId, out var last))
+        {
+            // Of concurrent requests with the same token, only the one whose update wins writes.
+            if (now - last < TouchInterval || !_lastTouched.TryUpdate(tokenId, now, last))
+            {
+                return;
+            }
+        }
+        else if (!_lastTouched.TryAdd(tokenId, now))
         {
             return;
         }

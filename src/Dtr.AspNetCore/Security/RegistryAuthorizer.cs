@@ -4,10 +4,10 @@ using Dtr.Names;
 namespace Dtr.AspNetCore.Security;
 
 /// <summary>
-/// Decides which actions a caller may take on a repository. A system administrator may do everything; the owner of
-/// the repository's namespace (the user namespace itself, or an owner of the organization) has admin access; anyone
-/// else gets the highest of their teams' levels and, on a public repository, read-only access, which anonymous
-/// callers get too. Inactive users never reach this class because authentication rejects them.
+/// Decides which actions a caller may take on a repository. A system administrator may do everything. The owner of
+/// the repository's namespace (the user namespace itself, or an owner of the organization) has admin access. Anyone
+/// else gets the highest of their teams' levels, and at least read-only access to a public repository, as anonymous
+/// callers do. Inactive users never reach this class because authentication rejects them.
 /// </summary>
 internal sealed class RegistryAuthorizer
 {

@@ -22,7 +22,7 @@ internal sealed class RegistryTokenService
     /// <summary>The <c>typ</c> header of refresh tokens, so no validator that expects <c>JWT</c> accepts one.</summary>
     public const string RefreshTokenType = "dtr-refresh+jwt";
 
-    /// <summary>The claim that tells the two kinds apart even where the header is not checked.</summary>
+    /// <summary>The claim that distinguishes the two kinds even where the header is not checked.</summary>
     public const string TokenUseClaim = "token_use";
 
     public const string AccessClaim = "access";

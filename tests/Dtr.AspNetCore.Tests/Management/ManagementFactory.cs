@@ -39,6 +39,13 @@ public class ManagementFactory : RegistryFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
+
+        // The base factory turns authentication off for the distribution API suites; these tests need it on.
+        if (!Settings.ContainsKey("Registry:Auth:Enabled"))
+        {
+            builder.UseSetting("Registry:Auth:Enabled", "true");
+        }
+
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(ConfigureTestServices);
     }

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Dtr.AspNetCore.Security;
+using Dtr.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dtr.AspNetCore.Tests.Security;
+
+public sealed class HostUserMappingTests : IAsyncLifetime
+{
+    private const string UserHeader = "X-Test-Principal";
+
+    private readonly MappingFactory _factory = new();
+
+    public async Task InitializeAsync()
+    {
+        await _factory.CreateUserAsync("sso-user", "unused-password-1");
+        await _factory.CreateUserAsync("sso-inactive", "unused-password-1", isActive: false);
+        await _factory.CreateRepositoryAsync("sso-user/app", RepositoryVisibility.Private);
+    }
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    [Fact]
+    public async Task HostPrincipal_MapsToRegistryUser()
+    {
+        using var client = _factory.CreateAnonymousClient();
+        using var registry = await client.GetAsync("/v2/sso-user/app/tags/list", (UserHeader, "principal-of-sso-user"));
+        using var token = await client.GetAsync("/auth/token?scope=repository:sso-user/app:pull", (UserHeader, "principal-of-sso-user"));
+
+        // The repository has settings but no content yet, so its owner sees an empty tag list rather than a challenge.
+        Assert.Equal(HttpStatusCode.OK, registry.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await token.Content.ReadAsByteArrayAsync()).RootElement;
+        Assert.Equal(["pull"], TokenFlowFixture.Grants(body.GetProperty("token").GetString()!)["repository:sso-user/app"]);
+    }
+
+    [Fact]
+    public async Task HostPrincipal_InactiveUserIsAnonymous()
+    {
+        using var client = _factory.CreateAnonymousClient();
+        using var response = await client.GetAsync("/v2/sso-user/app/tags/list", (UserHeader, "principal-of-sso-inactive"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task HostPrincipal_UnmappedIsAnonymous()
+    {
+        using var client = _factory.CreateAnonymousClient();
+        using var response = await client.GetAsync("/v2/sso-user/app/tags/list", (UserHeader, "stranger"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private sealed class MappingFactory : AuthRegistryFactory
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>("Test", _ => { });
+                services.AddSingleton<IRegistryUserMapper, PrefixUserMapper>();
+            });
+        }
+    }
+
+    /// <summary>Authenticates the principal named in the test header, in place of a host's single sign-on.</summary>
+    private sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            var principal = Request.Headers[UserHeader].ToString();
+            if (string.IsNullOrEmpty(principal))
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, principal)], Scheme.Name);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        }
+    }
+
+    /// <summary>Maps principals named <c>principal-of-&lt;user&gt;</c> to that user.</summary>
+    private sealed class PrefixUserMapper : IRegistryUserMapper
+    {
+        public ValueTask<string?> MapAsync(ClaimsPrincipal principal, HttpContext context, CancellationToken cancellationToken)
+        {
+            var name = principal.FindFirstValue(ClaimTypes.NameIdentifier);
+            return ValueTask.FromResult(name is not null && name.StartsWith("principal-of-", StringComparison.Ordinal) ? name["principal-of-".Length..] : null);
+        }
+    }
+}
