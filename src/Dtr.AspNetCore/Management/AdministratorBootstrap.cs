@@ -36,6 +36,7 @@ internal sealed class AdministratorBootstrap : IHostedService
             return;
         }
 
+        // Resolved only here, so a host with authentication off needs no identity store.
         var identity = _services.GetRequiredService<IIdentityStore>();
         if (await identity.AnyUserAsync(cancellationToken))
         {

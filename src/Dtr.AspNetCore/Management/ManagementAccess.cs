@@ -11,14 +11,18 @@ namespace Dtr.AspNetCore.Management;
 /// public repositories.
 /// </summary>
 /// <remarks>
-/// The repository rule matches the one the <c>/v2</c> API applies to pulls and pushes, computed from the same
-/// <see cref="RepositoryAccessFacts"/>.
+/// Repository levels come from <see cref="RegistryAuthorizer"/>, so the management API and <c>/v2</c> apply one rule.
 /// </remarks>
 internal sealed class ManagementAccess
 {
     private readonly IIdentityStore _identity;
+    private readonly RegistryAuthorizer _authorizer;
 
-    public ManagementAccess(IIdentityStore identity) => _identity = identity;
+    public ManagementAccess(IIdentityStore identity, RegistryAuthorizer authorizer)
+    {
+        _identity = identity;
+        _authorizer = authorizer;
+    }
 
     /// <summary>Throws 403 unless the caller is a system administrator.</summary>
     public static void RequireAdmin(RegistryCaller caller, string action)
@@ -104,24 +108,29 @@ internal sealed class ManagementAccess
     /// <summary>Returns the caller's access level on a repository; <see cref="AccessLevel.None"/> when it does not exist.</summary>
     public async ValueTask<AccessLevel> GetRepositoryLevelAsync(RegistryCaller caller, RepositoryName repository, CancellationToken cancellationToken)
     {
-        var facts = await _identity.GetAccessFactsAsync(caller.UserName, repository, cancellationToken);
-        if (!facts.RepositoryExists)
+        var access = await _authorizer.GetAccessAsync(caller, repository, cancellationToken);
+        if (!access.Facts.RepositoryExists)
         {
             return AccessLevel.None;
         }
 
-        if (caller.IsAdmin || facts.IsNamespaceOwner)
+        // The /v2 actions map back onto levels: '*' is admin, push is read-write and pull is read-only.
+        if (access.Allowed.HasFlag(RegistryActions.All))
         {
             return AccessLevel.Admin;
         }
 
-        var publicLevel = facts.Visibility == RepositoryVisibility.Public ? AccessLevel.ReadOnly : AccessLevel.None;
-        return facts.TeamLevel > publicLevel ? facts.TeamLevel : publicLevel;
+        if (access.Allowed.HasFlag(RegistryActions.Push))
+        {
+            return AccessLevel.ReadWrite;
+        }
+
+        return access.Allowed.HasFlag(RegistryActions.Pull) ? AccessLevel.ReadOnly : AccessLevel.None;
     }
 
     /// <summary>
     /// Returns the repository's settings after checking the caller's level. A repository the caller may not pull
-    /// gets the same 404 as a missing one, so its existence is not revealed; one the caller may pull but not change
+    /// gets the same 404 as a missing one, so its existence is not revealed. One the caller may pull but not change
     /// gets 403.
     /// </summary>
     public async ValueTask<RepositorySettings> RequireRepositoryAsync(

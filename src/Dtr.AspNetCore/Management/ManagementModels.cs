@@ -115,8 +115,8 @@ internal sealed record TeamAccessListResponse(IReadOnlyList<TeamAccessResponse> 
 
 /// <summary>A tag with what it points to.</summary>
 /// <param name="Size">
-/// The bytes a pull transfers, as far as the manifest tells: for an image manifest, the manifest plus its config
-/// and layers; for an index, the index plus its child manifests (not their layers).
+/// The bytes that the manifest accounts for. For an image manifest that is the manifest plus its config and layers.
+/// For an index it is the index plus its child manifests, without their layers.
 /// </param>
 /// <param name="Platforms">For an index, <c>os/architecture[/variant]</c> of each child that names one; for an image, the platform in its config.</param>
 internal sealed record TagResponse(string Tag, string Digest, string MediaType, long Size, IReadOnlyList<string> Platforms, DateTimeOffset PushedAt);

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Tests.Management;
@@ -53,8 +52,6 @@ public class ManagementFactory : RegistryFactory
     /// <summary>Changes the host's services after the registry registered its own.</summary>
     protected virtual void ConfigureTestServices(IServiceCollection services)
     {
-        // Only until the registry registers an authenticator of its own; TryAdd leaves a registered one in place.
-        services.TryAddSingleton<Dtr.AspNetCore.Security.IRegistryAuthenticator, BasicTestAuthenticator>();
     }
 }
 
