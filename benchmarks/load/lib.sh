@@ -35,7 +35,8 @@ find_free_port() {
   return 1
 }
 
-# Waits until GET http://ADDRESS/v2/ returns 200. Fails early when process PID exits, printing LOG.
+# Waits until GET http://ADDRESS/v2/ returns 200, or 401 from a registry that requires sign-in. Fails early
+# when process PID exits, printing LOG.
 wait_for_registry() {
   local address="$1" pid="$2" log="$3" timeout_seconds="${4:-90}"
   local deadline=$((SECONDS + timeout_seconds))
@@ -45,12 +46,12 @@ wait_for_registry() {
       tail -n 50 "$log" >&2
       return 1
     fi
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" || true)" = "200" ]; then
-      return 0
-    fi
+    case "$(curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" || true)" in
+      200|401) return 0 ;;
+    esac
     sleep 0.2
   done
-  echo "error: GET http://$address/v2/ did not return 200 within $timeout_seconds s. Registry output:" >&2
+  echo "error: GET http://$address/v2/ did not return 200 or 401 within $timeout_seconds s. Registry output:" >&2
   tail -n 50 "$log" >&2
   return 1
 }
@@ -67,13 +68,18 @@ build_dtr_host() {
 }
 
 # Starts a registry in the background and sets REGISTRY_PID and REGISTRY_ADDRESS.
-#   start_registry dtr DLL               the sample host; build_dtr_host builds it and prints DLL
-#   start_registry docker-registry       Debian's docker-registry (CNCF distribution) with filesystem storage
+#   start_registry dtr DLL [ARG...]      the sample host; build_dtr_host builds it and prints DLL. Authentication
+#                                        is off, so the figures compare with the reference registry without
+#                                        auth, unless an ARG such as --Registry:Auth:Enabled=true turns it on.
+#   start_registry docker-registry [HTPASSWD]
+#                                        Debian's docker-registry (CNCF distribution) with filesystem storage,
+#                                        with basic authentication against the bcrypt HTPASSWD file when given
 #   start_registry command 'CMD'         any command; {port} and {data} in CMD become the port and a data folder
 # Every variant binds 127.0.0.1 only, keeps its data in a new folder under $work_dir, and runs with exec, so
 # REGISTRY_PID is the server process itself (the one whose memory the scripts read).
 start_registry() {
   local kind="$1" argument="${2:-}"
+  local extra_arguments=("${@:3}")
   local port data log
   port="$(find_free_port)"
   data="$(mktemp -d "$work_dir/data-$kind-XXXXXX")"
@@ -82,7 +88,9 @@ start_registry() {
 
   case "$kind" in
     dtr)
-      bash -c 'exec dotnet "$1" --urls "http://$2" "--Registry:DataDirectory=$3"' _ "$argument" "$REGISTRY_ADDRESS" "$data" >"$log" 2>&1 &
+      # Later command-line values win, so an ARG can turn authentication back on.
+      bash -c 'exec dotnet "$1" --urls "http://$2" "--Registry:DataDirectory=$3" --Registry:Auth:Enabled=false "${@:4}"' \
+        _ "$argument" "$REGISTRY_ADDRESS" "$data" "${extra_arguments[@]}" >"$log" 2>&1 &
       ;;
     docker-registry)
       cat >"$data.yml" <<CONFIG
@@ -97,6 +105,14 @@ storage:
 http:
   addr: $REGISTRY_ADDRESS
 CONFIG
+      if [ -n "$argument" ]; then
+        cat >>"$data.yml" <<CONFIG
+auth:
+  htpasswd:
+    realm: docker-registry
+    path: $argument
+CONFIG
+      fi
       bash -c 'exec docker-registry serve "$1"' _ "$data.yml" >"$log" 2>&1 &
       ;;
     command)
@@ -132,6 +148,42 @@ read_vmhwm_kib() {
 write_random_file() {
   local file="$1" size_mib="$2"
   head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$file"
+}
+
+# Writes an OCI image layout to LAYOUT with one layer, the files under ROOTFS as a tar compressed with gzip -1,
+# tagged 1. Sets IMAGE_BYTES to the total size of its manifest, config and layer.
+write_single_layer_layout() {
+  local layout="$1" rootfs="$2"
+  local diff_id layer_size layer_digest config_size config_digest manifest_size manifest_digest
+  mkdir -p "$layout/blobs/sha256"
+
+  tar -C "$rootfs" --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work_dir/layer.tar" .
+  diff_id="sha256:$(sha256sum "$work_dir/layer.tar" | cut -d' ' -f1)"
+  gzip -1 "$work_dir/layer.tar"
+  layer_size=$(stat -c %s "$work_dir/layer.tar.gz")
+  layer_digest=$(add_layout_blob "$layout" "$work_dir/layer.tar.gz")
+
+  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$diff_id" >"$work_dir/config.json"
+  config_size=$(stat -c %s "$work_dir/config.json")
+  config_digest=$(add_layout_blob "$layout" "$work_dir/config.json")
+
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%d}]}' \
+    "$config_digest" "$config_size" "$layer_digest" "$layer_size" >"$work_dir/manifest.json"
+  manifest_size=$(stat -c %s "$work_dir/manifest.json")
+  manifest_digest=$(add_layout_blob "$layout" "$work_dir/manifest.json")
+
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}' \
+    "$manifest_digest" "$manifest_size" >"$layout/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+  IMAGE_BYTES=$((layer_size + config_size + manifest_size))
+}
+
+# Moves FILE into LAYOUT's blob folder under its sha256 digest and prints the digest.
+add_layout_blob() {
+  local layout="$1" file="$2" digest
+  digest="$(sha256sum "$file" | cut -d' ' -f1)"
+  mv "$file" "$layout/blobs/sha256/$digest"
+  echo "sha256:$digest"
 }
 
 # Prints the current time in seconds with nanoseconds.

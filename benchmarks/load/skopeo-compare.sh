@@ -30,38 +30,13 @@ for tool in skopeo docker-registry gzip tar curl sha256sum; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing. Install it with apt-get." >&2; exit 1; }
 done
 
-# Writes a blob file into the layout under its sha256 digest and prints the digest.
-add_blob() {
-  local file="$1" digest
-  digest="$(sha256sum "$file" | cut -d' ' -f1)"
-  mv "$file" "$layout/blobs/sha256/$digest"
-  echo "sha256:$digest"
-}
-
 echo "Building an OCI layout with a $size_mib MiB random layer..."
 layout="$work_dir/layout"
-mkdir -p "$layout/blobs/sha256" "$work_dir/rootfs/data"
+mkdir -p "$work_dir/rootfs/data"
 write_random_file "$work_dir/rootfs/data/random.bin" "$size_mib"
-tar -C "$work_dir/rootfs" --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work_dir/layer.tar" data
+write_single_layer_layout "$layout" "$work_dir/rootfs"
 rm -rf "$work_dir/rootfs"
-diff_id="sha256:$(sha256sum "$work_dir/layer.tar" | cut -d' ' -f1)"
-gzip -1 "$work_dir/layer.tar"
-layer_size=$(stat -c %s "$work_dir/layer.tar.gz")
-layer_digest=$(add_blob "$work_dir/layer.tar.gz")
-
-printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$diff_id" >"$work_dir/config.json"
-config_size=$(stat -c %s "$work_dir/config.json")
-config_digest=$(add_blob "$work_dir/config.json")
-
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%d}]}' \
-  "$config_digest" "$config_size" "$layer_digest" "$layer_size" >"$work_dir/manifest.json"
-manifest_size=$(stat -c %s "$work_dir/manifest.json")
-manifest_digest=$(add_blob "$work_dir/manifest.json")
-
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}' \
-  "$manifest_digest" "$manifest_size" >"$layout/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
-image_bytes=$((layer_size + config_size + manifest_size))
+image_bytes=$IMAGE_BYTES
 
 clear_skopeo_cache() {
   rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 
@@ -8,8 +7,6 @@ namespace Dtr.EndToEnd.Tests;
 [Collection(RegistryCollection.Name)]
 public sealed class ContainerPublishTests(RegistryFixture registry, ITestOutputHelper output)
 {
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
-
     private Skopeo Skopeo => registry.Skopeo;
 
     [DotnetFact]
@@ -19,34 +16,10 @@ public sealed class ContainerPublishTests(RegistryFixture registry, ITestOutputH
         var baseImage = TestImages.WriteBusyboxLayout(work.Combine("base-layout"));
         await Skopeo.CopyAsync($"oci:{work.Combine("base-layout")}:1", Skopeo.Reference("e2e/publish-base", "1"));
 
-        // The app cannot run on busybox (no glibc), but the test only checks what the SDK pushes. Self-contained
-        // keeps the image independent of a .NET runtime in the base image.
-        var project = work.Combine("hello");
-        Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, "hello.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <InvariantGlobalization>true</InvariantGlobalization>
-                <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
-                <SelfContained>true</SelfContained>
-                <ContainerBaseImage>{registry.Address}/e2e/publish-base:1</ContainerBaseImage>
-                <ContainerRegistry>{registry.Address}</ContainerRegistry>
-                <ContainerRepository>e2e/hello</ContainerRepository>
-                <ContainerImageTag>1</ContainerImageTag>
-              </PropertyGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(project, "Program.cs"), "Console.WriteLine(\"Hello from a Dtr end-to-end test image.\");\n");
+        var project = work.Combine(SdkContainerPublish.AppName);
+        SdkContainerPublish.WriteConsoleApp(project, $"{registry.Address}/e2e/publish-base:1", registry.Address, "e2e/hello", "1");
 
-        var publish = await CommandRunner.RunAsync(
-            DotnetFactAttribute.DotnetPath!,
-            ["publish", "-c", "Release", "-t:PublishContainer", "--disable-build-servers", "-nodeReuse:false"],
-            PublishTimeout,
-            project,
-            PublishEnvironment());
+        var publish = await SdkContainerPublish.PublishAsync(project, registry.Address);
         output.WriteLine(publish.StandardOutput);
         Assert.True(publish.Succeeded, $"dotnet publish -t:PublishContainer failed.\n{publish.Describe()}\n{registry.DescribeRegistry()}");
 
@@ -61,36 +34,8 @@ public sealed class ContainerPublishTests(RegistryFixture registry, ITestOutputH
 
         var config = await Skopeo.InspectAsync(reference, "--config");
         var entrypoint = config["config"]?["Entrypoint"]?.AsArray().Select(e => e!.GetValue<string>()).ToList() ?? [];
-        Assert.True(entrypoint.Any(e => e.EndsWith("/hello", StringComparison.Ordinal)),
+        Assert.True(entrypoint.Any(e => e.EndsWith("/" + SdkContainerPublish.AppName, StringComparison.Ordinal)),
             $"The image config's Entrypoint [{string.Join(", ", entrypoint)}] does not start the published app.\n{config.ToJsonString()}");
-    }
-
-    /// <summary>
-    /// Returns the environment for the nested dotnet publish: registry settings, and without the MSBuild and test
-    /// platform variables that the outer dotnet test sets, which would point the nested build at the outer build's settings.
-    /// </summary>
-    private Dictionary<string, string?> PublishEnvironment()
-    {
-        var environment = new Dictionary<string, string?>
-        {
-            ["DOTNET_CONTAINER_INSECURE_REGISTRIES"] = registry.Address,
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-            ["MSBUILDDISABLENODEREUSE"] = "1",
-        };
-        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
-        {
-            var name = (string)variable.Key;
-            var setByOuterRun = name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) ||
-                name.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase);
-            if (setByOuterRun && !environment.ContainsKey(name))
-            {
-                environment[name] = null;
-            }
-        }
-
-        return environment;
     }
 }
 

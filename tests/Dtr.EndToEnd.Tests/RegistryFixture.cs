@@ -8,9 +8,10 @@ namespace Dtr.EndToEnd.Tests;
 /// <summary>
 /// A registry for the end-to-end tests: the sample host started as a separate process on a free loopback port
 /// with a temporary data directory, or, when <c>DTR_E2E_REGISTRY=host:port</c> is set, a registry that is
-/// already running there (then no process is started and nothing is deleted).
+/// already running there (then no process is started and nothing is deleted). Subclasses add host arguments
+/// and change the status of <c>GET /v2/</c> that counts as started.
 /// </summary>
-public sealed class RegistryFixture : IAsyncLifetime
+public class RegistryFixture : IAsyncLifetime
 {
     /// <summary>The environment variable that points the tests at an already-running registry.</summary>
     public const string ExternalRegistryVariable = "DTR_E2E_REGISTRY";
@@ -32,18 +33,27 @@ public sealed class RegistryFixture : IAsyncLifetime
     /// <summary>Runs skopeo against this registry over plain HTTP.</summary>
     internal Skopeo Skopeo { get; private set; } = null!;
 
+    /// <summary>Arguments added to the sample host's command line after the address and the data folder.</summary>
+    protected virtual IEnumerable<string> ExtraHostArguments => [];
+
+    /// <summary>Whether <c>DTR_E2E_REGISTRY</c> may replace the started host with a running registry.</summary>
+    protected virtual bool AcceptsExternalRegistry => true;
+
+    /// <summary>The status of an anonymous <c>GET /v2/</c> once the registry is up: 200 unless it requires sign-in.</summary>
+    protected virtual HttpStatusCode ReadyStatus => HttpStatusCode.OK;
+
     public async Task InitializeAsync()
     {
-        var external = Environment.GetEnvironmentVariable(ExternalRegistryVariable);
+        var external = AcceptsExternalRegistry ? Environment.GetEnvironmentVariable(ExternalRegistryVariable) : null;
         if (!string.IsNullOrWhiteSpace(external))
         {
             Address = external.Trim();
             Http = CreateClient();
             Skopeo = new Skopeo(this);
-            if (await GetBaseStatusAsync() != HttpStatusCode.OK)
+            if (await GetBaseStatusAsync() != ReadyStatus)
             {
                 throw new InvalidOperationException(
-                    $"{ExternalRegistryVariable} is set to '{Address}', but GET http://{Address}/v2/ did not return 200. Start that registry or unset the variable.");
+                    $"{ExternalRegistryVariable} is set to '{Address}', but GET http://{Address}/v2/ did not return {(int)ReadyStatus}. Start that registry or unset the variable.");
             }
 
             return;
@@ -117,8 +127,14 @@ public sealed class RegistryFixture : IAsyncLifetime
         startInfo.ArgumentList.Add($"http://{Address}");
         startInfo.ArgumentList.Add($"--Registry:DataDirectory={_dataDirectory.FullName}");
 
-        // The image tools push and pull without signing in, so the host runs with authentication off.
+        // The image tools push and pull without signing in, so the host runs with authentication off. Subclasses
+        // add arguments after it, and a later value of the same setting replaces this one.
         startInfo.ArgumentList.Add("--Registry:Auth:Enabled=false");
+        foreach (var argument in ExtraHostArguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         startInfo.Environment.Remove("ASPNETCORE_URLS");
         startInfo.Environment.Remove("DOTNET_URLS");
         startInfo.Environment.Remove("Registry__DataDirectory");
@@ -143,7 +159,7 @@ public sealed class RegistryFixture : IAsyncLifetime
             }
 
             lastStatus = await GetBaseStatusAsync();
-            if (lastStatus == HttpStatusCode.OK)
+            if (lastStatus == ReadyStatus)
             {
                 return;
             }
@@ -153,7 +169,7 @@ public sealed class RegistryFixture : IAsyncLifetime
 
         var status = lastStatus is null ? "no response" : $"status {(int)lastStatus}";
         throw new TimeoutException(
-            $"The sample host did not return 200 for GET http://{Address}/v2/ within {StartupTimeout.TotalSeconds:F0} s (last: {status}).\n{DescribeRegistry()}");
+            $"The sample host did not return {(int)ReadyStatus} for GET http://{Address}/v2/ within {StartupTimeout.TotalSeconds:F0} s (last: {status}).\n{DescribeRegistry()}");
     }
 
     private async Task StopHostAsync()

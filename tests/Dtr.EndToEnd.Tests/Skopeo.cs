@@ -19,15 +19,27 @@ internal sealed class Skopeo(RegistryFixture registry)
     /// <summary>Copies an image between two transports (<c>oci:</c>, <c>dir:</c>, <c>docker://</c>).</summary>
     public async Task CopyAsync(string source, string destination, params string[] options)
     {
-        // --insecure-policy: the tests must not depend on the machine's /etc/containers/policy.json.
-        string[] arguments = ["--insecure-policy", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", .. options, source, destination];
-        await RunCheckedAsync($"copy {source} to {destination}", arguments);
+        await RunCheckedAsync($"copy {source} to {destination}", CopyArguments(source, destination, options));
     }
 
+    /// <summary>Runs skopeo copy and returns its result without asserting success, for copies that must fail.</summary>
+    public Task<CommandResult> TryCopyAsync(string source, string destination, params string[] options) =>
+        CommandRunner.RunAsync("skopeo", CopyArguments(source, destination, options), CommandTimeout);
+
+    /// <summary>
+    /// Signs in to this registry and stores the credentials in <paramref name="authFile"/>, never in the user's
+    /// default auth file. Later commands use them with <c>--authfile</c>, <c>--src-authfile</c> or <c>--dest-authfile</c>.
+    /// </summary>
+    public Task LoginAsync(string userName, string password, string authFile) =>
+        RunCheckedAsync(
+            $"login as {userName}",
+            ["login", "--tls-verify=false", "--authfile", authFile, "--username", userName, "--password", password, registry.Address]);
+
     /// <summary>Returns the manifest (or index) bytes exactly as the registry serves them.</summary>
-    public async Task<byte[]> InspectRawAsync(string reference)
+    public async Task<byte[]> InspectRawAsync(string reference, params string[] options)
     {
-        var result = await RunCheckedAsync($"inspect --raw {reference}", ["inspect", "--raw", "--tls-verify=false", reference]);
+        string[] arguments = ["inspect", "--raw", "--tls-verify=false", .. options, reference];
+        var result = await RunCheckedAsync($"inspect --raw {reference}", arguments);
         return result.StandardOutputBytes;
     }
 
@@ -39,9 +51,9 @@ internal sealed class Skopeo(RegistryFixture registry)
         return JsonNode.Parse(result.StandardOutput)!.AsObject();
     }
 
-    /// <summary>Runs skopeo inspect and returns its result without asserting success.</summary>
-    public Task<CommandResult> TryInspectAsync(string reference) =>
-        CommandRunner.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", reference], CommandTimeout);
+    /// <summary>Runs skopeo inspect --raw and returns its result without asserting success.</summary>
+    public Task<CommandResult> TryInspectAsync(string reference, params string[] options) =>
+        CommandRunner.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", .. options, reference], CommandTimeout);
 
     /// <summary>Returns the tags that the registry lists for a repository.</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository)
@@ -55,6 +67,10 @@ internal sealed class Skopeo(RegistryFixture registry)
     /// <summary>Deletes a manifest by tag or digest.</summary>
     public Task DeleteAsync(string reference) =>
         RunCheckedAsync($"delete {reference}", ["delete", "--tls-verify=false", reference]);
+
+    // --insecure-policy: the tests must not depend on the machine's /etc/containers/policy.json.
+    private static string[] CopyArguments(string source, string destination, string[] options) =>
+        ["--insecure-policy", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", .. options, source, destination];
 
     private async Task<CommandResult> RunCheckedAsync(string action, string[] arguments)
     {
