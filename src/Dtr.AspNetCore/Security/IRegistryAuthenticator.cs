@@ -30,7 +30,29 @@ internal sealed record AuthenticationOutcome(RegistryCaller? Caller, string? Fai
     /// </summary>
     public IReadOnlyList<TokenScope>? TokenAccess { get; init; }
 
+    /// <summary>How the caller proved who they are; <see cref="CredentialKind.None"/> for an anonymous caller.</summary>
+    public CredentialKind Credential { get; init; }
+
     public static AuthenticationOutcome Success(RegistryCaller caller) => new(caller, null);
 
     public static AuthenticationOutcome Failure(string message, TimeSpan? retryAfter = null) => new(null, message, retryAfter);
+}
+
+/// <summary>The kind of credential a request was authenticated with.</summary>
+internal enum CredentialKind
+{
+    /// <summary>No credentials: an anonymous caller.</summary>
+    None,
+
+    /// <summary>HTTP basic authentication with the user's password.</summary>
+    Password,
+
+    /// <summary>HTTP basic authentication with a personal access token.</summary>
+    AccessToken,
+
+    /// <summary>A bearer token issued by the token endpoint.</summary>
+    Bearer,
+
+    /// <summary>The host's own authentication, mapped by <see cref="IRegistryUserMapper"/>.</summary>
+    Host,
 }

@@ -14,6 +14,12 @@ internal sealed record TokenScope(string Type, string Name, IReadOnlyList<string
     public const string CatalogName = "catalog";
 
     /// <summary>
+    /// The name of the <c>registry:management:*</c> scope, which a bearer token must carry to be accepted by the
+    /// management API.
+    /// </summary>
+    public const string ManagementName = "management";
+
+    /// <summary>
     /// Parses every <c>scope</c> parameter value. One value may hold several scopes separated by spaces, as clients
     /// send them. A scope has the form <c>type[(class)]:name:action[,action…]</c>; the name may contain a colon (a
     /// host with a port), so the type ends at the first colon and the actions start after the last one. Malformed
