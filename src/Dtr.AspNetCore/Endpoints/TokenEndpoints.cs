@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Dtr.AspNetCore.Endpoints;
 
@@ -17,10 +18,17 @@ namespace Dtr.AspNetCore.Endpoints;
 /// The token endpoint of the Docker token authentication flow, <c>/auth/token</c>. <c>GET</c> takes optional basic
 /// authentication and <c>service</c>, <c>scope</c> and <c>offline_token</c> parameters; <c>POST</c> takes an OAuth 2
 /// form with <c>grant_type=password</c> or <c>grant_type=refresh_token</c>. Both grant the requested actions the
-/// caller is allowed, and never fail for requesting more: a denied or unknown scope gets an empty action list.
+/// caller is allowed, and never fail for requesting more: a denied scope gets an empty action list, and a scope of an
+/// invalid repository name or an unknown resource is left out.
 /// </summary>
 internal sealed class TokenEndpoints
 {
+    /// <summary>
+    /// The maximum number of scopes in one token request, which bounds the repository lookups and the token size
+    /// one request can cause. A pull or push requests a few scopes, so 64 leaves room for clients that batch them.
+    /// </summary>
+    internal const int MaxScopesPerRequest = 64;
+
     private readonly RegistryOptions _options;
     private readonly IServiceProvider _services;
     private readonly ILogger<TokenEndpoints> _logger;
@@ -95,8 +103,13 @@ internal sealed class TokenEndpoints
         }
 
         var query = context.Request.Query;
+        if (await ReadScopesAsync(context, query["scope"]) is not { } scopes)
+        {
+            return;
+        }
+
         var offline = string.Equals(query["offline_token"], "true", StringComparison.OrdinalIgnoreCase);
-        await WriteTokensAsync(context, outcome.Caller!, TokenScope.ParseAll(query["scope"]), offline, includeScope: false);
+        await WriteTokensAsync(context, outcome.Caller!, scopes, offline, includeScope: false);
     }
 
     private async Task HandlePostAsync(HttpContext context)
@@ -110,7 +123,11 @@ internal sealed class TokenEndpoints
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var grantType = form["grant_type"].ToString();
-        var scopes = TokenScope.ParseAll(form["scope"]);
+        if (await ReadScopesAsync(context, form["scope"]) is not { } scopes)
+        {
+            return;
+        }
+
         switch (grantType)
         {
             case "password":
@@ -149,6 +166,25 @@ internal sealed class TokenEndpoints
         }
     }
 
+    /// <summary>
+    /// Parses the <c>scope</c> parameters, or writes 400 and returns null when there are more than
+    /// <see cref="MaxScopesPerRequest"/>.
+    /// </summary>
+    private static async Task<List<TokenScope>?> ReadScopesAsync(HttpContext context, StringValues values)
+    {
+        if (TokenScope.TryParseAll(values, MaxScopesPerRequest, out var scopes, out var count))
+        {
+            return scopes;
+        }
+
+        await WriteErrorAsync(
+            context,
+            StatusCodes.Status400BadRequest,
+            "INVALID_REQUEST",
+            $"The request has {count} scopes, but a token request may have at most {MaxScopesPerRequest}; request fewer scopes per token.");
+        return null;
+    }
+
     private async Task<RegistryCaller?> ValidateRefreshTokenAsync(HttpContext context, string refreshToken, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(refreshToken))
@@ -182,7 +218,7 @@ internal sealed class TokenEndpoints
         var tokens = _services.GetRequiredService<RegistryTokenService>();
         var access = tokens.IssueAccessToken(caller, granted);
         var refresh = offline && caller.UserName is { } userName ? tokens.IssueRefreshToken(userName) : null;
-        SecurityLog.TokenIssued(_logger, caller.UserName ?? "anonymous", FormatScopes(granted), FormatScopes(requested));
+        SecurityLog.TokenIssued(_logger, caller.UserName ?? "anonymous", FormatScopes(granted), FormatScopesForLog(requested));
 
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -212,58 +248,87 @@ internal sealed class TokenEndpoints
     }
 
     /// <summary>
-    /// Intersects each requested scope with what the caller may do. Scopes of the same resource are merged; scopes of
-    /// unknown types and invalid repository names get no actions.
+    /// Intersects each requested scope with what the caller may do, and merges scopes of the same resource. Repository
+    /// scopes with an invalid name and scopes of unknown resources are left out, so the token does not repeat names
+    /// that cannot be granted anything. What was not granted is logged in one line per request.
     /// </summary>
     private async Task<List<TokenScope>> GrantAsync(HttpContext context, RegistryCaller caller, List<TokenScope> requested)
     {
-        var merged = new List<(string Type, string Name, RegistryActions Actions)>();
-        foreach (var scope in requested)
+        var authorizer = _services.GetRequiredService<RegistryAuthorizer>();
+        var granted = new List<TokenScope>();
+        var denied = new List<string>();
+        var dropped = 0;
+        foreach (var scope in Merge(requested))
         {
-            var actions = RegistryActionNames.Parse(scope.Actions);
-            var index = merged.FindIndex(entry => entry.Type == scope.Type && entry.Name == scope.Name);
-            if (index < 0)
+            if (scope.Type == TokenScope.RepositoryType && RepositoryName.TryParse(scope.Name, out var repository))
             {
-                merged.Add((scope.Type, scope.Name, actions));
+                var actions = RegistryActionNames.Parse(scope.Actions);
+                var allowed = (await authorizer.GetAccessAsync(caller, repository, context.RequestAborted)).Allowed;
+                var missing = actions & ~allowed;
+                if (missing != RegistryActions.None)
+                {
+                    denied.Add($"{scope.Type}:{SecurityLog.Truncate(scope.Name)}:{RegistryActionNames.Format(missing)}");
+                }
+
+                granted.Add(new TokenScope(scope.Type, scope.Name, RegistryActionNames.ToNames(actions & allowed)));
+            }
+            else if (scope.Type == TokenScope.RegistryType && IsRegistryResourceAllowed(scope.Name, caller) is { } isAllowed)
+            {
+                // Registry resources have one action, *, so only that is granted even when more is requested.
+                List<string> grantedActions = isAllowed && scope.Actions.Contains(TokenScope.AllAction) ? [TokenScope.AllAction] : [];
+                var missing = scope.Actions.Except(grantedActions, StringComparer.Ordinal).ToList();
+                if (missing.Count > 0)
+                {
+                    denied.Add($"{scope.Type}:{scope.Name}:{SecurityLog.Truncate(string.Join(',', missing))}");
+                }
+
+                granted.Add(new TokenScope(scope.Type, scope.Name, grantedActions));
             }
             else
             {
-                merged[index] = (scope.Type, scope.Name, merged[index].Actions | actions);
+                dropped++;
             }
         }
 
-        var authorizer = _services.GetRequiredService<RegistryAuthorizer>();
-        var granted = new List<TokenScope>(merged.Count);
-        foreach (var (type, name, actions) in merged)
+        if (denied.Count > 0 || dropped > 0)
         {
-            var allowed = RegistryActions.None;
-            if (type == TokenScope.RepositoryType && RepositoryName.TryParse(name, out var repository))
-            {
-                allowed = (await authorizer.GetAccessAsync(caller, repository, context.RequestAborted)).Allowed;
-            }
-            else if (type == TokenScope.RegistryType && name == TokenScope.CatalogName)
-            {
-                // Anyone may list the catalog, which shows each caller only the repositories they may pull.
-                allowed = RegistryActionNames.Everything;
-            }
-
-            var grantedActions = actions & allowed;
-            if (grantedActions != actions)
-            {
-                SecurityLog.AccessDenied(
-                    _logger,
-                    caller.UserName ?? "anonymous",
-                    RegistryActionNames.Format(actions & ~allowed),
-                    name,
-                    context.Request.Method,
-                    context.Request.Path,
-                    "not granted in the token");
-            }
-
-            granted.Add(new TokenScope(type, name, RegistryActionNames.ToNames(grantedActions)));
+            SecurityLog.TokenScopesDenied(_logger, caller.UserName ?? "anonymous", denied.Count > 0 ? string.Join(' ', denied) : "nothing", dropped);
         }
 
         return granted;
+    }
+
+    /// <summary>
+    /// Returns whether the caller may have <c>*</c> on a <c>registry</c> resource, or null for an unknown resource.
+    /// Anyone may list the catalog, which shows each caller only the repositories they may pull. The management
+    /// scope needs a signed-in user, and the management API checks the user's rights on each request.
+    /// </summary>
+    private static bool? IsRegistryResourceAllowed(string name, RegistryCaller caller) => name switch
+    {
+        TokenScope.CatalogName => true,
+        TokenScope.ManagementName => caller.IsAuthenticated,
+        _ => null,
+    };
+
+    /// <summary>Merges scopes of the same type and name into one, with the union of their actions in request order.</summary>
+    private static List<TokenScope> Merge(List<TokenScope> requested)
+    {
+        var merged = new List<TokenScope>(requested.Count);
+        foreach (var scope in requested)
+        {
+            var index = merged.FindIndex(entry => entry.Type == scope.Type && entry.Name == scope.Name);
+            if (index < 0)
+            {
+                merged.Add(scope);
+            }
+            else
+            {
+                var actions = merged[index].Actions.Union(scope.Actions, StringComparer.Ordinal).ToList();
+                merged[index] = merged[index] with { Actions = actions };
+            }
+        }
+
+        return merged;
     }
 
     private static async Task WriteAuthenticationFailureAsync(HttpContext context, AuthenticationOutcome outcome)
@@ -304,4 +369,9 @@ internal sealed class TokenEndpoints
     }
 
     private static string FormatScopes(IEnumerable<TokenScope> scopes) => string.Join(' ', scopes.Select(scope => scope.ToString()));
+
+    /// <summary>Formats requested scopes with each part truncated, since the client chooses their length.</summary>
+    private static string FormatScopesForLog(IEnumerable<TokenScope> scopes) => string.Join(
+        ' ',
+        scopes.Select(scope => $"{SecurityLog.Truncate(scope.Type)}:{SecurityLog.Truncate(scope.Name)}:{SecurityLog.Truncate(string.Join(',', scope.Actions))}"));
 }

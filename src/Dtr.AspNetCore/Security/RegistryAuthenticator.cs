@@ -72,7 +72,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         if (_limiter.CheckBlocked(userName, clientAddress) is { } retryAfter)
         {
             var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
-            SecurityLog.SignInThrottled(_logger, userName, clientAddress, seconds);
+            SecurityLog.SignInThrottled(_logger, SecurityLog.Truncate(userName), clientAddress, seconds);
             return AuthenticationOutcome.Failure($"Too many failed sign-ins for this user or address; retry after {seconds} seconds.", retryAfter);
         }
 
@@ -84,7 +84,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         if (user is null)
         {
             _limiter.RecordFailure(userName, clientAddress);
-            SecurityLog.SignInFailed(_logger, userName, clientAddress, reason);
+            SecurityLog.SignInFailed(_logger, SecurityLog.Truncate(userName), clientAddress, reason);
             return AuthenticationOutcome.Failure(InvalidCredentialsMessage);
         }
 
