@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
@@ -109,7 +111,7 @@ internal sealed class TokenEndpoints
         }
 
         var offline = string.Equals(query["offline_token"], "true", StringComparison.OrdinalIgnoreCase);
-        await WriteTokensAsync(context, outcome.Caller!, scopes, offline, includeScope: false);
+        await WriteTokensAsync(context, outcome.Caller!, outcome.TokenSubject, scopes, offline, includeScope: false);
     }
 
     private async Task HandlePostAsync(HttpContext context)
@@ -148,14 +150,14 @@ internal sealed class TokenEndpoints
                 }
 
                 var offline = string.Equals(form["access_type"], "offline", StringComparison.Ordinal);
-                await WriteTokensAsync(context, outcome.Caller!, scopes, offline, includeScope: true);
+                await WriteTokensAsync(context, outcome.Caller!, outcome.TokenSubject, scopes, offline, includeScope: true);
                 return;
 
             case "refresh_token":
-                var caller = await ValidateRefreshTokenAsync(context, form["refresh_token"].ToString(), cancellationToken);
-                if (caller is not null)
+                if (await ValidateRefreshTokenAsync(context, form["refresh_token"].ToString(), cancellationToken) is { } user)
                 {
-                    await WriteTokensAsync(context, caller, scopes, offline: false, includeScope: true);
+                    var caller = new RegistryCaller(user.Name, user.IsAdmin);
+                    await WriteTokensAsync(context, caller, new TokenSubject(user.Name, user.CreatedAt), scopes, offline: false, includeScope: true);
                 }
 
                 return;
@@ -185,7 +187,13 @@ internal sealed class TokenEndpoints
         return null;
     }
 
-    private async Task<RegistryCaller?> ValidateRefreshTokenAsync(HttpContext context, string refreshToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the user of a valid refresh token, or writes 401 and returns null. Besides the signature and lifetime,
+    /// the user must still be active and be the same account, and the personal access token or password the refresh
+    /// token was issued for must not have been revoked or changed. A refresh token issued through the host's own
+    /// authentication carries neither and stays valid until it expires.
+    /// </summary>
+    private async Task<User?> ValidateRefreshTokenAsync(HttpContext context, string refreshToken, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(refreshToken))
         {
@@ -201,23 +209,63 @@ internal sealed class TokenEndpoints
             return null;
         }
 
-        var user = await _services.GetRequiredService<IIdentityStore>().GetUserAsync(validation.Subject!, cancellationToken);
-        if (user is not { IsActive: true })
+        var identity = _services.GetRequiredService<IIdentityStore>();
+        var user = await identity.GetUserAsync(validation.Subject!, cancellationToken);
+        var rejection = user switch
         {
-            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), $"refresh token of user {validation.Subject}, who does not exist or is inactive");
-            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "The refresh token's user does not exist or is inactive.");
+            not { IsActive: true } => ($"refresh token of user {validation.Subject}, who does not exist or is inactive", "The refresh token's user does not exist or is inactive."),
+            _ when !validation.IsIssuedTo(user) => ($"refresh token issued to an earlier account named {validation.Subject}", "The refresh token was issued to a deleted account with the same user name."),
+            _ => await CheckRefreshCredentialAsync(identity, validation, user, cancellationToken),
+        };
+
+        if (rejection is var (reason, message))
+        {
+            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), reason);
+            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHORIZED", message + " Sign in again.");
             return null;
         }
 
-        return new RegistryCaller(user.Name, user.IsAdmin);
+        return user;
     }
 
-    private async Task WriteTokensAsync(HttpContext context, RegistryCaller caller, List<TokenScope> requested, bool offline, bool includeScope)
+    /// <summary>
+    /// Returns the log reason and client message when the credential a refresh token is bound to was revoked or
+    /// changed, or null when it is still current or the token is bound to none.
+    /// </summary>
+    private static async Task<(string Reason, string Message)?> CheckRefreshCredentialAsync(IIdentityStore identity, TokenValidation validation, User user, CancellationToken cancellationToken)
+    {
+        if (validation.AccessTokenId is { } tokenId)
+        {
+            var stored = await identity.FindAccessTokenAsync(tokenId, cancellationToken);
+            if (stored is not { } found || !string.Equals(found.Token.UserName, user.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return ($"refresh token of user {user.Name} is bound to access token {tokenId}, which was revoked", "The personal access token this refresh token was issued for has been revoked.");
+            }
+        }
+
+        if (validation.PasswordStamp is { } stamp)
+        {
+            var hash = await identity.GetPasswordHashAsync(user.Name, cancellationToken);
+            if (hash is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(PasswordHashing.Stamp(hash)), Encoding.ASCII.GetBytes(stamp)))
+            {
+                return ($"refresh token of user {user.Name} predates a password change", "The password was changed after this refresh token was issued.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Writes an access token with the granted scopes and, when <paramref name="offline"/> is set and the caller is a
+    /// user, a refresh token bound to <paramref name="subject"/>.
+    /// </summary>
+    /// <param name="subject">The caller's account and credential, or null for an anonymous caller.</param>
+    private async Task WriteTokensAsync(HttpContext context, RegistryCaller caller, TokenSubject? subject, List<TokenScope> requested, bool offline, bool includeScope)
     {
         var granted = await GrantAsync(context, caller, requested);
         var tokens = _services.GetRequiredService<RegistryTokenService>();
-        var access = tokens.IssueAccessToken(caller, granted);
-        var refresh = offline && caller.UserName is { } userName ? tokens.IssueRefreshToken(userName) : null;
+        var access = tokens.IssueAccessToken(subject, granted);
+        var refresh = offline && subject is not null ? tokens.IssueRefreshToken(subject) : null;
         SecurityLog.TokenIssued(_logger, caller.UserName ?? "anonymous", FormatScopes(granted), FormatScopesForLog(requested));
 
         using var buffer = new MemoryStream();
