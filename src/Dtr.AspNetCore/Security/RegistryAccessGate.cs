@@ -165,11 +165,11 @@ internal sealed class RegistryAccessGate
         {
             // A concurrent push created it first.
         }
-        catch (IdentityNotFoundException error)
+        catch (IdentityNotFoundException)
         {
             throw new RegistryException(
                 OciErrorCode.NameUnknown,
-                $"The namespace '{Namespace(repository)}' of repository '{repository}' is no user or organization: {error.Message}");
+                $"Cannot create repository '{repository}' on push because no user or organization '{Namespace(repository)}' exists; create it first.");
         }
     }
 
@@ -209,8 +209,36 @@ internal sealed class RegistryAccessGate
             return Challenge(context, scope, "insufficient_scope", $"The token does not grant {actionText} on repository '{repository}'; request a token with that scope.");
         }
 
-        SecurityLog.AccessDenied(_logger, userText, actionText, repository.Value, context.Request.Method, context.Request.Path, "insufficient permissions");
-        return new RegistryException(OciErrorCode.Denied, $"User '{userText}' may not {actionText} repository '{repository}'.");
+        var missing = required & ~allowed;
+        SecurityLog.AccessDenied(_logger, userText, RegistryActionNames.Format(missing), repository.Value, context.Request.Method, context.Request.Path, "insufficient permissions");
+        return new RegistryException(OciErrorCode.Denied, $"User '{userText}' may not {DescribeActions(missing)} repository '{repository}'.");
+    }
+
+    /// <summary>Describes actions as verbs for a sentence about a repository, such as "pull from or push to".</summary>
+    private static string DescribeActions(RegistryActions actions)
+    {
+        var phrases = new List<string>(4);
+        if (actions.HasFlag(RegistryActions.Pull))
+        {
+            phrases.Add("pull from");
+        }
+
+        if (actions.HasFlag(RegistryActions.Push))
+        {
+            phrases.Add("push to");
+        }
+
+        if (actions.HasFlag(RegistryActions.Delete))
+        {
+            phrases.Add("delete from");
+        }
+
+        if (actions.HasFlag(RegistryActions.All))
+        {
+            phrases.Add("administer");
+        }
+
+        return string.Join(" or ", phrases);
     }
 
     private RegistryException Challenge(HttpContext context, string? scope, string? error, string message)

@@ -189,6 +189,43 @@ public sealed class AccessPolicyTests
     }
 
     [Fact]
+    public async Task CreateOnPush_UnknownNamespaceMessage()
+    {
+        await using var factory = new PolicyFactory(new() { ["Registry:CreateRepositoryOnPush"] = "true" });
+        await factory.CreateUserAsync("root", Password, isAdmin: true);
+        using var client = factory.CreateBasicClient("root", Password);
+
+        using var response = await client.SendAsync(HttpMethod.Post, "/v2/ghost/app/blobs/uploads/");
+
+        var error = await RegistryClient.AssertErrorAsync(response, HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        Assert.Equal(
+            "Cannot create repository 'ghost/app' on push because no user or organization 'ghost' exists; create it first.",
+            error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Denied_MessageNamesMissingActions()
+    {
+        await using var factory = new PolicyFactory([]);
+        await factory.CreateUserAsync("erin", Password);
+        await factory.CreateUserAsync("outsider", Password);
+        await factory.CreateRepositoryAsync("erin/public", RepositoryVisibility.Public);
+        await factory.CreateRepositoryAsync("erin/private", RepositoryVisibility.Private);
+        using var client = factory.CreateBasicClient("outsider", Password);
+
+        using var pushPublic = await client.SendAsync(HttpMethod.Post, "/v2/erin/public/blobs/uploads/");
+        using var pullPrivate = await client.GetAsync("/v2/erin/private/tags/list");
+        using var pushPrivate = await client.SendAsync(HttpMethod.Post, "/v2/erin/private/blobs/uploads/");
+
+        var pushPublicError = await RegistryClient.AssertErrorAsync(pushPublic, HttpStatusCode.Forbidden, "DENIED");
+        Assert.Equal("User 'outsider' may not push to repository 'erin/public'.", pushPublicError.GetProperty("message").GetString());
+        var pullPrivateError = await RegistryClient.AssertErrorAsync(pullPrivate, HttpStatusCode.Forbidden, "DENIED");
+        Assert.Equal("User 'outsider' may not pull from repository 'erin/private'.", pullPrivateError.GetProperty("message").GetString());
+        var pushPrivateError = await RegistryClient.AssertErrorAsync(pushPrivate, HttpStatusCode.Forbidden, "DENIED");
+        Assert.Equal("User 'outsider' may not pull from or push to repository 'erin/private'.", pushPrivateError.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Mount_WithoutPullOnSourceFallsBack()
     {
         await using var factory = new PolicyFactory([]);
