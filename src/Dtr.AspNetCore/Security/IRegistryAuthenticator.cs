@@ -30,7 +30,10 @@ internal sealed record AuthenticationOutcome(RegistryCaller? Caller, string? Fai
     /// </summary>
     public IReadOnlyList<TokenScope>? TokenAccess { get; init; }
 
-    /// <summary>How the caller proved who they are; <see cref="CredentialKind.None"/> for an anonymous caller.</summary>
+    /// <summary>
+    /// How the caller proved who they are. It is <see cref="CredentialKind.None"/> for every anonymous caller, also
+    /// one that sent an anonymous bearer token.
+    /// </summary>
     public CredentialKind Credential { get; init; }
 
     public static AuthenticationOutcome Success(RegistryCaller caller) => new(caller, null);

@@ -76,8 +76,9 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Failure($"Too many failed sign-ins for this user or address; retry after {seconds} seconds.", retryAfter);
         }
 
-        var (user, reason) = AccessTokens.TryParse(password, out var tokenId, out var secret)
-            ? await VerifyAccessTokenAsync(userName, tokenId, secret, cancellationToken)
+        var isAccessToken = AccessTokens.TryParse(password, out var tokenId, out var secret);
+        var (user, reason) = isAccessToken
+            ? await VerifyAccessTokenAsync(userName, tokenId!, secret!, cancellationToken)
             : await VerifyPasswordAsync(userName, password, cancellationToken);
 
         if (user is null)
@@ -87,7 +88,10 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Failure(InvalidCredentialsMessage);
         }
 
-        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin));
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with
+        {
+            Credential = isAccessToken ? CredentialKind.AccessToken : CredentialKind.Password,
+        };
     }
 
     /// <summary>Returns the client address the failed sign-in limit counts against.</summary>
@@ -145,7 +149,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Success(RegistryCaller.Anonymous);
         }
 
-        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin));
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with { Credential = CredentialKind.Host };
     }
 
     private async ValueTask<AuthenticationOutcome> AuthenticateBearerAsync(HttpContext context, string token, CancellationToken cancellationToken)
@@ -170,7 +174,11 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Failure("The bearer token's user does not exist or is inactive.");
         }
 
-        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with { TokenAccess = validation.Access };
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with
+        {
+            TokenAccess = validation.Access,
+            Credential = CredentialKind.Bearer,
+        };
     }
 
     private async ValueTask<(User? User, string Reason)> VerifyPasswordAsync(string userName, string password, CancellationToken cancellationToken)

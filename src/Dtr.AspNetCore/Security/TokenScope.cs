@@ -19,6 +19,32 @@ internal sealed record TokenScope(string Type, string Name, IReadOnlyList<string
     /// </summary>
     public const string ManagementName = "management";
 
+    /// <summary>The only action of the management scope, and the action that grants everything on a resource.</summary>
+    public const string AllAction = "*";
+
+    /// <summary>
+    /// Returns whether a bearer token's <c>access</c> claim contains <c>registry:management:*</c>, the condition for the
+    /// management API to accept that token. Returns false for null, which is the access of a request without a bearer
+    /// token, so check <see cref="AuthenticationOutcome.Credential"/> for other credentials.
+    /// </summary>
+    public static bool GrantsManagement(IReadOnlyList<TokenScope>? access)
+    {
+        if (access is null)
+        {
+            return false;
+        }
+
+        foreach (var scope in access)
+        {
+            if (scope.Type == RegistryType && scope.Name == ManagementName && scope.Actions.Contains(AllAction))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Parses every <c>scope</c> parameter value. One value may hold several scopes separated by spaces, as clients
     /// send them. A scope has the form <c>type[(class)]:name:action[,action…]</c>; the name may contain a colon (a

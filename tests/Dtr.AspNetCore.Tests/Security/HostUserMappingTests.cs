@@ -60,6 +60,20 @@ public sealed class HostUserMappingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task HostPrincipal_CredentialIsHost()
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "principal-of-sso-user")], "Test");
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider, User = new ClaimsPrincipal(identity) };
+
+        var authenticator = scope.ServiceProvider.GetRequiredService<IRegistryAuthenticator>();
+        var outcome = await authenticator.AuthenticateAsync(context, allowBasic: false, CancellationToken.None);
+
+        Assert.Equal("sso-user", outcome.Caller?.UserName);
+        Assert.Equal(CredentialKind.Host, outcome.Credential);
+    }
+
     private sealed class MappingFactory : AuthRegistryFactory
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
