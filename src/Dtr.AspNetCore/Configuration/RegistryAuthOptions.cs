@@ -42,8 +42,8 @@ public sealed class RegistryAuthOptions
     public bool AllowBasicAuthOnRegistryApi { get; set; }
 
     /// <summary>
-    /// The number of failed sign-ins allowed per user name, and separately per client address, in
-    /// <see cref="FailedLoginWindow"/>; more get 429 with <c>Retry-After</c>. Default 10.
+    /// The number of failed sign-ins allowed per client address in <see cref="FailedLoginWindow"/>. A user name may
+    /// fail ten times as often, counted over all addresses. More get 429 with <c>Retry-After</c>. Default 10.
     /// </summary>
     public int FailedLoginLimit { get; set; } = 10;
 

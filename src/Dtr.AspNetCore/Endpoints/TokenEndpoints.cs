@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
@@ -10,6 +12,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Dtr.AspNetCore.Endpoints;
 
@@ -17,10 +20,17 @@ namespace Dtr.AspNetCore.Endpoints;
 /// The token endpoint of the Docker token authentication flow, <c>/auth/token</c>. <c>GET</c> takes optional basic
 /// authentication and <c>service</c>, <c>scope</c> and <c>offline_token</c> parameters; <c>POST</c> takes an OAuth 2
 /// form with <c>grant_type=password</c> or <c>grant_type=refresh_token</c>. Both grant the requested actions the
-/// caller is allowed, and never fail for requesting more: a denied or unknown scope gets an empty action list.
+/// caller is allowed, and never fail for requesting more: a denied scope gets an empty action list, and a scope of an
+/// invalid repository name or an unknown resource is left out.
 /// </summary>
 internal sealed class TokenEndpoints
 {
+    /// <summary>
+    /// The maximum number of scopes in one token request, which bounds the repository lookups and the token size
+    /// one request can cause. A pull or push requests a few scopes, so 64 leaves room for clients that batch them.
+    /// </summary>
+    internal const int MaxScopesPerRequest = 64;
+
     private readonly RegistryOptions _options;
     private readonly IServiceProvider _services;
     private readonly ILogger<TokenEndpoints> _logger;
@@ -95,8 +105,13 @@ internal sealed class TokenEndpoints
         }
 
         var query = context.Request.Query;
+        if (await ReadScopesAsync(context, query["scope"]) is not { } scopes)
+        {
+            return;
+        }
+
         var offline = string.Equals(query["offline_token"], "true", StringComparison.OrdinalIgnoreCase);
-        await WriteTokensAsync(context, outcome.Caller!, TokenScope.ParseAll(query["scope"]), offline, includeScope: false);
+        await WriteTokensAsync(context, outcome.Caller!, outcome.TokenSubject, scopes, offline, includeScope: false);
     }
 
     private async Task HandlePostAsync(HttpContext context)
@@ -110,7 +125,11 @@ internal sealed class TokenEndpoints
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var grantType = form["grant_type"].ToString();
-        var scopes = TokenScope.ParseAll(form["scope"]);
+        if (await ReadScopesAsync(context, form["scope"]) is not { } scopes)
+        {
+            return;
+        }
+
         switch (grantType)
         {
             case "password":
@@ -131,14 +150,14 @@ internal sealed class TokenEndpoints
                 }
 
                 var offline = string.Equals(form["access_type"], "offline", StringComparison.Ordinal);
-                await WriteTokensAsync(context, outcome.Caller!, scopes, offline, includeScope: true);
+                await WriteTokensAsync(context, outcome.Caller!, outcome.TokenSubject, scopes, offline, includeScope: true);
                 return;
 
             case "refresh_token":
-                var caller = await ValidateRefreshTokenAsync(context, form["refresh_token"].ToString(), cancellationToken);
-                if (caller is not null)
+                if (await ValidateRefreshTokenAsync(context, form["refresh_token"].ToString(), cancellationToken) is { } user)
                 {
-                    await WriteTokensAsync(context, caller, scopes, offline: false, includeScope: true);
+                    var caller = new RegistryCaller(user.Name, user.IsAdmin);
+                    await WriteTokensAsync(context, caller, new TokenSubject(user.Name, user.CreatedAt), scopes, offline: false, includeScope: true);
                 }
 
                 return;
@@ -149,7 +168,32 @@ internal sealed class TokenEndpoints
         }
     }
 
-    private async Task<RegistryCaller?> ValidateRefreshTokenAsync(HttpContext context, string refreshToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses the <c>scope</c> parameters, or writes 400 and returns null when there are more than
+    /// <see cref="MaxScopesPerRequest"/>.
+    /// </summary>
+    private static async Task<List<TokenScope>?> ReadScopesAsync(HttpContext context, StringValues values)
+    {
+        if (TokenScope.TryParseAll(values, MaxScopesPerRequest, out var scopes, out var count))
+        {
+            return scopes;
+        }
+
+        await WriteErrorAsync(
+            context,
+            StatusCodes.Status400BadRequest,
+            "INVALID_REQUEST",
+            $"The request has {count} scopes, but a token request may have at most {MaxScopesPerRequest}; request fewer scopes per token.");
+        return null;
+    }
+
+    /// <summary>
+    /// Returns the user of a valid refresh token, or writes 401 and returns null. Besides the signature and lifetime,
+    /// the user must still be active and be the same account, and the personal access token or password the refresh
+    /// token was issued for must not have been revoked or changed. A refresh token issued through the host's own
+    /// authentication carries neither and stays valid until it expires.
+    /// </summary>
+    private async Task<User?> ValidateRefreshTokenAsync(HttpContext context, string refreshToken, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(refreshToken))
         {
@@ -165,24 +209,64 @@ internal sealed class TokenEndpoints
             return null;
         }
 
-        var user = await _services.GetRequiredService<IIdentityStore>().GetUserAsync(validation.Subject!, cancellationToken);
-        if (user is not { IsActive: true })
+        var identity = _services.GetRequiredService<IIdentityStore>();
+        var user = await identity.GetUserAsync(validation.Subject!, cancellationToken);
+        var rejection = user switch
         {
-            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), $"refresh token of user {validation.Subject}, who does not exist or is inactive");
-            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "The refresh token's user does not exist or is inactive.");
+            not { IsActive: true } => ($"refresh token of user {validation.Subject}, who does not exist or is inactive", "The refresh token's user does not exist or is inactive."),
+            _ when !validation.IsIssuedTo(user) => ($"refresh token issued to an earlier account named {validation.Subject}", "The refresh token was issued to a deleted account with the same user name."),
+            _ => await CheckRefreshCredentialAsync(identity, validation, user, cancellationToken),
+        };
+
+        if (rejection is var (reason, message))
+        {
+            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), reason);
+            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHORIZED", message + " Sign in again.");
             return null;
         }
 
-        return new RegistryCaller(user.Name, user.IsAdmin);
+        return user;
     }
 
-    private async Task WriteTokensAsync(HttpContext context, RegistryCaller caller, List<TokenScope> requested, bool offline, bool includeScope)
+    /// <summary>
+    /// Returns the log reason and client message when the credential a refresh token is bound to was revoked or
+    /// changed, or null when it is still current or the token is bound to none.
+    /// </summary>
+    private static async Task<(string Reason, string Message)?> CheckRefreshCredentialAsync(IIdentityStore identity, TokenValidation validation, User user, CancellationToken cancellationToken)
+    {
+        if (validation.AccessTokenId is { } tokenId)
+        {
+            var stored = await identity.FindAccessTokenAsync(tokenId, cancellationToken);
+            if (stored is not { } found || !string.Equals(found.Token.UserName, user.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return ($"refresh token of user {user.Name} is bound to access token {tokenId}, which was revoked", "The personal access token this refresh token was issued for has been revoked.");
+            }
+        }
+
+        if (validation.PasswordStamp is { } stamp)
+        {
+            var hash = await identity.GetPasswordHashAsync(user.Name, cancellationToken);
+            if (hash is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(PasswordHashing.Stamp(hash)), Encoding.ASCII.GetBytes(stamp)))
+            {
+                return ($"refresh token of user {user.Name} predates a password change", "The password was changed after this refresh token was issued.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Writes an access token with the granted scopes and, when <paramref name="offline"/> is set and the caller is a
+    /// user, a refresh token bound to <paramref name="subject"/>.
+    /// </summary>
+    /// <param name="subject">The caller's account and credential, or null for an anonymous caller.</param>
+    private async Task WriteTokensAsync(HttpContext context, RegistryCaller caller, TokenSubject? subject, List<TokenScope> requested, bool offline, bool includeScope)
     {
         var granted = await GrantAsync(context, caller, requested);
         var tokens = _services.GetRequiredService<RegistryTokenService>();
-        var access = tokens.IssueAccessToken(caller, granted);
-        var refresh = offline && caller.UserName is { } userName ? tokens.IssueRefreshToken(userName) : null;
-        SecurityLog.TokenIssued(_logger, caller.UserName ?? "anonymous", FormatScopes(granted), FormatScopes(requested));
+        var access = tokens.IssueAccessToken(subject, granted);
+        var refresh = offline && subject is not null ? tokens.IssueRefreshToken(subject) : null;
+        SecurityLog.TokenIssued(_logger, caller.UserName ?? "anonymous", FormatScopes(granted), FormatScopesForLog(requested));
 
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -212,58 +296,87 @@ internal sealed class TokenEndpoints
     }
 
     /// <summary>
-    /// Intersects each requested scope with what the caller may do. Scopes of the same resource are merged; scopes of
-    /// unknown types and invalid repository names get no actions.
+    /// Intersects each requested scope with what the caller may do, and merges scopes of the same resource. Repository
+    /// scopes with an invalid name and scopes of unknown resources are left out, so the token does not repeat names
+    /// that cannot be granted anything. What was not granted is logged in one line per request.
     /// </summary>
     private async Task<List<TokenScope>> GrantAsync(HttpContext context, RegistryCaller caller, List<TokenScope> requested)
     {
-        var merged = new List<(string Type, string Name, RegistryActions Actions)>();
-        foreach (var scope in requested)
+        var authorizer = _services.GetRequiredService<RegistryAuthorizer>();
+        var granted = new List<TokenScope>();
+        var denied = new List<string>();
+        var dropped = 0;
+        foreach (var scope in Merge(requested))
         {
-            var actions = RegistryActionNames.Parse(scope.Actions);
-            var index = merged.FindIndex(entry => entry.Type == scope.Type && entry.Name == scope.Name);
-            if (index < 0)
+            if (scope.Type == TokenScope.RepositoryType && RepositoryName.TryParse(scope.Name, out var repository))
             {
-                merged.Add((scope.Type, scope.Name, actions));
+                var actions = RegistryActionNames.Parse(scope.Actions);
+                var allowed = (await authorizer.GetAccessAsync(caller, repository, context.RequestAborted)).Allowed;
+                var missing = actions & ~allowed;
+                if (missing != RegistryActions.None)
+                {
+                    denied.Add($"{scope.Type}:{SecurityLog.Truncate(scope.Name)}:{RegistryActionNames.Format(missing)}");
+                }
+
+                granted.Add(new TokenScope(scope.Type, scope.Name, RegistryActionNames.ToNames(actions & allowed)));
+            }
+            else if (scope.Type == TokenScope.RegistryType && IsRegistryResourceAllowed(scope.Name, caller) is { } isAllowed)
+            {
+                // Registry resources have one action, *, so only that is granted even when more is requested.
+                List<string> grantedActions = isAllowed && scope.Actions.Contains(TokenScope.AllAction) ? [TokenScope.AllAction] : [];
+                var missing = scope.Actions.Except(grantedActions, StringComparer.Ordinal).ToList();
+                if (missing.Count > 0)
+                {
+                    denied.Add($"{scope.Type}:{scope.Name}:{SecurityLog.Truncate(string.Join(',', missing))}");
+                }
+
+                granted.Add(new TokenScope(scope.Type, scope.Name, grantedActions));
             }
             else
             {
-                merged[index] = (scope.Type, scope.Name, merged[index].Actions | actions);
+                dropped++;
             }
         }
 
-        var authorizer = _services.GetRequiredService<RegistryAuthorizer>();
-        var granted = new List<TokenScope>(merged.Count);
-        foreach (var (type, name, actions) in merged)
+        if (denied.Count > 0 || dropped > 0)
         {
-            var allowed = RegistryActions.None;
-            if (type == TokenScope.RepositoryType && RepositoryName.TryParse(name, out var repository))
-            {
-                allowed = (await authorizer.GetAccessAsync(caller, repository, context.RequestAborted)).Allowed;
-            }
-            else if (type == TokenScope.RegistryType && name == TokenScope.CatalogName)
-            {
-                // Anyone may list the catalog, which shows each caller only the repositories they may pull.
-                allowed = RegistryActionNames.Everything;
-            }
-
-            var grantedActions = actions & allowed;
-            if (grantedActions != actions)
-            {
-                SecurityLog.AccessDenied(
-                    _logger,
-                    caller.UserName ?? "anonymous",
-                    RegistryActionNames.Format(actions & ~allowed),
-                    name,
-                    context.Request.Method,
-                    context.Request.Path,
-                    "not granted in the token");
-            }
-
-            granted.Add(new TokenScope(type, name, RegistryActionNames.ToNames(grantedActions)));
+            SecurityLog.TokenScopesDenied(_logger, caller.UserName ?? "anonymous", denied.Count > 0 ? string.Join(' ', denied) : "nothing", dropped);
         }
 
         return granted;
+    }
+
+    /// <summary>
+    /// Returns whether the caller may have <c>*</c> on a <c>registry</c> resource, or null for an unknown resource.
+    /// Anyone may list the catalog, which shows each caller only the repositories they may pull. The management
+    /// scope needs a signed-in user, and the management API checks the user's rights on each request.
+    /// </summary>
+    private static bool? IsRegistryResourceAllowed(string name, RegistryCaller caller) => name switch
+    {
+        TokenScope.CatalogName => true,
+        TokenScope.ManagementName => caller.IsAuthenticated,
+        _ => null,
+    };
+
+    /// <summary>Merges scopes of the same type and name into one, with the union of their actions in request order.</summary>
+    private static List<TokenScope> Merge(List<TokenScope> requested)
+    {
+        var merged = new List<TokenScope>(requested.Count);
+        foreach (var scope in requested)
+        {
+            var index = merged.FindIndex(entry => entry.Type == scope.Type && entry.Name == scope.Name);
+            if (index < 0)
+            {
+                merged.Add(scope);
+            }
+            else
+            {
+                var actions = merged[index].Actions.Union(scope.Actions, StringComparer.Ordinal).ToList();
+                merged[index] = merged[index] with { Actions = actions };
+            }
+        }
+
+        return merged;
     }
 
     private static async Task WriteAuthenticationFailureAsync(HttpContext context, AuthenticationOutcome outcome)
@@ -304,4 +417,9 @@ internal sealed class TokenEndpoints
     }
 
     private static string FormatScopes(IEnumerable<TokenScope> scopes) => string.Join(' ', scopes.Select(scope => scope.ToString()));
+
+    /// <summary>Formats requested scopes with each part truncated, since the client chooses their length.</summary>
+    private static string FormatScopesForLog(IEnumerable<TokenScope> scopes) => string.Join(
+        ' ',
+        scopes.Select(scope => $"{SecurityLog.Truncate(scope.Type)}:{SecurityLog.Truncate(scope.Name)}:{SecurityLog.Truncate(string.Join(',', scope.Actions))}"));
 }

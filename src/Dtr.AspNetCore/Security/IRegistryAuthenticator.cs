@@ -36,6 +36,12 @@ internal sealed record AuthenticationOutcome(RegistryCaller? Caller, string? Fai
     /// </summary>
     public CredentialKind Credential { get; init; }
 
+    /// <summary>
+    /// The account and credential that tokens issued for this request are bound to. It is null for anonymous callers
+    /// and for bearer tokens, from which the token endpoint issues nothing.
+    /// </summary>
+    public TokenSubject? TokenSubject { get; init; }
+
     public static AuthenticationOutcome Success(RegistryCaller caller) => new(caller, null);
 
     public static AuthenticationOutcome Failure(string message, TimeSpan? retryAfter = null) => new(null, message, retryAfter);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Identity;
 
 namespace Dtr.AspNetCore.Security;
@@ -45,6 +47,12 @@ internal static class PasswordHashing
             return false;
         }
     }
+
+    /// <summary>
+    /// Returns a fingerprint of a stored password hash: the first 16 hex digits of its SHA-256. Refresh tokens carry
+    /// it so that a password change revokes them, without carrying the hash itself.
+    /// </summary>
+    public static string Stamp(string hash) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash)))[..16];
 
     private static PasswordHasher<object> CreateHasher()
     {

@@ -72,25 +72,37 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         if (_limiter.CheckBlocked(userName, clientAddress) is { } retryAfter)
         {
             var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
-            SecurityLog.SignInThrottled(_logger, userName, clientAddress, seconds);
+            SecurityLog.SignInThrottled(_logger, SecurityLog.Truncate(userName), clientAddress, seconds);
             return AuthenticationOutcome.Failure($"Too many failed sign-ins for this user or address; retry after {seconds} seconds.", retryAfter);
         }
 
+        User? user;
+        string reason;
+        TokenSubject? subject = null;
         var isAccessToken = AccessTokens.TryParse(password, out var tokenId, out var secret);
-        var (user, reason) = isAccessToken
-            ? await VerifyAccessTokenAsync(userName, tokenId!, secret!, cancellationToken)
-            : await VerifyPasswordAsync(userName, password, cancellationToken);
+        if (isAccessToken)
+        {
+            (user, reason) = await VerifyAccessTokenAsync(userName, tokenId!, secret!, cancellationToken);
+            subject = user is null ? null : new TokenSubject(user.Name, user.CreatedAt, AccessTokenId: tokenId);
+        }
+        else
+        {
+            string? passwordHash;
+            (user, reason, passwordHash) = await VerifyPasswordAsync(userName, password, cancellationToken);
+            subject = user is null ? null : new TokenSubject(user.Name, user.CreatedAt, PasswordStamp: PasswordHashing.Stamp(passwordHash!));
+        }
 
         if (user is null)
         {
             _limiter.RecordFailure(userName, clientAddress);
-            SecurityLog.SignInFailed(_logger, userName, clientAddress, reason);
+            SecurityLog.SignInFailed(_logger, SecurityLog.Truncate(userName), clientAddress, reason);
             return AuthenticationOutcome.Failure(InvalidCredentialsMessage);
         }
 
         return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with
         {
             Credential = isAccessToken ? CredentialKind.AccessToken : CredentialKind.Password,
+            TokenSubject = subject,
         };
     }
 
@@ -149,7 +161,11 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Success(RegistryCaller.Anonymous);
         }
 
-        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with { Credential = CredentialKind.Host };
+        return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with
+        {
+            Credential = CredentialKind.Host,
+            TokenSubject = new TokenSubject(user.Name, user.CreatedAt),
+        };
     }
 
     private async ValueTask<AuthenticationOutcome> AuthenticateBearerAsync(HttpContext context, string token, CancellationToken cancellationToken)
@@ -174,6 +190,12 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return AuthenticationOutcome.Failure("The bearer token's user does not exist or is inactive.");
         }
 
+        if (!validation.IsIssuedTo(user))
+        {
+            SecurityLog.TokenRejected(_logger, ClientAddress(context), $"the token was issued to an earlier account named {validation.Subject}");
+            return AuthenticationOutcome.Failure("The bearer token was issued to a deleted account with the same user name; sign in again.");
+        }
+
         return AuthenticationOutcome.Success(new RegistryCaller(user.Name, user.IsAdmin)) with
         {
             TokenAccess = validation.Access,
@@ -181,16 +203,18 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         };
     }
 
-    private async ValueTask<(User? User, string Reason)> VerifyPasswordAsync(string userName, string password, CancellationToken cancellationToken)
+    /// <summary>Checks a password; on success also returns the stored hash that it matched.</summary>
+    private async ValueTask<(User? User, string Reason, string? PasswordHash)> VerifyPasswordAsync(string userName, string password, CancellationToken cancellationToken)
     {
         var hash = await _identity.GetPasswordHashAsync(userName, cancellationToken);
         var matches = PasswordHashing.Verify(hash ?? DummyPasswordHash.Value, password);
         if (hash is null || !matches)
         {
-            return (null, hash is null ? "unknown user or no password" : "wrong password");
+            return (null, hash is null ? "unknown user or no password" : "wrong password", null);
         }
 
-        return await GetActiveUserAsync(userName, cancellationToken);
+        var (user, reason) = await GetActiveUserAsync(userName, cancellationToken);
+        return (user, reason, hash);
     }
 
     private async ValueTask<(User? User, string Reason)> VerifyAccessTokenAsync(string userName, string tokenId, string secret, CancellationToken cancellationToken)

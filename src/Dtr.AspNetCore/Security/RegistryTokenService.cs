@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
+using Dtr.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -12,7 +13,9 @@ namespace Dtr.AspNetCore.Security;
 /// <summary>
 /// Issues and validates the registry's JSON Web Tokens, signed with ES256. Access tokens carry the granted scopes
 /// in the <c>access</c> claim of the Docker token specification and are sent as bearer tokens to <c>/v2/</c>.
-/// Refresh tokens carry only the user and are accepted only by the token endpoint's <c>refresh_token</c> grant.
+/// Refresh tokens carry the user and the credential they were issued for, and are accepted only by the token
+/// endpoint's <c>refresh_token</c> grant. Tokens of a user also carry the account's creation time, so that they stop
+/// working when the account is deleted, even if another account with the same name is created later.
 /// </summary>
 internal sealed class RegistryTokenService
 {
@@ -26,6 +29,18 @@ internal sealed class RegistryTokenService
     public const string TokenUseClaim = "token_use";
 
     public const string AccessClaim = "access";
+
+    /// <summary>The claim with the creation time of the subject's account, in Unix milliseconds.</summary>
+    public const string UserCreatedClaim = "uct";
+
+    /// <summary>The refresh token claim with the id of the personal access token the user signed in with.</summary>
+    public const string AccessTokenIdClaim = "pat";
+
+    /// <summary>
+    /// The refresh token claim with the <see cref="PasswordHashing.Stamp"/> of the password hash the user signed in
+    /// with.
+    /// </summary>
+    public const string PasswordStampClaim = "pst";
 
     private const string AccessUse = "access";
     private const string RefreshUse = "refresh";
@@ -42,8 +57,8 @@ internal sealed class RegistryTokenService
         _time = time;
     }
 
-    /// <summary>Issues an access token for <paramref name="caller"/> with the granted scopes.</summary>
-    public IssuedToken IssueAccessToken(RegistryCaller caller, IReadOnlyList<TokenScope> access)
+    /// <summary>Issues an access token with the granted scopes, for a user or, when <paramref name="subject"/> is null, anonymous.</summary>
+    public IssuedToken IssueAccessToken(TokenSubject? subject, IReadOnlyList<TokenScope> access)
     {
         var accessClaim = JsonSerializer.SerializeToElement(
             access.Select(scope => new Dictionary<string, object>
@@ -58,19 +73,43 @@ internal sealed class RegistryTokenService
             [TokenUseClaim] = AccessUse,
             [AccessClaim] = accessClaim,
         };
-        return Issue(caller.UserName, claims, AccessTokenType, _options.TokenLifetime);
+        if (subject is not null)
+        {
+            claims[UserCreatedClaim] = subject.UserCreatedAt.ToUnixTimeMilliseconds();
+        }
+
+        return Issue(subject?.UserName, claims, AccessTokenType, _options.TokenLifetime);
     }
 
-    /// <summary>Issues a refresh token for a user, valid for <see cref="RegistryAuthOptions.RefreshTokenLifetime"/>.</summary>
-    public IssuedToken IssueRefreshToken(string userName)
+    /// <summary>
+    /// Issues a refresh token for a user, valid for <see cref="RegistryAuthOptions.RefreshTokenLifetime"/>, bound to
+    /// the personal access token or password in <paramref name="subject"/> when it has one.
+    /// </summary>
+    public IssuedToken IssueRefreshToken(TokenSubject subject)
     {
-        var claims = new Dictionary<string, object> { [TokenUseClaim] = RefreshUse };
-        return Issue(userName, claims, RefreshTokenType, _options.RefreshTokenLifetime);
+        var claims = new Dictionary<string, object>
+        {
+            [TokenUseClaim] = RefreshUse,
+            [UserCreatedClaim] = subject.UserCreatedAt.ToUnixTimeMilliseconds(),
+        };
+        if (subject.AccessTokenId is not null)
+        {
+            claims[AccessTokenIdClaim] = subject.AccessTokenId;
+        }
+
+        if (subject.PasswordStamp is not null)
+        {
+            claims[PasswordStampClaim] = subject.PasswordStamp;
+        }
+
+        return Issue(subject.UserName, claims, RefreshTokenType, _options.RefreshTokenLifetime);
     }
 
     /// <summary>
     /// Validates an access token: ES256 signature by this registry's key, issuer, audience, lifetime within the clock
-    /// skew, and its kind. Returns the subject (null for an anonymous token) and the granted scopes, or a failure reason.
+    /// skew, its kind, and a user creation time when it has a subject. Returns the subject (null for an anonymous token)
+    /// and the granted scopes, or a failure reason. The caller must check that the subject's account still exists with
+    /// that creation time, through <see cref="TokenValidation.IsIssuedTo"/>.
     /// </summary>
     public async ValueTask<TokenValidation> ValidateAccessTokenAsync(string token)
     {
@@ -86,10 +125,21 @@ internal sealed class RegistryTokenService
             return new TokenValidation(null, [], "the access claim is malformed");
         }
 
-        return new TokenValidation(Subject(result.Token!), access, null);
+        var subject = Subject(result.Token!);
+        if (subject is null)
+        {
+            return new TokenValidation(null, access, null);
+        }
+
+        return UserCreatedAt(result.Token!) is { } userCreatedAt
+            ? new TokenValidation(subject, access, null) { UserCreatedAt = userCreatedAt }
+            : new TokenValidation(null, [], "the token has no user creation time");
     }
 
-    /// <summary>Validates a refresh token like an access token and returns its user, or a failure reason.</summary>
+    /// <summary>
+    /// Validates a refresh token like an access token and returns its user and the credential it is bound to, or a
+    /// failure reason. The caller must check that the account and the credential are still current.
+    /// </summary>
     public async ValueTask<TokenValidation> ValidateRefreshTokenAsync(string token)
     {
         var result = await ValidateAsync(token, RefreshTokenType, RefreshUse);
@@ -98,10 +148,23 @@ internal sealed class RegistryTokenService
             return new TokenValidation(null, [], result.Error);
         }
 
-        var subject = Subject(result.Token!);
-        return subject is null
-            ? new TokenValidation(null, [], "the refresh token has no subject")
-            : new TokenValidation(subject, [], null);
+        var jwt = result.Token!;
+        if (Subject(jwt) is not { } subject)
+        {
+            return new TokenValidation(null, [], "the refresh token has no subject");
+        }
+
+        if (UserCreatedAt(jwt) is not { } userCreatedAt)
+        {
+            return new TokenValidation(null, [], "the refresh token has no user creation time");
+        }
+
+        return new TokenValidation(subject, [], null)
+        {
+            UserCreatedAt = userCreatedAt,
+            AccessTokenId = jwt.TryGetPayloadValue<string>(AccessTokenIdClaim, out var tokenId) ? tokenId : null,
+            PasswordStamp = jwt.TryGetPayloadValue<string>(PasswordStampClaim, out var stamp) ? stamp : null,
+        };
     }
 
     private IssuedToken Issue(string? subject, Dictionary<string, object> claims, string tokenType, TimeSpan lifetime)
@@ -193,6 +256,9 @@ internal sealed class RegistryTokenService
         return null;
     }
 
+    private static long? UserCreatedAt(JsonWebToken token) =>
+        token.TryGetPayloadValue<long>(UserCreatedClaim, out var milliseconds) ? milliseconds : null;
+
     private static string? Subject(JsonWebToken token) =>
         token.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var subject) && !string.IsNullOrEmpty(subject) ? subject : null;
 
@@ -263,4 +329,31 @@ internal sealed record IssuedToken(string Token, DateTimeOffset IssuedAt, TimeSp
 internal sealed record TokenValidation(string? Subject, IReadOnlyList<TokenScope> Access, string? Error)
 {
     public bool IsValid => Error is null;
+
+    /// <summary>The creation time of the subject's account in Unix milliseconds, from the <c>uct</c> claim.</summary>
+    public long? UserCreatedAt { get; init; }
+
+    /// <summary>The personal access token a refresh token is bound to, from the <c>pat</c> claim.</summary>
+    public string? AccessTokenId { get; init; }
+
+    /// <summary>The password stamp a refresh token is bound to, from the <c>pst</c> claim.</summary>
+    public string? PasswordStamp { get; init; }
+
+    /// <summary>
+    /// Returns whether the token was issued to <paramref name="user"/>'s account, and not to a deleted account that had
+    /// the same name.
+    /// </summary>
+    /// <remarks>
+    /// NOTE: creation times have millisecond resolution, so an account deleted and re-created with the same name
+    /// within one millisecond would still match.
+    /// </remarks>
+    public bool IsIssuedTo(User user) =>
+        string.Equals(Subject, user.Name, StringComparison.Ordinal) && UserCreatedAt == user.CreatedAt.ToUnixTimeMilliseconds();
 }
+
+/// <summary>The user account a token is issued to, and for a refresh token, the credential it is bound to.</summary>
+/// <param name="UserName">The user name, which becomes the <c>sub</c> claim.</param>
+/// <param name="UserCreatedAt">When the account was created; a re-created account with the same name differs.</param>
+/// <param name="AccessTokenId">The personal access token the user signed in with, or null.</param>
+/// <param name="PasswordStamp">The <see cref="PasswordHashing.Stamp"/> of the password the user signed in with, or null.</param>
+internal sealed record TokenSubject(string UserName, DateTimeOffset UserCreatedAt, string? AccessTokenId = null, string? PasswordStamp = null);

@@ -7,6 +7,15 @@ namespace Dtr.AspNetCore.Security;
 /// </summary>
 internal static partial class SecurityLog
 {
+    /// <summary>The maximum length of a client-supplied value, such as a user or scope name, in a log message.</summary>
+    public const int MaxValueLength = 200;
+
+    /// <summary>
+    /// Returns <paramref name="value"/> cut to <see cref="MaxValueLength"/> characters and marked with <c>…</c>, so a
+    /// client cannot write arbitrarily long log lines.
+    /// </summary>
+    public static string Truncate(string value) => value.Length <= MaxValueLength ? value : value[..MaxValueLength] + "…";
+
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Token signing key loaded from {Path}")]
     public static partial void SigningKeyLoaded(ILogger logger, string path);
 
@@ -33,6 +42,9 @@ internal static partial class SecurityLog
 
     [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Repository {Repository} created on first push by {UserName}")]
     public static partial void RepositoryCreatedOnPush(ILogger logger, string repository, string userName);
+
+    [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "Token for {UserName} issued without {DeniedScopes}; {DroppedCount} scopes with an invalid name or unknown resource left out")]
+    public static partial void TokenScopesDenied(ILogger logger, string userName, string deniedScopes, int droppedCount);
 
     [LoggerMessage(EventId = 3124, Level = LogLevel.Debug, Message = "Cross-repository mount from {SourceRepository} into {Repository} skipped: {UserName} may not pull the source")]
     public static partial void MountSourceDenied(ILogger logger, string repository, string sourceRepository, string userName);

@@ -47,30 +47,42 @@ internal sealed record TokenScope(string Type, string Name, IReadOnlyList<string
 
     /// <summary>
     /// Parses every <c>scope</c> parameter value. One value may hold several scopes separated by spaces, as clients
-    /// send them. A scope has the form <c>type[(class)]:name:action[,action…]</c>; the name may contain a colon (a
+    /// send them. A scope has the form <c>type[(class)]:name:action[,action…]</c>. The name may contain a colon (a
     /// host with a port), so the type ends at the first colon and the actions start after the last one. Malformed
     /// scopes are skipped, since the token endpoint grants what it can instead of failing.
     /// </summary>
-    public static List<TokenScope> ParseAll(IEnumerable<string?> values)
+    /// <param name="values">The <c>scope</c> parameter values.</param>
+    /// <param name="maxCount">The maximum number of scopes, malformed ones included.</param>
+    /// <param name="scopes">The well-formed scopes, or an empty list when there are too many.</param>
+    /// <param name="count">The number of space-separated scopes in all values, malformed ones included.</param>
+    /// <returns>False when there are more than <paramref name="maxCount"/> scopes.</returns>
+    public static bool TryParseAll(IEnumerable<string?> values, int maxCount, out List<TokenScope> scopes, out int count)
     {
-        var scopes = new List<TokenScope>();
+        scopes = [];
+        var parts = new List<string>();
         foreach (var value in values)
         {
-            if (string.IsNullOrWhiteSpace(value))
+            if (!string.IsNullOrWhiteSpace(value))
             {
-                continue;
-            }
-
-            foreach (var part in value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (TryParse(part, out var scope))
-                {
-                    scopes.Add(scope);
-                }
+                parts.AddRange(value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             }
         }
 
-        return scopes;
+        count = parts.Count;
+        if (count > maxCount)
+        {
+            return false;
+        }
+
+        foreach (var part in parts)
+        {
+            if (TryParse(part, out var scope))
+            {
+                scopes.Add(scope);
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Parses one scope; returns false when it lacks a type, a name or the action part.</summary>

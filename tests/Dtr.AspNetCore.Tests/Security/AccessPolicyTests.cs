@@ -63,6 +63,35 @@ public sealed class AccessPolicyTests
     }
 
     [Fact]
+    public async Task FailedLogins_RetryAfterIsUpperBound()
+    {
+        await using var factory = new PolicyFactory(new()
+        {
+            ["Registry:Auth:FailedLoginLimit"] = "2",
+            ["Registry:Auth:FailedLoginWindow"] = "00:00:02",
+        });
+        await factory.CreateUserAsync("gwen", Password);
+        using var wrong = factory.CreateBasicClient("gwen", "wrong");
+        using var right = factory.CreateBasicClient("gwen", Password);
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var failed = await wrong.GetAsync("/auth/token");
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        }
+
+        using var throttled = await right.GetAsync("/auth/token");
+        Assert.Equal((HttpStatusCode)429, throttled.StatusCode);
+        var retryAfter = throttled.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.True(retryAfter >= TimeSpan.FromSeconds(2), $"Retry-After {retryAfter} is shorter than the 2-second window.");
+
+        // Waiting as long as Retry-After says must be enough.
+        await Task.Delay(retryAfter.Value);
+        using var accepted = await right.GetAsync("/auth/token");
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task FailedLogins_PasswordGrantRateLimited()
     {
         await using var factory = new PolicyFactory(new() { ["Registry:Auth:FailedLoginLimit"] = "2" });

@@ -99,11 +99,14 @@ public static class AuthTestSupport
     public static AuthenticationHeaderValue Basic(string userName, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userName + ":" + password)));
 
-    /// <summary>Builds the claims of an access token, valid from now for five minutes.</summary>
-    public static Dictionary<string, object?> AccessClaims(string? subject, string repository, params string[] actions)
+    /// <summary>
+    /// Builds the claims of an access token, valid from now for five minutes. <paramref name="userCreatedAt"/> is the
+    /// subject's account creation time, which a token of a user must carry.
+    /// </summary>
+    public static Dictionary<string, object?> AccessClaims(string? subject, DateTimeOffset? userCreatedAt, string repository, params string[] actions)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        return new Dictionary<string, object?>
+        var claims = new Dictionary<string, object?>
         {
             ["iss"] = Issuer,
             ["sub"] = subject,
@@ -115,6 +118,12 @@ public static class AuthTestSupport
             ["token_use"] = "access",
             ["access"] = new[] { new { type = "repository", name = repository, actions } },
         };
+        if (userCreatedAt is { } createdAt)
+        {
+            claims["uct"] = createdAt.ToUnixTimeMilliseconds();
+        }
+
+        return claims;
     }
 
     /// <summary>Signs claims with an ECDSA P-256 key as ES256.</summary>

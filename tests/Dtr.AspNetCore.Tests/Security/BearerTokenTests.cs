@@ -142,6 +142,8 @@ public sealed class BearerTokenTests : IClassFixture<TokenFlowFixture>
         "other signing key",
         "refresh token",
         "no expiration",
+        "no user creation time",
+        "other user creation time",
         "garbage",
     ];
 
@@ -163,7 +165,7 @@ public sealed class BearerTokenTests : IClassFixture<TokenFlowFixture>
     public async Task Bearer_HandSignedValidTokenAccepted()
     {
         // The control for the forged tokens: the same construction with correct values passes.
-        var token = AuthTestSupport.SignEs256(AuthTestSupport.AccessClaims("alice", PrivateRepository, "pull"), _fixture.Factory.SigningKey);
+        var token = AuthTestSupport.SignEs256(AuthTestSupport.AccessClaims("alice", _fixture.AliceCreatedAt, PrivateRepository, "pull"), _fixture.Factory.SigningKey);
         using var client = _fixture.Factory.CreateBearerClient(token);
         using var response = await client.GetAsync($"/v2/{PrivateRepository}/tags/list");
 
@@ -173,7 +175,7 @@ public sealed class BearerTokenTests : IClassFixture<TokenFlowFixture>
     private async Task<string> ForgeAsync(string kind)
     {
         var key = _fixture.Factory.SigningKey;
-        var claims = AuthTestSupport.AccessClaims("alice", PrivateRepository, "pull");
+        var claims = AuthTestSupport.AccessClaims("alice", _fixture.AliceCreatedAt, PrivateRepository, "pull");
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         switch (kind)
         {
@@ -225,6 +227,14 @@ public sealed class BearerTokenTests : IClassFixture<TokenFlowFixture>
 
             case "no expiration":
                 claims.Remove("exp");
+                return AuthTestSupport.SignEs256(claims, key);
+
+            case "no user creation time":
+                claims.Remove("uct");
+                return AuthTestSupport.SignEs256(claims, key);
+
+            case "other user creation time":
+                claims["uct"] = _fixture.AliceCreatedAt.AddMilliseconds(-1).ToUnixTimeMilliseconds();
                 return AuthTestSupport.SignEs256(claims, key);
 
             default:

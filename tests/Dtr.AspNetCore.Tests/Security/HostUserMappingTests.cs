@@ -74,6 +74,23 @@ public sealed class HostUserMappingTests : IAsyncLifetime
         Assert.Equal(CredentialKind.Host, outcome.Credential);
     }
 
+    [Fact]
+    public async Task HostPrincipal_RefreshTokenHasNoCredential()
+    {
+        using var client = _factory.CreateAnonymousClient();
+        using var token = await client.GetAsync("/auth/token?offline_token=true", (UserHeader, "principal-of-sso-user"));
+        var refresh = System.Text.Json.JsonDocument.Parse(await token.Content.ReadAsByteArrayAsync()).RootElement.GetProperty("refresh_token").GetString()!;
+        var payload = AuthTestSupport.Payload(refresh);
+
+        var form = new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh };
+        using var refreshed = await client.SendAsync(HttpMethod.Post, "/auth/token", new FormUrlEncodedContent(form));
+
+        Assert.True(payload.TryGetProperty("uct", out _));
+        Assert.False(payload.TryGetProperty("pat", out _));
+        Assert.False(payload.TryGetProperty("pst", out _));
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+    }
+
     private sealed class MappingFactory : AuthRegistryFactory
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)

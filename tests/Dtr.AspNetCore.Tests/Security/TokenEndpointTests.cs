@@ -66,7 +66,53 @@ public sealed class TokenEndpointTests : IClassFixture<TokenFlowFixture>
 
         Assert.Equal(["pull", "push", "delete"], grants["repository:" + PrivateRepository]);
         Assert.Empty(grants["repository:" + BobRepository]);
-        Assert.Equal(["pull", "push", "delete", "*"], grants["registry:catalog"]);
+        Assert.Equal(["*"], grants["registry:catalog"]);
+    }
+
+    [Fact]
+    public async Task Get_CatalogGrantsOnlyStar()
+    {
+        var star = await _fixture.GetTokenAsync("bob", BobPassword, "registry:catalog:*");
+        var mixed = await _fixture.GetTokenAsync("bob", BobPassword, "registry:catalog:pull,*");
+        var pullOnly = await _fixture.GetTokenAsync(null, null, "registry:catalog:pull");
+
+        Assert.Equal(["*"], Grants(star.GetProperty("token").GetString()!)["registry:catalog"]);
+        Assert.Equal(["*"], Grants(mixed.GetProperty("token").GetString()!)["registry:catalog"]);
+        Assert.Empty(Grants(pullOnly.GetProperty("token").GetString()!)["registry:catalog"]);
+    }
+
+    [Fact]
+    public async Task Get_ManagementScopeForSignedInUser()
+    {
+        var user = await _fixture.GetTokenAsync("bob", BobPassword, "registry:management:*");
+        var anonymous = await _fixture.GetTokenAsync(null, null, "registry:management:*");
+        var otherAction = await _fixture.GetTokenAsync("bob", BobPassword, "registry:management:pull");
+
+        Assert.Equal(["*"], Grants(user.GetProperty("token").GetString()!)["registry:management"]);
+        Assert.Empty(Grants(anonymous.GetProperty("token").GetString()!)["registry:management"]);
+        Assert.Empty(Grants(otherAction.GetProperty("token").GetString()!)["registry:management"]);
+    }
+
+    [Fact]
+    public async Task Get_ManagementScopeNotGrantedUnrequested()
+    {
+        var response = await _fixture.GetTokenAsync("alice", AlicePassword, $"repository:{PrivateRepository}:*");
+
+        Assert.False(Grants(response.GetProperty("token").GetString()!).ContainsKey("registry:management"));
+    }
+
+    [Fact]
+    public async Task Post_PasswordGrantGetsManagementScope()
+    {
+        var body = await PostAsync(HttpStatusCode.OK, new()
+        {
+            ["grant_type"] = "password",
+            ["username"] = "alice",
+            ["password"] = AlicePassword,
+            ["scope"] = "registry:management:*",
+        });
+
+        Assert.Equal("registry:management:*", body.GetProperty("scope").GetString());
     }
 
     [Fact]
@@ -81,12 +127,66 @@ public sealed class TokenEndpointTests : IClassFixture<TokenFlowFixture>
     [Fact]
     public async Task Get_UnknownRepositoryGetsNoActions()
     {
-        var response = await _fixture.GetTokenAsync("bob", BobPassword, "repository:nobody/nothing:pull,push", "repository:Not_Valid:pull", "unknown:thing:pull");
+        var response = await _fixture.GetTokenAsync("bob", BobPassword, "repository:nobody/nothing:pull,push");
         var grants = Grants(response.GetProperty("token").GetString()!);
 
         Assert.Empty(grants["repository:nobody/nothing"]);
-        Assert.Empty(grants["repository:Not_Valid"]);
-        Assert.Empty(grants["unknown:thing"]);
+    }
+
+    [Fact]
+    public async Task Get_InvalidNamesLeftOut()
+    {
+        var tooLong = "alice/" + new string('a', 250);
+        var response = await _fixture.GetTokenAsync(
+            "alice",
+            AlicePassword,
+            "repository:Not_Valid:pull",
+            $"repository:{tooLong}:pull",
+            "unknown:thing:pull",
+            "registry:other:*",
+            $"repository:{PublicRepository}:pull");
+        var grants = Grants(response.GetProperty("token").GetString()!);
+
+        Assert.Equal(["repository:" + PublicRepository], grants.Keys);
+        Assert.DoesNotContain("Not_Valid", response.GetProperty("token").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_TooManyScopesIs400()
+    {
+        using var client = _fixture.Factory.CreateBasicClient("alice", AlicePassword);
+        var scopes = string.Join(' ', Enumerable.Range(0, 65).Select(index => $"repository:alice/repo{index}:pull"));
+
+        using var response = await client.GetAsync("/auth/token?scope=" + Uri.EscapeDataString(scopes));
+
+        var error = await RegistryClient.AssertErrorAsync(response, HttpStatusCode.BadRequest, "INVALID_REQUEST");
+        Assert.Contains("65 scopes", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_TooManyScopesIs400()
+    {
+        var scopes = Enumerable.Range(0, 65).Select(index => $"repository:alice/repo{index}:pull");
+
+        var body = await PostAsync(HttpStatusCode.BadRequest, new()
+        {
+            ["grant_type"] = "password",
+            ["username"] = "alice",
+            ["password"] = AlicePassword,
+            ["scope"] = string.Join(' ', scopes),
+        });
+
+        Assert.Equal("INVALID_REQUEST", body.GetProperty("errors")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Get_MaxScopesAccepted()
+    {
+        var scopes = Enumerable.Range(0, 64).Select(index => $"repository:alice/repo{index}:pull").ToArray();
+
+        var response = await _fixture.GetTokenAsync("alice", AlicePassword, scopes);
+
+        Assert.Equal(64, Grants(response.GetProperty("token").GetString()!).Count);
     }
 
     [Fact]

@@ -22,10 +22,14 @@ public sealed class TokenFlowFixture : IAsyncLifetime
 
     public TestManifest BobManifest { get; private set; } = null!;
 
+    /// <summary>When alice's account was created, which tokens of alice carry.</summary>
+    public DateTimeOffset AliceCreatedAt { get; private set; }
+
     public async Task InitializeAsync()
     {
         await Factory.CreateUserAsync("alice", AlicePassword);
         await Factory.CreateUserAsync("bob", BobPassword);
+        AliceCreatedAt = (await Factory.Identity.GetUserAsync("alice"))!.CreatedAt;
         await Factory.CreateRepositoryAsync(PrivateRepository, RepositoryVisibility.Private);
         await Factory.CreateRepositoryAsync(PublicRepository, RepositoryVisibility.Public);
         await Factory.CreateRepositoryAsync(BobRepository, RepositoryVisibility.Private);
