@@ -28,7 +28,11 @@ public interface IIdentityStore
     /// <summary>Changes a user and returns the result, or null when the user does not exist.</summary>
     ValueTask<User?> UpdateUserAsync(string name, UserUpdate update, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a user with their memberships, ownerships and tokens; returns whether the user existed.</summary>
+    /// <summary>
+    /// Deletes a user with their memberships, ownerships and tokens; returns whether the user existed. The
+    /// repositories in the user's namespace must be deleted first, including those with content but no settings.
+    /// </summary>
+    /// <exception cref="IdentityConflictException">Repositories exist in the user's namespace.</exception>
     ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Returns whether any user exists, so the host knows whether to create the first administrator.</summary>
@@ -59,12 +63,14 @@ public interface IIdentityStore
     ValueTask<IReadOnlyList<Organization>> ListOrganizationsAsync(string? last, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes an organization with its teams; returns whether it existed. Its repositories must be deleted first.</summary>
+    /// <exception cref="IdentityConflictException">Repositories exist in the organization's namespace.</exception>
     ValueTask<bool> DeleteOrganizationAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Makes a user an owner of an organization; idempotent.</summary>
     ValueTask AddOwnerAsync(string organization, string userName, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes an owner; returns whether the user was one.</summary>
+    /// <summary>Removes an owner; returns whether the user was one. An organization's last owner cannot be removed.</summary>
+    /// <exception cref="IdentityConflictException">The user is the organization's only owner.</exception>
     ValueTask<bool> RemoveOwnerAsync(string organization, string userName, CancellationToken cancellationToken = default);
 
     /// <summary>Lists an organization's owners in ordinal order.</summary>

@@ -5,10 +5,12 @@ using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.Digests;
 using Dtr.Errors;
+using Dtr.Identity;
 using Dtr.Metadata;
 using Dtr.Names;
 using Dtr.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -25,13 +27,19 @@ internal sealed class BlobEndpoints
 
     private readonly IBlobStore _blobs;
     private readonly IMetadataStore _metadata;
+    private readonly IIdentityStore? _identity;
     private readonly RegistryOptions _options;
     private readonly ILogger<BlobEndpoints> _logger;
 
-    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
+    /// <param name="services">
+    /// Supplies the <see cref="IIdentityStore"/> that stores repository settings, when one is registered. A host
+    /// that runs without authentication may have none, and then no repository has immutable tags.
+    /// </param>
+    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IServiceProvider services, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
     {
         _blobs = blobs;
         _metadata = metadata;
+        _identity = services.GetService<IIdentityStore>();
         _options = options.Value;
         _logger = logger;
     }
@@ -65,7 +73,11 @@ internal sealed class BlobEndpoints
         }
     }
 
-    /// <summary>Removes the blob from the repository; its bytes are reclaimed by garbage collection.</summary>
+    /// <summary>
+    /// Removes the blob from the repository; its bytes stay in the blob store. A repository with
+    /// immutable tags rejects every blob delete with DENIED, because removing a layer or config would break the
+    /// images its tags point to.
+    /// </summary>
     public async Task DeleteAsync(HttpContext context, RepositoryName repository, string digestText)
     {
         if (!_options.DeleteEnabled)
@@ -74,7 +86,24 @@ internal sealed class BlobEndpoints
         }
 
         var digest = RequestParsing.ParseDigest(digestText, "blob digest");
-        if (!await _metadata.UnlinkBlobAsync(repository, digest, context.RequestAborted))
+        var cancellationToken = context.RequestAborted;
+        if (await _metadata.GetBlobLinkAsync(repository, digest, cancellationToken) is null)
+        {
+            throw BlobUnknown(repository, digest);
+        }
+
+        // NOTE: this also rejects deletes of blobs that no manifest references, because the metadata store offers no
+        // query for a blob's referencing manifests. Their links stay until immutable tags are turned off.
+        if (_identity is not null && await _identity.GetRepositoryAsync(repository, cancellationToken) is { ImmutableTags: true })
+        {
+            throw new RegistryException(
+                OciErrorCode.Denied,
+                $"The repository '{repository}' has immutable tags, so its blobs cannot be deleted: a deleted layer or config would break the images that its tags point to. "
+                + "To delete blobs, turn off immutable tags in the repository settings first.",
+                new { digest = digest.Value });
+        }
+
+        if (!await _metadata.UnlinkBlobAsync(repository, digest, cancellationToken))
         {
             throw BlobUnknown(repository, digest);
         }

@@ -1,6 +1,7 @@
 using Dtr.AspNetCore.Security;
 using Dtr.Identity;
 using Dtr.Names;
+using Microsoft.AspNetCore.Http;
 
 namespace Dtr.AspNetCore.Management;
 
@@ -44,6 +45,36 @@ internal sealed class ManagementAccess
         {
             throw ManagementProblem.Forbidden($"Only the user '{userName}' or a system administrator may {action}.");
         }
+    }
+
+    /// <summary>
+    /// Throws 403 unless the caller signed in with a password or through the host's sign-in. Creating access tokens
+    /// and changing passwords require it, so that a leaked access token or bearer token cannot be turned into
+    /// lasting access. This applies to system administrators too.
+    /// </summary>
+    public static void RequirePasswordSignIn(HttpContext context, string action)
+    {
+        var credential = ManagementRequestFilter.GetCredential(context);
+        if (credential is CredentialKind.Password or CredentialKind.Host)
+        {
+            return;
+        }
+
+        // With authentication off the caller is an anonymous administrator without credentials. With it on, the
+        // filter rejects anonymous callers, so a named caller without a credential kind is rejected here.
+        if (credential == CredentialKind.None && ManagementRequestFilter.GetCaller(context).UserName is null)
+        {
+            return;
+        }
+
+        var presented = credential switch
+        {
+            CredentialKind.Bearer => "a bearer token",
+            CredentialKind.AccessToken => "a personal access token",
+            _ => "a credential of unknown kind",
+        };
+        throw ManagementProblem.Forbidden(
+            $"To {action}, sign in with your password (HTTP basic authentication) or through the host's sign-in; this request used {presented}, which is not accepted for it.");
     }
 
     /// <summary>Returns the organization, or throws 404.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Dtr.Names;
 using Microsoft.AspNetCore.Http;
 
@@ -18,18 +19,21 @@ internal static class ManagementInput
     /// <summary>The maximum length of free text such as a description, e-mail address, full name or token label.</summary>
     public const int MaxTextLength = 1024;
 
-    private const int MaxBodyBytes = 64 * 1024;
+    /// <summary>The maximum size of a JSON request body, in bytes (64 KiB).</summary>
+    public const int MaxBodyBytes = 64 * 1024;
 
     private const string NameGrammar =
         "lowercase letters and digits, optionally joined by '.', '_', '__' or runs of '-', starting and ending with a letter or digit";
 
-    // Case-insensitive names, as ASP.NET Core's web defaults; an unknown field is rejected so a typo is not silently ignored.
+    // Case-insensitive names, as ASP.NET Core's web defaults. ParseBody checks field names and JSON kinds first, so
+    // the deserializer's own messages, which name .NET types, do not reach the client.
     private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
-    /// <summary>Reads a JSON request body of at most 64 KiB.</summary>
+    /// <summary>Reads a JSON object request body of at most <see cref="MaxBodyBytes"/>.</summary>
     public static async Task<T> ReadBodyAsync<T>(HttpContext context)
         where T : class
     {
@@ -42,21 +46,133 @@ internal static class ManagementInput
 
         if (request.ContentLength > MaxBodyBytes)
         {
-            throw ManagementProblem.BadRequest($"The request body is {request.ContentLength} bytes; the maximum is {MaxBodyBytes}.");
+            throw ManagementProblem.ContentTooLarge(
+                $"The request body is {request.ContentLength} bytes; the maximum is {MaxBodyBytes} bytes (64 KiB).");
         }
 
         var content = await ReadLimitedAsync(request.Body, context.RequestAborted);
-        T? body;
+        return ParseBody<T>(content);
+    }
+
+    /// <summary>
+    /// Parses a request body into <typeparamref name="T"/>. Invalid JSON, a value other than an object, an unknown
+    /// or repeated field, and a field of the wrong JSON kind each throw a 400 whose <c>errors</c> member is keyed by
+    /// the JSON path (<c>$</c> for the whole body).
+    /// </summary>
+    public static T ParseBody<T>(byte[] content)
+        where T : class
+    {
+        if (content.Length == 0)
+        {
+            throw ManagementProblem.Invalid("$", "The request body is empty; send a JSON object.");
+        }
+
+        JsonDocument document;
         try
         {
-            body = JsonSerializer.Deserialize<T>(content, BodyOptions);
+            document = JsonDocument.Parse(content);
         }
         catch (JsonException error)
         {
-            throw ManagementProblem.BadRequest($"The request body is not valid JSON for this endpoint: {error.Message}");
+            // The reader's positions count from 0.
+            throw ManagementProblem.Invalid(
+                "$",
+                $"The request body is not valid JSON: the error is at line {error.LineNumber + 1}, byte {error.BytePositionInLine + 1} of that line.");
         }
 
-        return body ?? throw ManagementProblem.BadRequest("The request body is JSON null; send a JSON object.");
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw ManagementProblem.Invalid("$", $"The request body is {DescribeKind(root.ValueKind)}; send a JSON object.");
+            }
+
+            CheckFields(root, BodyOptions.GetTypeInfo(typeof(T)));
+            try
+            {
+                return root.Deserialize<T>(BodyOptions)
+                    ?? throw ManagementProblem.Invalid("$", "The request body is JSON null; send a JSON object.");
+            }
+            catch (JsonException error)
+            {
+                // CheckFields covers the field kinds of every request type, so this is a value those checks do not
+                // know, such as a number out of range. The exception's message names .NET types, so it is not shown.
+                var path = error.Path ?? "$";
+                throw ManagementProblem.Invalid(path, $"The value at '{path}' is invalid for this field.");
+            }
+        }
+    }
+
+    /// <summary>Checks that every field of the body is known, appears once and has a JSON kind the field accepts.</summary>
+    private static void CheckFields(JsonElement body, JsonTypeInfo typeInfo)
+    {
+        var fields = new Dictionary<string, JsonPropertyInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in typeInfo.Properties)
+        {
+            fields[property.Name] = property;
+        }
+
+        // Names match case-insensitively, so "name" and "Name" are the same field.
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var member in body.EnumerateObject())
+        {
+            var path = JsonPath(member.Name);
+            if (!fields.TryGetValue(member.Name, out var field))
+            {
+                throw ManagementProblem.Invalid(
+                    path,
+                    $"The field '{member.Name}' is unknown; the accepted fields are {string.Join(", ", typeInfo.Properties.Select(p => p.Name))}.");
+            }
+
+            if (!seen.Add(member.Name))
+            {
+                throw ManagementProblem.Invalid(path, $"The field '{member.Name}' appears more than once; send each field once.");
+            }
+
+            if (ExpectedKind(field.PropertyType) is { } expected && !expected.Accepts(member.Value.ValueKind))
+            {
+                throw ManagementProblem.Invalid(
+                    path,
+                    $"The field '{field.Name}' must be {expected.Description}, but it is {DescribeKind(member.Value.ValueKind)}.");
+            }
+        }
+    }
+
+    /// <summary>The JSON kinds a field of a request type accepts, or null for a type these checks leave to the deserializer.</summary>
+    private static FieldKind? ExpectedKind(Type type)
+    {
+        if (type == typeof(string))
+        {
+            return new FieldKind("a string or null", kind => kind is JsonValueKind.String or JsonValueKind.Null);
+        }
+
+        if (type == typeof(bool) || type == typeof(bool?))
+        {
+            return new FieldKind("true, false or null", kind => kind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null);
+        }
+
+        return null;
+    }
+
+    private sealed record FieldKind(string Description, Func<JsonValueKind, bool> Accepts);
+
+    private static string DescribeKind(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "a JSON object",
+        JsonValueKind.Array => "a JSON array",
+        JsonValueKind.String => "a JSON string",
+        JsonValueKind.Number => "a JSON number",
+        JsonValueKind.True or JsonValueKind.False => "a JSON boolean",
+        JsonValueKind.Null => "JSON null",
+        _ => "not a JSON value",
+    };
+
+    /// <summary>Returns the JSON path of a top-level field: <c>$.name</c>, or <c>$['odd name']</c> for other names.</summary>
+    private static string JsonPath(string name)
+    {
+        var simple = name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+        return simple ? "$." + name : "$['" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "']";
     }
 
     private static async Task<byte[]> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
@@ -70,7 +186,7 @@ internal static class ManagementInput
             buffer.Write(chunk, 0, read);
             if (buffer.Length > MaxBodyBytes)
             {
-                throw ManagementProblem.BadRequest($"The request body is longer than the maximum of {MaxBodyBytes} bytes.");
+                throw ManagementProblem.ContentTooLarge($"The request body is longer than the maximum of {MaxBodyBytes} bytes (64 KiB).");
             }
         }
 

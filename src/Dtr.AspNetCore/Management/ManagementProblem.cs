@@ -15,6 +15,11 @@ internal sealed class ManagementProblem : Exception
         Errors = errors;
     }
 
+    // ASP.NET Core fills in the title and type of the common client errors, but not of 413.
+    private string? Title { get; init; }
+
+    private string? Type { get; init; }
+
     /// <summary>The HTTP status code.</summary>
     public int Status { get; }
 
@@ -37,11 +42,18 @@ internal sealed class ManagementProblem : Exception
     /// <summary>Creates a 409 for a name that is taken or a state that forbids the change.</summary>
     public static ManagementProblem Conflict(string detail) => new(StatusCodes.Status409Conflict, detail);
 
+    /// <summary>Creates a 413 for a request body over the size limit.</summary>
+    public static ManagementProblem ContentTooLarge(string detail) => new(StatusCodes.Status413PayloadTooLarge, detail)
+    {
+        Title = "Content Too Large",
+        Type = "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+    };
+
     /// <summary>Creates a 415 for a body that is not JSON.</summary>
     public static ManagementProblem UnsupportedMediaType(string detail) => new(StatusCodes.Status415UnsupportedMediaType, detail);
 
     /// <summary>Returns the problem details result of this failure.</summary>
     public IResult ToResult() => Errors is null
-        ? TypedResults.Problem(detail: Message, statusCode: Status)
+        ? TypedResults.Problem(detail: Message, statusCode: Status, title: Title, type: Type)
         : TypedResults.ValidationProblem(Errors, detail: Message);
 }

@@ -18,7 +18,13 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     /// <summary>The <c>WWW-Authenticate</c> challenge of a 401: HTTP basic with a password or an access token.</summary>
     public const string BasicChallenge = "Basic realm=\"Dtr\"";
 
+    /// <summary>The message of the 403 for a bearer token without the <c>registry:management:*</c> scope.</summary>
+    public const string MissingManagementScopeMessage =
+        "The bearer token does not grant access to the management API. Request a token with scope 'registry:management:*' from /auth/token, or use HTTP basic authentication with a password or a personal access token.";
+
     private static readonly object CallerKey = new();
+
+    private static readonly object CredentialKey = new();
 
     private readonly RegistryOptions _options;
     private readonly ILogger<ManagementRequestFilter> _logger;
@@ -34,16 +40,25 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         context.Items[CallerKey] as RegistryCaller
         ?? throw new InvalidOperationException("The management request filter did not run before this handler.");
 
+    /// <summary>
+    /// Returns how the caller authenticated. It is <see cref="CredentialKind.None"/> when authentication is off and
+    /// every caller is an anonymous administrator.
+    /// </summary>
+    public static CredentialKind GetCredential(HttpContext context) =>
+        context.Items[CredentialKey] as CredentialKind?
+        ?? throw new InvalidOperationException("The management request filter did not run before this handler.");
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        var (caller, rejection) = await AuthenticateAsync(context);
+        var (caller, credential, rejection) = await AuthenticateAsync(context);
         if (caller is null)
         {
             return rejection;
         }
 
         context.Items[CallerKey] = caller;
+        context.Items[CredentialKey] = credential;
         try
         {
             return await next(invocation);
@@ -66,21 +81,30 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     }
 
     /// <summary>
-    /// Returns the signed-in caller, or the 401 or 429 response. With authentication turned off
-    /// (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator, as on the <c>/v2</c> API.
+    /// Returns the signed-in caller and how they authenticated, or the 401, 403 or 429 response. With
+    /// authentication turned off (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator,
+    /// as on the <c>/v2</c> API.
     /// </summary>
-    private async ValueTask<(RegistryCaller? Caller, IResult? Rejection)> AuthenticateAsync(HttpContext context)
+    private async ValueTask<(RegistryCaller? Caller, CredentialKind Credential, IResult? Rejection)> AuthenticateAsync(HttpContext context)
     {
         if (!_options.Auth.Enabled)
         {
-            return (new RegistryCaller(null, IsAdmin: true), null);
+            return (new RegistryCaller(null, IsAdmin: true), CredentialKind.None, null);
         }
 
         var authenticator = context.RequestServices.GetRequiredService<IRegistryAuthenticator>();
         var outcome = await authenticator.AuthenticateAsync(context, allowBasic: true, context.RequestAborted);
         if (outcome.Caller is { IsAuthenticated: true } caller)
         {
-            return (caller, null);
+            // A bearer token is scoped, so one issued for pulling and pushing must not also manage users and tokens.
+            var credential = outcome.Credential;
+            if ((credential == CredentialKind.Bearer || outcome.TokenAccess is not null) && !TokenScope.GrantsManagement(outcome.TokenAccess))
+            {
+                ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status403Forbidden, MissingManagementScopeMessage);
+                return (null, credential, ManagementProblem.Forbidden(MissingManagementScopeMessage).ToResult());
+            }
+
+            return (caller, credential, null);
         }
 
         if (outcome.RetryAfter is { } retryAfter)
@@ -92,12 +116,12 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too Many Requests",
                 type: "https://tools.ietf.org/html/rfc6585#section-4");
-            return (null, tooMany);
+            return (null, CredentialKind.None, tooMany);
         }
 
         var detail = outcome.FailureMessage
-            ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token.";
+            ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token with scope 'registry:management:*'.";
         context.Response.Headers.WWWAuthenticate = BasicChallenge;
-        return (null, TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized));
+        return (null, CredentialKind.None, TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized));
     }
 }

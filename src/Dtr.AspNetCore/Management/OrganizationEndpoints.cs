@@ -52,8 +52,8 @@ internal sealed class OrganizationEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         organizations.MapDelete("/{org}/owners/{user}", ([FromServices] OrganizationEndpoints e, HttpContext c, string org, string user) => e.RemoveOwnerAsync(c, org, user))
-            .WithName("RemoveOrganizationOwner").WithSummary("Remove an owner from the organization")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("RemoveOrganizationOwner").WithSummary("Remove an owner from the organization; the last owner cannot be removed")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         organizations.MapPost("/{org}/teams", ([FromServices] OrganizationEndpoints e, HttpContext c, string org) => e.CreateTeamAsync(c, org))
             .WithName("CreateTeam").WithSummary("Create a team in the organization (organization owners or administrators)")

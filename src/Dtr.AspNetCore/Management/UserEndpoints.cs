@@ -43,16 +43,16 @@ internal sealed class UserEndpoints
             .Produces<UserResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapPatch("/{user}", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.UpdateAsync(c, user))
-            .WithName("UpdateUser").WithSummary("Change a user's e-mail, full name or password; administrators also change isAdmin and isActive")
+            .WithName("UpdateUser").WithSummary("Change a user's e-mail, full name or password (password sign-in only); administrators also change isAdmin and isActive")
             .Accepts<UpdateUserRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<UserResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapDelete("/{user}", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.DeleteAsync(c, user))
-            .WithName("DeleteUser").WithSummary("Delete a user with their memberships and tokens (administrators only)")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("DeleteUser").WithSummary("Delete a user with their memberships and tokens (administrators only); their repositories must be deleted first")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         users.MapPost("/{user}/tokens", ([FromServices] UserEndpoints e, HttpContext c, string user) => e.CreateTokenAsync(c, user))
-            .WithName("CreateAccessToken").WithSummary("Create a personal access token; the token string is in this response only")
+            .WithName("CreateAccessToken").WithSummary("Create a personal access token (password sign-in only); the token string is in this response only")
             .Accepts<CreateTokenRequest>(ManagementEndpoints.JsonContentType, ManagementEndpoints.AnyContentType)
             .Produces<CreatedTokenResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -118,6 +118,11 @@ internal sealed class UserEndpoints
             throw ManagementProblem.Forbidden("Only system administrators may change isAdmin or isActive.");
         }
 
+        if (request.Password is not null)
+        {
+            ManagementAccess.RequirePasswordSignIn(context, "change a password");
+        }
+
         var update = new UserUpdate
         {
             PasswordHash = request.Password is null ? null : PasswordHashing.Hash(ManagementInput.RequirePassword(request.Password)),
@@ -154,6 +159,7 @@ internal sealed class UserEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         ManagementAccess.RequireSelfOrAdmin(caller, userName, "create tokens for this user");
+        ManagementAccess.RequirePasswordSignIn(context, "create a personal access token");
 
         // The body is optional: a POST without one creates a token without a label.
         var request = context.Request.ContentLength is 0 || (context.Request.ContentLength is null && !context.Request.HasJsonContentType())

@@ -57,4 +57,10 @@ internal static partial class SqliteLog
 
     [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Manifest {Digest} was not stored in {Repository}: the repository's tags are immutable and {TagCount} requested tags already point to other manifests, first {Tag}.")]
     public static partial void ManifestRejectedImmutableTags(ILogger logger, string repository, Digest digest, int tagCount, string tag);
+
+    [LoggerMessage(EventId = 2117, Level = LogLevel.Information, Message = "Changed the mode of {Path} from {OldMode} to {NewMode} (octal), so other users cannot read it.")]
+    public static partial void FileModeRestricted(ILogger logger, string path, string oldMode, string newMode);
+
+    [LoggerMessage(EventId = 2118, Level = LogLevel.Warning, Message = "{Path} has mode {Mode} (octal), which lets other users read it, and changing the mode failed; run chmod o-rwx on it.")]
+    public static partial void FileModeNotRestricted(ILogger logger, Exception exception, string path, string mode);
 }

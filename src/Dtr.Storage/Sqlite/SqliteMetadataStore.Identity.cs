@@ -112,6 +112,25 @@ internal sealed partial class SqliteMetadataStore : IIdentityStore
     /// </summary>
     private static (string Start, string End) NamespaceRange(string namespaceName) => (namespaceName + "/", namespaceName + "0");
 
+    /// <summary>
+    /// Returns the first repository, in ordinal order, whose name is <paramref name="namespaceName"/> or starts with
+    /// it and a '/', or null. Every repository row counts, including those with pushed content but no settings.
+    /// </summary>
+    private static async Task<string?> FindFirstRepositoryInNamespaceAsync(SqliteConnection connection, SqliteTransaction transaction, string namespaceName, CancellationToken cancellationToken)
+    {
+        var (start, end) = NamespaceRange(namespaceName);
+        await using var command = CreateCommand(connection, transaction, """
+            SELECT name FROM repositories
+            WHERE name = $namespace OR (name >= $start AND name < $end)
+            ORDER BY name
+            LIMIT 1;
+            """);
+        command.Parameters.AddWithValue("$namespace", namespaceName);
+        command.Parameters.AddWithValue("$start", start);
+        command.Parameters.AddWithValue("$end", end);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
     private static DateTimeOffset FromUnixMilliseconds(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
 
     private static string Truncate(string value) => value.Length <= 100 ? value : value[..100] + "…";

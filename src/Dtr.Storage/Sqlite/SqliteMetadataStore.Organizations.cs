@@ -83,22 +83,10 @@ internal sealed partial class SqliteMetadataStore
                 return false;
             }
 
-            var (start, end) = NamespaceRange(name);
-            await using (var repositories = CreateCommand(connection, transaction, """
-                SELECT name FROM repositories
-                WHERE name = $namespace OR (name >= $start AND name < $end)
-                ORDER BY name
-                LIMIT 1;
-                """))
+            if (await FindFirstRepositoryInNamespaceAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false) is { } repository)
             {
-                repositories.Parameters.AddWithValue("$namespace", name);
-                repositories.Parameters.AddWithValue("$start", start);
-                repositories.Parameters.AddWithValue("$end", end);
-                if (await repositories.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string repository)
-                {
-                    throw new IdentityConflictException(
-                        $"The organization '{name}' still has repositories, such as '{repository}'; delete its repositories first.");
-                }
+                throw new IdentityConflictException(
+                    $"The organization '{name}' still has repositories, such as '{repository}'; delete its repositories first.");
             }
 
             // Teams, their members and grants, and the owner records go with the namespace row through ON DELETE CASCADE.
@@ -135,16 +123,34 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    /// <remarks>The owner count is checked in the same transaction, so two concurrent removals cannot both succeed on the last two owners.</remarks>
     /// <exception cref="IdentityNotFoundException">The organization or the user does not exist.</exception>
+    /// <exception cref="IdentityConflictException">The user is the organization's only owner.</exception>
     public ValueTask<bool> RemoveOwnerAsync(string organization, string userName, CancellationToken cancellationToken = default) =>
         WriteAsync(async (connection, transaction) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
-            await using var command = CreateCommand(connection, transaction, "DELETE FROM organization_owners WHERE organization_id = $organization_id AND user_id = $user_id;");
-            command.Parameters.AddWithValue("$organization_id", organizationId);
-            command.Parameters.AddWithValue("$user_id", userId);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            await using (var command = CreateCommand(connection, transaction, "DELETE FROM organization_owners WHERE organization_id = $organization_id AND user_id = $user_id;"))
+            {
+                command.Parameters.AddWithValue("$organization_id", organizationId);
+                command.Parameters.AddWithValue("$user_id", userId);
+                if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    return false;
+                }
+            }
+
+            // Throwing rolls the delete back.
+            await using var remaining = CreateCommand(connection, transaction, "SELECT 1 FROM organization_owners WHERE organization_id = $organization_id LIMIT 1;");
+            remaining.Parameters.AddWithValue("$organization_id", organizationId);
+            if (await remaining.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw new IdentityConflictException(
+                    $"The user '{userName}' is the only owner of the organization '{organization}', and an organization needs at least one owner; add another owner first.");
+            }
+
+            return true;
         }, cancellationToken);
 
     /// <inheritdoc />

@@ -126,20 +126,33 @@ internal sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Repositories in the user's namespace stay.
-    /// NOTE: a user created later with the same name owns those repositories; delete them first when that matters.
+    /// Counts every repository row in the namespace, including repositories that hold pushed content but have no
+    /// settings, so a later user or organization with the same name cannot inherit them.
     /// </remarks>
+    /// <exception cref="IdentityConflictException">Repositories exist in the user's namespace.</exception>
     public async ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-
-        // The users row and everything that references it (memberships, ownerships, tokens) go with the
-        // namespace row through ON DELETE CASCADE.
         var deleted = await WriteAsync(async (connection, transaction) =>
         {
-            await using var command = CreateCommand(connection, transaction, "DELETE FROM namespaces WHERE name = $name AND kind = 'user';");
-            command.Parameters.AddWithValue("$name", name);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            var userId = await FindNamespaceIdAsync(connection, transaction, name, UserKind, cancellationToken).ConfigureAwait(false);
+            if (userId is null)
+            {
+                return false;
+            }
+
+            if (await FindFirstRepositoryInNamespaceAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false) is { } repository)
+            {
+                throw new IdentityConflictException(
+                    $"The user '{name}' still has repositories, such as '{repository}'; delete or move the user's repositories first.");
+            }
+
+            // The users row and everything that references it (memberships, ownerships, tokens) go with the
+            // namespace row through ON DELETE CASCADE.
+            await using var command = CreateCommand(connection, transaction, "DELETE FROM namespaces WHERE id = $id;");
+            command.Parameters.AddWithValue("$id", userId.Value);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return true;
         }, cancellationToken).ConfigureAwait(false);
 
         if (deleted)

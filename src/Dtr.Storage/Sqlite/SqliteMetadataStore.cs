@@ -23,6 +23,8 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
 {
     private readonly string _connectionString;
     private readonly string _dataSource;
+    private readonly bool _isFileDatabase;
+    private readonly bool _createsFile;
     private readonly int _busyTimeoutMilliseconds;
     private readonly IReadOnlyList<string> _migrations;
     private readonly TimeProvider _timeProvider;
@@ -41,6 +43,8 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
         var builder = CreateConnectionStringBuilder(value);
         _connectionString = builder.ToString();
         _dataSource = builder.DataSource;
+        _isFileDatabase = NamesFile(builder);
+        _createsFile = builder.Mode == SqliteOpenMode.ReadWriteCreate;
         _busyTimeoutMilliseconds = (int)Math.Ceiling(value.BusyTimeout.TotalMilliseconds);
         _migrations = migrations;
         _timeProvider = timeProvider;
@@ -62,6 +66,8 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
         {
             Directory.CreateDirectory(directory);
         }
+
+        RestrictDatabaseFileMode();
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 

@@ -39,22 +39,6 @@ public sealed class AuthenticationTests : IClassFixture<ManagementFactory>
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized);
         Assert.Equal("Basic realm=\"Dtr\"", RegistryClient.Header(response, "WWW-Authenticate"));
     }
-
-    [Fact]
-    public async Task BearerToken_SignsIn()
-    {
-        using var http = _factory.CreateClient();
-        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, "/auth/token");
-        tokenRequest.Headers.Authorization = BasicHeader(ManagementFactory.AdminName, ManagementFactory.AdminPassword);
-        using var tokenResponse = await http.SendAsync(tokenRequest);
-        var token = (await ReadJsonAsync(tokenResponse)).GetProperty("token").GetString();
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, Prefix + "/users/" + ManagementFactory.AdminName);
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.SendAsync(request);
-
-        Assert.True((await ReadJsonAsync(response)).GetProperty("isAdmin").GetBoolean());
-    }
 }
 
 /// <summary>A host that allows two failed sign-ins per user name a minute.</summary>

@@ -113,6 +113,20 @@ public sealed class OrganizationTests : IClassFixture<ManagementFactory>, IDispo
     }
 
     [Fact]
+    public async Task RemoveOwner_LastOwnerIs409()
+    {
+        var organization = UniqueName("last");
+        await _admin.CreateOrganizationAsync(organization);
+
+        using var response = await _admin.DeleteAsync($"/organizations/{organization}/owners/{ManagementFactory.AdminName}");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Contains("an organization needs at least one owner; add another owner first", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var detail = await _admin.GetAsync($"/organizations/{organization}");
+        Assert.Equal([ManagementFactory.AdminName], (await ReadJsonAsync(detail)).GetProperty("owners").EnumerateArray().Select(o => o.GetString()));
+    }
+
+    [Fact]
     public async Task Teams_CreateListGetAndMembers()
     {
         var organization = UniqueName("teams");

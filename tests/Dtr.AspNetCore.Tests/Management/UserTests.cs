@@ -263,6 +263,27 @@ public sealed class UserTests : IClassFixture<ManagementFactory>, IDisposable
     }
 
     [Fact]
+    public async Task DeleteUser_WithRepositoryIs409()
+    {
+        var name = UniqueName("kim");
+        await _admin.CreateUserAsync(name);
+        await _admin.CreateRepositoryAsync(name, "app");
+
+        using var refused = await _admin.DeleteAsync($"/users/{name}");
+
+        var problem = await AssertProblemAsync(refused, HttpStatusCode.Conflict);
+        Assert.Contains($"{name}/app", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("delete or move the user's repositories first", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var stillThere = await _admin.GetAsync($"/users/{name}");
+        Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
+
+        using var repositoryDeleted = await _admin.DeleteAsync($"/repositories/{name}/app");
+        using var deleted = await _admin.DeleteAsync($"/users/{name}");
+        Assert.Equal(HttpStatusCode.NoContent, repositoryDeleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
+    [Fact]
     public async Task DeleteUser_NonAdminAndSelf()
     {
         var name = UniqueName("judy");

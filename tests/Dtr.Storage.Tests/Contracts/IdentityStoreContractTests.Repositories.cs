@@ -340,6 +340,8 @@ public abstract partial class IdentityStoreContractTests
         Assert.False((await Identity.GetAccessFactsAsync("bob", repository)).IsNamespaceOwner);
         Assert.True((await Identity.GetAccessFactsAsync("alice", RepositoryName.Parse("acme/new/deep"))).IsNamespaceOwner);
 
+        // An organization keeps at least one owner, so bob joins before alice leaves.
+        await Identity.AddOwnerAsync("acme", "bob");
         await Identity.RemoveOwnerAsync("acme", "alice");
         Assert.False((await Identity.GetAccessFactsAsync("alice", repository)).IsNamespaceOwner);
     }

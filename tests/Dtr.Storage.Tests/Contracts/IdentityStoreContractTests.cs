@@ -263,6 +263,48 @@ public abstract partial class IdentityStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteUser_WithRepositoryConflicts()
+    {
+        await Identity.CreateUserAsync(new NewUser { Name = "alice" });
+        await CreateRepositoryAsync("alice/app");
+
+        var exception = await Assert.ThrowsAsync<IdentityConflictException>(async () => await Identity.DeleteUserAsync("alice"));
+
+        Assert.Contains("delete or move the user's repositories first", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("alice/app", exception.Message, StringComparison.Ordinal);
+        Assert.NotNull(await Identity.GetUserAsync("alice"));
+
+        Assert.True(await Identity.DeleteRepositoryAsync(RepositoryName.Parse("alice/app")));
+        Assert.True(await Identity.DeleteUserAsync("alice"));
+    }
+
+    [Theory]
+    [InlineData("alice")]
+    [InlineData("alice/app")]
+    [InlineData("alice/deep/nested")]
+    public async Task DeleteUser_ContentOnlyRepositoryConflicts(string repository)
+    {
+        await Identity.CreateUserAsync(new NewUser { Name = "alice" });
+        await LinkBlobAsync(RepositoryName.Parse(repository), "pushed before creation");
+
+        await Assert.ThrowsAsync<IdentityConflictException>(async () => await Identity.DeleteUserAsync("alice"));
+
+        Assert.NotNull(await Identity.GetUserAsync("alice"));
+    }
+
+    [Fact]
+    public async Task DeleteUser_NeighbourNamespacesIgnored()
+    {
+        await Identity.CreateUserAsync(new NewUser { Name = "alice" });
+        foreach (var name in new[] { "alice-labs/app", "alice.io/app", "alice0/app", "alicea", "alic/app" })
+        {
+            await LinkBlobAsync(RepositoryName.Parse(name), "neighbour");
+        }
+
+        Assert.True(await Identity.DeleteUserAsync("alice"));
+    }
+
+    [Fact]
     public async Task AnyUser_CountsOnlyUsers()
     {
         Assert.False(await Identity.AnyUserAsync());
@@ -547,6 +589,23 @@ public abstract partial class IdentityStoreContractTests : IAsyncLifetime
         Assert.True(await Identity.RemoveOwnerAsync("acme", "bob"));
         Assert.False(await Identity.RemoveOwnerAsync("acme", "bob"));
         Assert.Equal(["alice", "carol"], await Identity.ListOwnersAsync("acme"));
+    }
+
+    [Fact]
+    public async Task RemoveOwner_LastOwnerConflicts()
+    {
+        await Identity.CreateOrganizationAsync("acme");
+        await Identity.CreateUserAsync(new NewUser { Name = "alice" });
+        await Identity.CreateUserAsync(new NewUser { Name = "bob" });
+        await Identity.AddOwnerAsync("acme", "alice");
+        await Identity.AddOwnerAsync("acme", "bob");
+
+        Assert.True(await Identity.RemoveOwnerAsync("acme", "bob"));
+        var exception = await Assert.ThrowsAsync<IdentityConflictException>(async () => await Identity.RemoveOwnerAsync("acme", "alice"));
+
+        Assert.Contains("add another owner first", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(["alice"], await Identity.ListOwnersAsync("acme"));
+        Assert.False(await Identity.RemoveOwnerAsync("acme", "bob"));
     }
 
     [Fact]

@@ -51,6 +51,42 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContractTests
     }
 
     [Fact]
+    public async Task Migrate_NewFileIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // The base class migrated the store at DatabasePath; a write makes SQLite create the -wal and -shm files.
+        await Store.LinkBlobAsync(RepositoryName.Parse("mode/repo"), BlobDigest("mode"), 4);
+
+        foreach (var path in new[] { DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm" })
+        {
+            Assert.True(File.Exists(path), $"{path} does not exist.");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_ExistingFileLosesOtherAccess()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var path = Path.Combine(_folder.Path, "readable.db");
+        await CreateSqliteStore(path).MigrateAsync();
+        var readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(path, readable);
+
+        await CreateSqliteStore(path).MigrateAsync();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
     public async Task Migrate_AppliesOnlyNewScripts()
     {
         var path = Path.Combine(_folder.Path, "upgrade.db");
