@@ -30,9 +30,12 @@ public interface IIdentityStore
 
     /// <summary>
     /// Deletes a user with their memberships, ownerships and tokens; returns whether the user existed. The
-    /// repositories in the user's namespace must be deleted first, including those with content but no settings.
+    /// repositories in the user's namespace must be deleted first, including those with content but no settings, and
+    /// an organization whose only owner is the user needs another owner first.
     /// </summary>
-    /// <exception cref="IdentityConflictException">Repositories exist in the user's namespace.</exception>
+    /// <exception cref="IdentityConflictException">
+    /// Repositories exist in the user's namespace, or the user is the only owner of an organization.
+    /// </exception>
     ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Returns whether any user exists, so the host knows whether to create the first administrator.</summary>

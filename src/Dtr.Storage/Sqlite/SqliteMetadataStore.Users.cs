@@ -147,6 +147,23 @@ internal sealed partial class SqliteMetadataStore
                     $"The user '{name}' still has repositories, such as '{repository}'; delete or move the user's repositories first.");
             }
 
+            // An organization must keep an owner, so the last owner of one cannot be deleted.
+            await using (var soleOwner = CreateCommand(connection, transaction, """
+                SELECT n.name FROM organization_owners AS o
+                JOIN namespaces AS n ON n.id = o.organization_id
+                WHERE o.user_id = $id
+                  AND NOT EXISTS (SELECT 1 FROM organization_owners AS other WHERE other.organization_id = o.organization_id AND other.user_id <> $id)
+                ORDER BY n.name LIMIT 1;
+                """))
+            {
+                soleOwner.Parameters.AddWithValue("$id", userId.Value);
+                if (await soleOwner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string organization)
+                {
+                    throw new IdentityConflictException(
+                        $"The user '{name}' is the only owner of organization '{organization}'; add another owner first.");
+                }
+            }
+
             // The users row and everything that references it (memberships, ownerships, tokens) go with the
             // namespace row through ON DELETE CASCADE.
             await using var command = CreateCommand(connection, transaction, "DELETE FROM namespaces WHERE id = $id;");

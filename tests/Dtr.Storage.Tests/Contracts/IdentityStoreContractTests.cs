@@ -592,6 +592,22 @@ public abstract partial class IdentityStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteUser_SoleOwnerConflicts()
+    {
+        await Identity.CreateUserAsync(new NewUser { Name = "owner" });
+        await Identity.CreateUserAsync(new NewUser { Name = "helper" });
+        await Identity.CreateOrganizationAsync("acme");
+        await Identity.AddOwnerAsync("acme", "owner");
+
+        await Assert.ThrowsAsync<IdentityConflictException>(async () => await Identity.DeleteUserAsync("owner"));
+        Assert.NotNull(await Identity.GetUserAsync("owner"));
+
+        await Identity.AddOwnerAsync("acme", "helper");
+        Assert.True(await Identity.DeleteUserAsync("owner"));
+        Assert.Equal(["helper"], await Identity.ListOwnersAsync("acme"));
+    }
+
+    [Fact]
     public async Task RemoveOwner_LastOwnerConflicts()
     {
         await Identity.CreateOrganizationAsync("acme");
