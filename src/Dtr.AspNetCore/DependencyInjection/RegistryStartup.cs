@@ -27,7 +27,18 @@ internal sealed class RegistryStartup : IHostedService
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var dataDirectory = Path.GetFullPath(_options.DataDirectory!);
-        Directory.CreateDirectory(dataDirectory);
+        if (!Directory.Exists(dataDirectory))
+        {
+            // Owner-only on Unix: the folder holds blobs of private repositories and the metadata database.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(dataDirectory);
+            }
+            else
+            {
+                Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
         RegistryLog.DataDirectory(_logger, dataDirectory);
 
         await _metadata.MigrateAsync(cancellationToken);

@@ -71,6 +71,13 @@ internal sealed class UserEndpoints
         ManagementAccess.RequireAdmin(caller, "create users");
 
         var request = await ManagementInput.ReadBodyAsync<CreateUserRequest>(context);
+        if (request.IsAdmin == true)
+        {
+            // A new administrator with a password of the caller's choosing could mint tokens for anyone, so a leaked
+            // token must not be able to create one.
+            ManagementAccess.RequirePasswordSignIn(context, "create an administrator");
+        }
+
         var name = ManagementInput.RequireName(request.Name, "name");
         var password = ManagementInput.RequirePassword(request.Password);
         var newUser = new NewUser
@@ -121,6 +128,11 @@ internal sealed class UserEndpoints
         if (request.Password is not null)
         {
             ManagementAccess.RequirePasswordSignIn(context, "change a password");
+        }
+
+        if (request.IsAdmin == true)
+        {
+            ManagementAccess.RequirePasswordSignIn(context, "make a user an administrator");
         }
 
         var update = new UserUpdate

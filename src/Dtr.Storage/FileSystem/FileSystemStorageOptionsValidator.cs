@@ -36,12 +36,33 @@ internal sealed class FileSystemStorageOptionsValidator : IValidateOptions<FileS
         return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
     }
 
+    /// <summary>
+    /// Creates the folder when it does not exist, on Unix with access for its owner only, because blobs of private
+    /// repositories must not be readable by other local users. An existing folder keeps its mode.
+    /// </summary>
+    internal static void CreateOwnerOnlyDirectory(string fullPath)
+    {
+        if (Directory.Exists(fullPath))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(fullPath);
+        }
+        else
+        {
+            Directory.CreateDirectory(fullPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
     /// <summary>Creates the folder when needed and writes and deletes a probe file, returning an error message on failure.</summary>
     private static string? ProbeWritable(string fullPath)
     {
         try
         {
-            Directory.CreateDirectory(fullPath);
+            CreateOwnerOnlyDirectory(fullPath);
             var probePath = Path.Combine(fullPath, $".write-probe-{Guid.NewGuid():N}");
             using (File.Create(probePath, bufferSize: 1, FileOptions.DeleteOnClose))
             {

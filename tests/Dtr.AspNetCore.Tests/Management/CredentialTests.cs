@@ -131,6 +131,34 @@ public sealed class CredentialTests : IClassFixture<ManagementFactory>, IDisposa
     }
 
     [Fact]
+    public async Task CreateAdministrator_AdminWithAccessTokenIs403()
+    {
+        var adminName = await NewUserAsync(isAdmin: true);
+        var accessToken = await CreateAccessTokenAsync(adminName);
+        using var withToken = _factory.CreateManagementClient(adminName, accessToken);
+        var newName = "cred" + Guid.NewGuid().ToString("N")[..8];
+
+        using var administrator = await withToken.PostAsync("/users", new { name = newName, password = "chosen-by-token-1", isAdmin = true });
+        using var regular = await withToken.PostAsync("/users", new { name = newName + "r", password = "chosen-by-token-1" });
+
+        await AssertProblemAsync(administrator, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Created, regular.StatusCode);
+    }
+
+    [Fact]
+    public async Task GrantAdmin_AdminWithBearerIs403()
+    {
+        var target = await NewUserAsync();
+        var token = await RequestBearerAsync(ManagementFactory.AdminName, ManagementFactory.AdminPassword, ManagementScope);
+
+        using var grant = await SendBearerAsync(HttpMethod.Patch, $"/users/{target}", token, new { isAdmin = true });
+        using var withPassword = await _admin.PatchAsync($"/users/{target}", new { isAdmin = true });
+
+        await AssertProblemAsync(grant, HttpStatusCode.Forbidden);
+        Assert.True((await ReadJsonAsync(withPassword)).GetProperty("isAdmin").GetBoolean());
+    }
+
+    [Fact]
     public async Task Tokens_ListAndRevokeWithAccessToken()
     {
         var name = await NewUserAsync();

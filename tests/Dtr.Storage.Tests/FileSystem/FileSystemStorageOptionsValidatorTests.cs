@@ -34,6 +34,22 @@ public sealed class FileSystemStorageOptionsValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_NewFolderIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var root = Path.Combine(_temp.Path, "private");
+
+        var result = _validator.Validate(null, new FileSystemStorageOptions { RootDirectory = root });
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(root));
+    }
+
+    [Fact]
     public void Validate_RootUnderFileFails()
     {
         var file = Path.Combine(_temp.Path, "a-file");
