@@ -48,7 +48,7 @@ public readonly struct Digest : IEquatable<Digest>, ISpanFormattable
     /// <summary>Parses a digest string and returns whether it is valid.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out Digest digest) => TryParse(value, out digest, out _);
 
-    /// <summary>Parses a digest string; on failure <paramref name="error"/> says what is wrong with it.</summary>
+    /// <summary>Parses a digest string; on failure <paramref name="error"/> describes what is wrong with it.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out Digest digest, [NotNullWhen(false)] out string? error)
     {
         digest = default;

@@ -38,7 +38,7 @@ public interface IIdentityStore
     /// </exception>
     ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns whether any user exists, so the host knows whether to create the first administrator.</summary>
+    /// <summary>Returns whether any user exists, so the host can decide whether to create the first administrator.</summary>
     ValueTask<bool> AnyUserAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Stores a new personal access token; only the hash of its secret is kept.</summary>
@@ -102,7 +102,7 @@ public interface IIdentityStore
 
     /// <summary>
     /// Creates a repository with its settings. The namespace (first component) must be an existing user or organization.
-    /// A repository that already holds content but has no settings yet (pushed before it was created) gets them.
+    /// A repository that already contains content but has no settings yet (pushed before it was created) gets them.
     /// </summary>
     ValueTask<RepositorySettings> CreateRepositoryAsync(RepositorySettings settings, CancellationToken cancellationToken = default);
 

@@ -44,7 +44,7 @@ public readonly struct RepositoryName : IEquatable<RepositoryName>, IComparable<
     /// <summary>Parses a repository name and returns whether it is valid.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out RepositoryName name) => TryParse(value, out name, out _);
 
-    /// <summary>Parses a repository name; on failure <paramref name="error"/> says what is wrong with it.</summary>
+    /// <summary>Parses a repository name; on failure <paramref name="error"/> describes what is wrong with it.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out RepositoryName name, [NotNullWhen(false)] out string? error)
     {
         name = default;

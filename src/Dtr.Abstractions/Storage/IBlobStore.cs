@@ -7,7 +7,7 @@ namespace Dtr.Storage;
 /// repositories that use it, plus a staging area for uploads in progress.
 /// </summary>
 /// <remarks>
-/// The store knows nothing about repositories; which repository may see which blob is metadata. A blob becomes
+/// The store has no notion of repositories, because which repository may see which blob is metadata. A blob becomes
 /// visible only through <see cref="CommitUploadAsync"/>, which must be atomic: after a crash at any point a
 /// reader sees either the whole blob or none of it. Implementations must be safe for concurrent use.
 /// </remarks>
@@ -70,7 +70,7 @@ public interface IBlobUploadWriter : IAsyncDisposable
     /// <summary>Appends bytes to the upload.</summary>
     ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
-    /// <summary>Makes every byte written so far durable, so a later request (or another host) sees it.</summary>
+    /// <summary>Makes every byte written so far durable, so a later request, or another host, can read it.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 }
 

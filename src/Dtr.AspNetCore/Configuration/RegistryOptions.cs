@@ -10,7 +10,7 @@ public sealed class RegistryOptions
     public const string SectionName = "Registry";
 
     /// <summary>
-    /// The folder that holds the embedded storage: blobs under <c>blobs/</c> and the SQLite database
+    /// The folder of the embedded storage: blobs under <c>blobs/</c> and the SQLite database
     /// <c>registry.db</c>. A relative path is resolved against the process's current directory. Required.
     /// </summary>
     public string? DataDirectory { get; set; }
@@ -24,8 +24,8 @@ public sealed class RegistryOptions
 
     /// <summary>
     /// The largest manifest accepted by <c>PUT /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>, in bytes;
-    /// larger manifests get 413. Default 4 MiB, the size the OCI distribution specification says registries
-    /// should accept at least.
+    /// larger manifests get 413. Default 4 MiB, the minimum the OCI distribution specification asks
+    /// registries to accept.
     /// </summary>
     public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ public sealed class RegistryOptions
 
     /// <summary>
     /// The size of the buffer each upload request uses to batch writes to storage, in bytes. Default 1 MiB.
-    /// Larger buffers mean fewer storage calls per blob; each concurrent upload holds one buffer.
+    /// Larger buffers mean fewer storage calls per blob; each concurrent upload uses one buffer.
     /// </summary>
     public int UploadBufferBytes { get; set; } = 1024 * 1024;
 

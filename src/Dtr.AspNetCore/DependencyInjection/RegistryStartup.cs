@@ -29,7 +29,7 @@ internal sealed class RegistryStartup : IHostedService
         var dataDirectory = Path.GetFullPath(_options.DataDirectory!);
         if (!Directory.Exists(dataDirectory))
         {
-            // Owner-only on Unix: the folder holds blobs of private repositories and the metadata database.
+            // Owner-only on Unix: the folder contains blobs of private repositories and the metadata database.
             if (OperatingSystem.IsWindows())
             {
                 Directory.CreateDirectory(dataDirectory);
