@@ -13,15 +13,17 @@ namespace Dtr.Storage.S3;
 /// series of part objects that a commit joins into the blob object.
 /// </summary>
 /// <remarks>
-/// No call holds a whole blob in memory: a writer buffers at most one part, and a commit reads the part objects in
+/// No call keeps a whole blob in memory: a writer buffers at most one part, and a commit reads the part objects in
 /// order and sends them on in parts of <see cref="S3StorageOptions.PartSizeBytes"/>. The commit does not use
 /// CopyObject or UploadPartCopy, because some S3-compatible servers (s3rver 3.7.1) fail them. A blob appears only
 /// when PutObject or CompleteMultipartUpload succeeds, and S3 makes both atomic.
 /// </remarks>
 internal sealed class S3BlobStore : IBlobStore, IDisposable
 {
-    /// <summary>The maximum number of parts in one multipart upload, and of keys in one DeleteObjects request.</summary>
+    /// <summary>The maximum number of parts in one S3 multipart upload.</summary>
     private const int MaxMultipartParts = 10_000;
+
+    /// <summary>The maximum number of keys in one S3 DeleteObjects request.</summary>
     private const int MaxKeysPerDelete = 1000;
 
     private readonly IAmazonS3 _client;
@@ -29,7 +31,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
     private readonly string _bucket;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the store on a client that the store does not dispose.</summary>
+    /// <summary>Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/> is true.</summary>
     public S3BlobStore(IAmazonS3 client, S3StorageOptions options, ILogger logger, bool ownsClient = false)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -195,6 +197,9 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
         }
 
         S3Log.BlobCommitted(_logger, digest, upload.Length, uploadId);
+
+        // NOTE: a crash between the batches below leaves part objects without a marker. No call removes them,
+        // so a bucket lifecycle rule on the uploads prefix is the cleanup.
         try
         {
             await DeleteKeysAsync(upload.Keys, cancellationToken).ConfigureAwait(false);

@@ -72,7 +72,7 @@ internal sealed class S3PartsReadStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    // Synchronous reads block on the asynchronous path, because the SDK has only asynchronous calls on .NET.
+    // Synchronous reads block on the asynchronous path, because AWSSDK.S3 4.1 has no synchronous GetObject on .NET.
     public override int Read(byte[] buffer, int offset, int count) =>
         ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 

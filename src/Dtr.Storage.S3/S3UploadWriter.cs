@@ -32,7 +32,6 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
     /// <inheritdoc />
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_store is null, this);
         while (!data.IsEmpty)
         {
             _buffer ??= ArrayPool<byte>.Shared.Rent(_store.PartSizeBytes);

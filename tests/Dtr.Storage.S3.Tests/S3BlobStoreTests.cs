@@ -79,7 +79,7 @@ public sealed class S3BlobStoreTests : BlobStoreContractTests
         await writer.WriteAsync(new byte[1234]);
         await writer.FlushAsync();
 
-        // A second store instance stands in for another host that shares the bucket.
+        // A second store instance plays the part of another host that shares the bucket.
         using var other = CreateS3Store(S3StorageOptions.MinPartSizeBytes);
         Assert.Equal(1234, await other.GetUploadLengthAsync("shared"));
     }
@@ -129,7 +129,7 @@ public sealed class S3BlobStoreTests : BlobStoreContractTests
     [Fact]
     public async Task List_PagesPastOneThousandKeys()
     {
-        // s3rver returns at most 1000 keys per ListObjectsV2 page, so 1001 part objects need a second page.
+        // ListObjectsV2 returns at most 1000 keys per page by default, so 1001 part objects need a second page.
         await Store.CreateUploadAsync("many");
         await using (var writer = await Store.OpenUploadWriterAsync("many"))
         {

@@ -43,7 +43,7 @@ public sealed class S3rverFixture : IAsyncLifetime
             startInfo.ArgumentList.Add(argument);
         }
 
-        // s3rver's ListObjectsV2 continuation tokens use DES, which Node 17 and later disable by default.
+        // s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with DES, which Node 17 and later offer only through OpenSSL's legacy provider.
         startInfo.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
         _process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Starting {node} {script} failed.");
         _process.OutputDataReceived += (_, e) => AppendOutput(e.Data);
