@@ -339,6 +339,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
     {
         try
         {
+            // No cancellation token, so a cancelled commit still aborts its multipart upload.
             // NOTE: s3rver 3.7.1 does not implement AbortMultipartUpload, so there this only logs a warning.
             await _client.AbortMultipartUploadAsync(
                 new AbortMultipartUploadRequest { BucketName = _bucket, Key = blobKey, UploadId = multipartUploadId },
