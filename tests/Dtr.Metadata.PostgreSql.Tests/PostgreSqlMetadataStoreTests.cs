@@ -1,0 +1,104 @@
+using Dtr.Names;
+using Dtr.Storage.Tests.Contracts;
+using Npgsql;
+
+namespace Dtr.Metadata.PostgreSql.Tests;
+
+[Collection(PostgreSqlCollection.Name)]
+public sealed class PostgreSqlMetadataStoreTests(PostgreSqlCluster cluster) : MetadataStoreContractTests
+{
+    private readonly PostgreSqlStores _stores = new(cluster);
+
+    protected override async Task<IMetadataStore> CreateStoreAsync() => await _stores.CreateAsync();
+
+    protected override Task DisposeStoreAsync() => _stores.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task Migrate_RecordsSchemaVersion()
+    {
+        Assert.Equal(PostgreSqlMigrations.Scripts.Count, await QueryIntAsync("SELECT version FROM dtr.schema_version;"));
+        Assert.Equal(1, await QueryIntAsync("SELECT count(*)::int FROM dtr.schema_version;"));
+    }
+
+    [Fact]
+    public async Task Migrate_ManyHostsAtOnce()
+    {
+        var stores = new List<PostgreSqlMetadataStore>();
+        for (var i = 0; i < 6; i++)
+        {
+            stores.Add(await _stores.CreateAsync(schema: "racing"));
+        }
+
+        await Task.WhenAll(stores.Select(store => Task.Run(async () => await store.MigrateAsync())));
+
+        Assert.Equal(PostgreSqlMigrations.Scripts.Count, await QueryIntAsync("SELECT version FROM racing.schema_version;"));
+        await stores[0].LinkBlobAsync(RepositoryName.Parse("race/app"), BlobDigest("a"), 1);
+        Assert.True(await stores[^1].RepositoryExistsAsync(RepositoryName.Parse("race/app")));
+    }
+
+    [Fact]
+    public async Task Migrate_AppliesOnlyNewScripts()
+    {
+        var first = await _stores.CreateAsync(schema: "upgraded", migrations: ["CREATE TABLE first_step (id integer);"]);
+        await first.MigrateAsync();
+        await ExecuteAsync("INSERT INTO upgraded.first_step VALUES (7);");
+
+        var second = await _stores.CreateAsync(schema: "upgraded", migrations: ["CREATE TABLE first_step (id integer);", "ALTER TABLE first_step ADD COLUMN note text;"]);
+        await second.MigrateAsync();
+
+        Assert.Equal(2, await QueryIntAsync("SELECT version FROM upgraded.schema_version;"));
+        Assert.Equal(7, await QueryIntAsync("SELECT id FROM upgraded.first_step WHERE note IS NULL;"));
+    }
+
+    [Fact]
+    public async Task Migrate_NewerSchemaRejected()
+    {
+        await ExecuteAsync("UPDATE dtr.schema_version SET version = 999;");
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.MigrateAsync());
+
+        Assert.Contains("version 999", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schema_KeepsStoresApart()
+    {
+        var other = await _stores.CreateAsync(schema: "other_registry");
+        await other.MigrateAsync();
+        var repository = RepositoryName.Parse("apart/app");
+
+        await Store.LinkBlobAsync(repository, BlobDigest("a"), 1);
+
+        Assert.True(await Store.RepositoryExistsAsync(repository));
+        Assert.False(await other.RepositoryExistsAsync(repository));
+    }
+
+    [Fact]
+    public async Task Tags_NonCDefaultCollationKeepsOrdinalNames()
+    {
+        // Names compare with the "C" collation of their columns, so "a/b" sorts before "a_b" and "B" before "a"
+        // whatever collation the database defaults to.
+        foreach (var name in new[] { "a_b/x", "a/b", "ab/x" })
+        {
+            await Store.LinkBlobAsync(RepositoryName.Parse(name), BlobDigest(name), 1);
+        }
+
+        Assert.Equal(["a/b", "a_b/x", "ab/x"], await Store.ListRepositoriesAsync(null, 10));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_stores.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<int> QueryIntAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_stores.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
