@@ -9,8 +9,8 @@ namespace Dtr.Metadata.PostgreSql;
 /// <summary>Connections, transactions and the small queries that several operations share.</summary>
 internal sealed partial class PostgreSqlMetadataStore
 {
-    // The first advisory lock key of MigrateAsync. The text "dtr-migr" as a big-endian integer, to avoid
-    // colliding with keys that other applications sharing the database pick.
+    // The advisory lock key that MigrateAsync takes, for every schema: the ASCII text "dtr-migr" as a big-endian
+    // integer, so it is unlikely to equal a key that another application on the same database picks.
     private const long MigrationLockKey = 0x6474722D6D696772;
 
     /// <summary>
@@ -29,10 +29,10 @@ internal sealed partial class PostgreSqlMetadataStore
         return unchecked((long)hash);
     }
 
-    /// <summary>Quotes a schema name for SQL text; the options validator allows only names that need no escaping.</summary>
+    /// <summary>Quotes an identifier for SQL text, doubling any double quote in it.</summary>
     private static string QuoteIdentifier(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    /// <summary>Runs <paramref name="work"/> in a REPEATABLE READ transaction, so every statement sees one snapshot.</summary>
+    /// <summary>Runs <paramref name="work"/> in a REPEATABLE READ transaction, so every statement reads one snapshot.</summary>
     private async ValueTask<T> ReadAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

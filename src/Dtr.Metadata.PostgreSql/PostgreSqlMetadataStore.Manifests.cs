@@ -362,7 +362,6 @@ internal sealed partial class PostgreSqlMetadataStore
         return result is null ? null : Convert.ToInt64(result, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Runs an existence query once per digest and returns the digests it found no row for.</summary>
     /// <summary>
     /// Looks up each config and layer descriptor among the repository's blob links, and returns the digests that are
     /// not linked and those whose descriptor size differs from the stored blob's size.
@@ -396,6 +395,7 @@ internal sealed partial class PostgreSqlMetadataStore
         return (missing, wrongSize);
     }
 
+    /// <summary>Runs an existence query once per digest and returns the digests it found no row for.</summary>
     private static async Task<IReadOnlyList<Digest>> FindMissingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string existsSql, long repositoryId, IReadOnlyList<Digest> digests, CancellationToken cancellationToken)
     {
         var missing = new List<Digest>();

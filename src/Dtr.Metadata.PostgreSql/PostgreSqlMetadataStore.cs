@@ -16,11 +16,11 @@ namespace Dtr.Metadata.PostgreSql;
 /// run at REPEATABLE READ, so the statements of one read see one snapshot. Writes run at READ COMMITTED and first
 /// take a transaction-level advisory lock that every writer of the schema shares, on every host. Writers therefore
 /// run one at a time, as in the SQLite store, and each check-then-insert (a free user name, a missing repository
-/// row, a tag that is immutable) sees every write committed before it. The unique constraints stay as a second
+/// row, a tag that is immutable) reads every write committed before it. The unique constraints stay as a second
 /// guard.
 /// NOTE: serializing writers limits writes to one transaction at a time per schema; reads never wait for them.
 /// </remarks>
-internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable
+internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
@@ -62,6 +62,9 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
 
     /// <summary>Closes the pooled connections.</summary>
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Closes the pooled connections; a service provider that is disposed synchronously calls this.</summary>
+    public void Dispose() => _dataSource.Dispose();
 
     /// <inheritdoc />
     /// <remarks>

@@ -16,7 +16,7 @@ internal static class PostgreSqlMigrations
     [
         // Version 1: the whole schema, the same tables and rules as version 2 of the SQLite store. Timestamps are
         // Unix time in milliseconds, UTC. Names use the "C" collation, so comparisons and ORDER BY are ordinal
-        // whatever the database's default collation is; tag listings order by lower(name) on top of that.
+        // whatever the database's default collation is. Tag listings order by lower(name) first.
         """
         CREATE TABLE repositories (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

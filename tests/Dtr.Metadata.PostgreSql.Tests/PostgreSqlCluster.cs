@@ -9,9 +9,9 @@ namespace Dtr.Metadata.PostgreSql.Tests;
 /// <summary>
 /// The PostgreSQL server that the tests create their databases on. When the environment variable
 /// <c>DTR_POSTGRES_CONNECTION</c> is set, it is the connection string of a running server whose user may create
-/// databases. Otherwise the fixture starts a throwaway cluster: initdb into a temporary folder (as user postgres
-/// when the tests run as root), pg_ctl on a free port of 127.0.0.1 with fsync off, and it stops the server and
-/// deletes the folder on dispose.
+/// databases. Otherwise the fixture runs initdb into a temporary folder, as user postgres when the tests run as
+/// root, and starts the server with pg_ctl on a free port of 127.0.0.1 with fsync off. On dispose it stops that
+/// server and deletes the folder.
 /// </summary>
 public sealed class PostgreSqlCluster : IAsyncLifetime
 {
@@ -74,14 +74,18 @@ public sealed class PostgreSqlCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>
+    /// Creates an empty database with a unique name and returns its connection string. With
+    /// <paramref name="icuLocale"/>, the database's default collation is that ICU locale instead of the cluster's.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string? icuLocale = null)
     {
         var name = "dtr_test_" + Guid.NewGuid().ToString("N");
+        var collation = icuLocale is null ? string.Empty : $" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icuLocale}'";
         await using (var connection = new NpgsqlConnection(AdminConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\";", connection);
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{collation};", connection);
             await command.ExecuteNonQueryAsync();
         }
 

@@ -74,16 +74,24 @@ public sealed class PostgreSqlMetadataStoreTests(PostgreSqlCluster cluster) : Me
     }
 
     [Fact]
-    public async Task Tags_NonCDefaultCollationKeepsOrdinalNames()
+    public async Task Listings_OrdinalUnderIcuCollation()
     {
-        // Names compare with the "C" collation of their columns, so "a/b" sorts before "a_b" and "B" before "a"
-        // whatever collation the database defaults to.
-        foreach (var name in new[] { "a_b/x", "a/b", "ab/x" })
+        // ICU's en-US collation sorts '_' before '-' and '.', and ignores case first, while the store's listings
+        // are ordinal. The "C" collation of the name columns keeps them so.
+        await using var icuStores = new PostgreSqlStores(cluster, icuLocale: "en-US");
+        var store = await icuStores.CreateAsync();
+        await store.MigrateAsync();
+        string[] names = ["a_b", "ab", "a.b", "a-b"];
+        foreach (var name in names)
         {
-            await Store.LinkBlobAsync(RepositoryName.Parse(name), BlobDigest(name), 1);
+            await store.LinkBlobAsync(RepositoryName.Parse(name + "/app"), BlobDigest(name), 1);
+            await store.CreateUserAsync(new Dtr.Identity.NewUser { Name = name });
         }
 
-        Assert.Equal(["a/b", "a_b/x", "ab/x"], await Store.ListRepositoriesAsync(null, 10));
+        string[] ordinal = ["a-b", "a.b", "a_b", "ab"];
+        Assert.Equal(ordinal.Select(name => name + "/app"), await store.ListRepositoriesAsync(null, 10));
+        Assert.Equal(["a_b/app", "ab/app"], await store.ListRepositoriesAsync("a.b/app", 10));
+        Assert.Equal(ordinal, (await store.ListUsersAsync(null, 10)).Select(user => user.Name));
     }
 
     private async Task ExecuteAsync(string sql)

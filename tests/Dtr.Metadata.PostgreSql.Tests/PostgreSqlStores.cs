@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Dtr.Metadata.PostgreSql.Tests;
 
 /// <summary>Creates stores on a fresh database of the shared cluster, and disposes them and drops the database.</summary>
-internal sealed class PostgreSqlStores(PostgreSqlCluster cluster) : IAsyncDisposable
+internal sealed class PostgreSqlStores(PostgreSqlCluster cluster, string? icuLocale = null) : IAsyncDisposable
 {
     private readonly List<PostgreSqlMetadataStore> _stores = [];
     private string? _connectionString;
@@ -15,7 +15,7 @@ internal sealed class PostgreSqlStores(PostgreSqlCluster cluster) : IAsyncDispos
     /// <summary>Creates a store, and the test's database on the first call. Later stores share the database.</summary>
     public async Task<PostgreSqlMetadataStore> CreateAsync(TimeProvider? timeProvider = null, string schema = "dtr", IReadOnlyList<string>? migrations = null)
     {
-        _connectionString ??= await cluster.CreateDatabaseAsync();
+        _connectionString ??= await cluster.CreateDatabaseAsync(icuLocale);
         var options = Options.Create(new PostgreSqlMetadataOptions { ConnectionString = _connectionString, Schema = schema });
         var store = new PostgreSqlMetadataStore(options, timeProvider ?? TimeProvider.System, NullLogger<PostgreSqlMetadataStore>.Instance, migrations ?? PostgreSqlMigrations.Scripts);
         _stores.Add(store);
