@@ -1,3 +1,4 @@
+using Dtr.Identity;
 using Dtr.Names;
 using Dtr.Storage.Tests.Contracts;
 using Npgsql;
@@ -85,13 +86,60 @@ public sealed class PostgreSqlMetadataStoreTests(PostgreSqlCluster cluster) : Me
         foreach (var name in names)
         {
             await store.LinkBlobAsync(RepositoryName.Parse(name + "/app"), BlobDigest(name), 1);
-            await store.CreateUserAsync(new Dtr.Identity.NewUser { Name = name });
+            await store.CreateUserAsync(new NewUser { Name = name });
         }
 
         string[] ordinal = ["a-b", "a.b", "a_b", "ab"];
         Assert.Equal(ordinal.Select(name => name + "/app"), await store.ListRepositoriesAsync(null, 10));
         Assert.Equal(["a_b/app", "ab/app"], await store.ListRepositoriesAsync("a.b/app", 10));
         Assert.Equal(ordinal, (await store.ListUsersAsync(null, 10)).Select(user => user.Name));
+    }
+
+    [Fact]
+    public async Task Hosts_CreateSameUserOnce()
+    {
+        // Each store has its own connection pool, as separate registry hosts would.
+        var hosts = new List<PostgreSqlMetadataStore>();
+        for (var i = 0; i < 4; i++)
+        {
+            hosts.Add(await _stores.CreateAsync());
+        }
+
+        var attempts = hosts.SelectMany(host => Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await host.CreateUserAsync(new NewUser { Name = "contested" });
+                return true;
+            }
+            catch (IdentityConflictException)
+            {
+                return false;
+            }
+        }))).ToList();
+        var outcomes = await Task.WhenAll(attempts);
+
+        Assert.Equal(1, outcomes.Count(created => created));
+        Assert.Equal(15, outcomes.Count(created => !created));
+        Assert.Single(await hosts[0].ListUsersAsync(null, 10));
+    }
+
+    [Fact]
+    public async Task Hosts_LinkSameRepositoryOnce()
+    {
+        var hosts = new List<PostgreSqlMetadataStore>();
+        for (var i = 0; i < 4; i++)
+        {
+            hosts.Add(await _stores.CreateAsync());
+        }
+
+        var repository = RepositoryName.Parse("shared/app");
+        await Task.WhenAll(hosts.SelectMany((host, h) => Enumerable.Range(0, 8).Select(b => Task.Run(async () =>
+            await host.LinkBlobAsync(repository, BlobDigest($"blob {h} {b}"), b)))));
+
+        Assert.Equal(["shared/app"], await hosts[0].ListRepositoriesAsync(null, 10));
+        Assert.Equal(1, await QueryIntAsync("SELECT count(*)::int FROM dtr.repositories;"));
+        Assert.Equal(32, await QueryIntAsync("SELECT count(*)::int FROM dtr.blob_links;"));
     }
 
     private async Task ExecuteAsync(string sql)
