@@ -77,7 +77,7 @@ public sealed class PostgreSqlMetadataStoreTests(PostgreSqlCluster cluster) : Me
     [Fact]
     public async Task Listings_OrdinalUnderIcuCollation()
     {
-        // ICU's en-US collation sorts '_' before '-' and '.', and ignores case first, while the store's listings
+        // ICU's en-US collation sorts '_' before '-' and '.', while the store's listings
         // are ordinal. The "C" collation of the name columns keeps them so.
         await using var icuStores = new PostgreSqlStores(cluster, icuLocale: "en-US");
         var store = await icuStores.CreateAsync();
