@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the solution and prints "N passed, N failed[, N skipped]" as its last line.
 #
-# Installs the tools that the end-to-end tests call (skopeo, podman, umoci, busybox-static, jq) with apt-get when
-# they are missing. That needs root, so without root the tools must already be installed.
+# Installs the tools that the end-to-end tests call (skopeo, podman, umoci, busybox-static, jq) and the PostgreSQL
+# server, from which the PostgreSQL store's tests start a throwaway cluster, with apt-get when they are missing.
+# That needs root, so without root the tools must already be installed.
 # Exits non-zero when a test fails, when the run fails, or when no test ran.
 set -euo pipefail
 
@@ -19,6 +20,8 @@ command -v skopeo >/dev/null 2>&1 || missing_packages+=(skopeo)
 command -v umoci >/dev/null 2>&1 || missing_packages+=(umoci)
 command -v podman >/dev/null 2>&1 || missing_packages+=(podman)
 command -v jq >/dev/null 2>&1 || missing_packages+=(jq)
+# Debian keeps the server programs off PATH, under /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing_packages+=(postgresql)
 # The test images need the statically linked busybox at /bin/busybox, and Debian's plain busybox package is dynamic.
 if command -v dpkg-query >/dev/null 2>&1; then
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing_packages+=(busybox-static)

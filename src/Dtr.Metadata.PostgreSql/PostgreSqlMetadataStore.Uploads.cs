@@ -1,0 +1,94 @@
+using Dtr.Metadata;
+using Dtr.Names;
+using Dtr.Storage.Uploads;
+
+namespace Dtr.Metadata.PostgreSql;
+
+/// <summary>Upload sessions of the blob upload API.</summary>
+internal sealed partial class PostgreSqlMetadataStore
+{
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The upload id is invalid.</exception>
+    /// <exception cref="InvalidOperationException">A session with this id already exists.</exception>
+    public async ValueTask CreateUploadAsync(UploadSession session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        UploadIds.Validate(session.Id);
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using (var exists = CreateCommand(connection, transaction, "SELECT 1 FROM upload_sessions WHERE id = @id;"))
+            {
+                exists.Parameters.AddWithValue("@id", session.Id);
+                if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    throw new InvalidOperationException($"An upload session with id '{session.Id}' already exists. Use a new id for each upload.");
+                }
+            }
+
+            var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, session.Repository, cancellationToken).ConfigureAwait(false);
+            await using var command = CreateCommand(connection, transaction, """
+                INSERT INTO upload_sessions (id, repository_id, started_at, updated_at)
+                VALUES (@id, @repository_id, @started_at, @updated_at);
+                """);
+            command.Parameters.AddWithValue("@id", session.Id);
+            command.Parameters.AddWithValue("@repository_id", repositoryId);
+            command.Parameters.AddWithValue("@started_at", session.StartedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("@updated_at", session.UpdatedAt.ToUnixTimeMilliseconds());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Timestamps come back in UTC, truncated to whole milliseconds.</remarks>
+    public ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        return ReadAsync(async (connection, transaction) =>
+        {
+            await using var command = CreateCommand(connection, transaction, """
+                SELECT u.id, r.name, u.started_at, u.updated_at FROM upload_sessions AS u
+                JOIN repositories AS r ON r.id = u.repository_id
+                WHERE u.id = @id;
+                """);
+            command.Parameters.AddWithValue("@id", uploadId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new UploadSession(
+                reader.GetString(0),
+                RepositoryName.Parse(reader.GetString(1)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Does nothing when the session does not exist.</remarks>
+    public async ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = CreateCommand(connection, transaction, "UPDATE upload_sessions SET updated_at = @updated_at WHERE id = @id;");
+            command.Parameters.AddWithValue("@id", uploadId);
+            command.Parameters.AddWithValue("@updated_at", updatedAt.ToUnixTimeMilliseconds());
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = CreateCommand(connection, transaction, "DELETE FROM upload_sessions WHERE id = @id;");
+            command.Parameters.AddWithValue("@id", uploadId);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
+    }
+}
