@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Serve on loopback port 5000 unless --urls, ASPNETCORE_URLS or the "urls" setting says otherwise.
+// Serve on loopback port 5000 unless --urls, ASPNETCORE_URLS or the "urls" setting sets another address.
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5000");

@@ -182,7 +182,8 @@ public sealed class TagListTests : IClassFixture<RegistryFactory>, IDisposable
     {
         var start = link.IndexOf('<', StringComparison.Ordinal);
         var end = link.IndexOf('>', StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, $"The Link header '{link}' has no <url>.");
+        Assert.True(start >= 0, $"The Link header '{link}' has no '<'.");
+        Assert.True(end > start, $"The Link header '{link}' has no '>' after its '<'.");
         Assert.Contains("rel=\"next\"", link);
         return link[(start + 1)..end];
     }

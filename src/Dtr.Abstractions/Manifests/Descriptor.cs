@@ -4,7 +4,7 @@ using Dtr.Digests;
 namespace Dtr.Manifests;
 
 /// <summary>
-/// An OCI content descriptor: what a manifest says about the content it references.
+/// An OCI content descriptor: the media type, digest and size a manifest records for the content it references.
 /// </summary>
 public sealed record Descriptor
 {

@@ -130,7 +130,7 @@ public static class ManifestParser
     private static string ResolveMediaType(JsonElement root, string? bodyMediaType, string? headerMediaType, string? contentType)
     {
         // A Content-Type that names something other than a manifest (text/plain, a blob type) means the client sent
-        // the wrong document or mislabelled it; plain JSON and no Content-Type leave the decision to the body.
+        // the wrong document or mislabelled it. Plain JSON and no Content-Type leave the decision to the body.
         if (!string.IsNullOrEmpty(headerMediaType) && !MediaTypes.IsManifest(headerMediaType)
             && !string.Equals(headerMediaType, "application/json", StringComparison.OrdinalIgnoreCase))
         {

@@ -22,8 +22,8 @@ public interface IMetadataStore
 
     /// <summary>
     /// Lists repository names in ordinal order, starting after <paramref name="last"/> (exclusive; it need not exist).
-    /// Only repositories created with settings or holding content (a manifest or a blob link) are listed; an upload
-    /// session alone does not make a repository visible.
+    /// Only repositories created with settings or containing content (a manifest or a blob link) are listed. An
+    /// upload session alone does not make a repository visible.
     /// </summary>
     /// <param name="last">The name to start after, or null to start at the beginning.</param>
     /// <param name="limit">The maximum number of names to return.</param>

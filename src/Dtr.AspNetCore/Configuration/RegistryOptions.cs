@@ -24,8 +24,8 @@ public sealed class RegistryOptions
 
     /// <summary>
     /// The largest manifest accepted by <c>PUT /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>, in bytes;
-    /// larger manifests get 413. Default 4 MiB, the minimum the OCI distribution specification asks
-    /// registries to accept.
+    /// larger manifests get 413. Default 4 MiB, the minimum the OCI distribution specification
+    /// requires registries to accept.
     /// </summary>
     public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
 

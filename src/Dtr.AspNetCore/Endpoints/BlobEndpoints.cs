@@ -44,7 +44,7 @@ internal sealed class BlobEndpoints
         _logger = logger;
     }
 
-    /// <summary>Sends a blob, or the byte range the <c>Range</c> header asks for (206, or 416 when unsatisfiable).</summary>
+    /// <summary>Sends a blob, or the byte range the <c>Range</c> header requests (206, or 416 when unsatisfiable).</summary>
     public async Task GetAsync(HttpContext context, RepositoryName repository, string digestText, bool headOnly)
     {
         var digest = RequestParsing.ParseDigest(digestText, "blob digest");

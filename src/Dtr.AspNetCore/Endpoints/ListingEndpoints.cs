@@ -31,7 +31,7 @@ internal sealed class ListingEndpoints
     {
         var (limit, last) = RequestParsing.ParsePagination(context.Request, _options.MaxPageSize);
 
-        // One extra row tells whether another page follows.
+        // One extra row shows whether another page follows.
         var tags = await _metadata.ListTagsAsync(repository, last, limit + 1, context.RequestAborted)
             ?? throw new RegistryException(OciErrorCode.NameUnknown, $"The repository '{repository}' does not exist.");
 

@@ -94,7 +94,7 @@ internal sealed class ManifestEndpoints
 
         RegistryLog.ManifestStored(_logger, repository.Value, digest.Value, string.Join(',', tags));
 
-        // 5. Answer with where it lives, and with the subject and tags that were recorded.
+        // 5. Return where it lives, and with the subject and tags that were recorded.
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         response.Headers.Location = _urls.Manifest(context.Request, repository, digest.Value);

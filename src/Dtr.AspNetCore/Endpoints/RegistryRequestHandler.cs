@@ -62,7 +62,7 @@ internal sealed class RegistryRequestHandler
         catch (Exception error) when (context.RequestAborted.IsCancellationRequested
                                       && error is OperationCanceledException or ConnectionResetException or IOException)
         {
-            // The client went away; there is no one left to answer.
+            // The client disconnected, so no response can be sent.
             RegistryLog.RequestAborted(_logger, context.Request.Method, context.Request.Path);
         }
         catch (Exception error) when (error is not OperationCanceledException)

@@ -73,7 +73,7 @@ internal static class RequestParsing
             return null;
         }
 
-        // The distribution specification's form is "<start>-<end>"; the HTTP form "bytes <start>-<end>/<total>"
+        // The distribution specification's form is "<start>-<end>". The HTTP form "bytes <start>-<end>/<total>"
         // (RFC 9110) is accepted too, and its total is ignored because an upload's total is not known in advance.
         var text = header[0].AsSpan().Trim();
         if (text.StartsWith("bytes", StringComparison.OrdinalIgnoreCase))

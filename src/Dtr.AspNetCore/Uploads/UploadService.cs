@@ -219,7 +219,7 @@ internal sealed class UploadService
 
     /// <summary>
     /// Copies a request body into an upload through one pooled buffer, hashing each full buffer before writing it,
-    /// so storage sees few large writes whatever the size of the network reads.
+    /// so storage receives few large writes whatever the size of the network reads.
     /// </summary>
     private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, Memory<byte> buffer, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace Dtr.AspNetCore.Uploads;
 /// </summary>
 /// <remarks>
 /// The hash is an optimization, never the source of truth. It is trusted only when its length equals the upload's
-/// length in the blob store; otherwise (a restart, another host appended, a failed write) the upload is hashed
+/// length in the blob store. After a restart, an append by another host or a failed write, the upload is hashed
 /// again from storage.
 /// </remarks>
 internal sealed class UploadStateCache : IDisposable
