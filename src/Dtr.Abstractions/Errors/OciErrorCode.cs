@@ -64,6 +64,13 @@ public sealed record OciErrorCode(string Code, int Status, string Description)
     public static readonly OciErrorCode ContentTooLarge = new("SIZE_INVALID", 413, "content exceeds the size limit");
 
     /// <summary>
+    /// The storage service or database behind the registry is failing or timed out, so the request can be retried
+    /// later; the status is 503. The OCI specification defines no code for it; <c>UNAVAILABLE</c> is the one the
+    /// CNCF registry uses.
+    /// </summary>
+    public static readonly OciErrorCode Unavailable = new("UNAVAILABLE", 503, "service unavailable");
+
+    /// <summary>
     /// No endpoint matches the request path. The OCI specification defines no code for it; the status is 404.
     /// </summary>
     public static readonly OciErrorCode EndpointNotFound = new("NOT_FOUND", 404, "no registry endpoint matches the path");

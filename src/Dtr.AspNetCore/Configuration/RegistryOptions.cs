@@ -59,6 +59,17 @@ public sealed class RegistryOptions
     /// <summary>The path prefix of the management REST API. Default <c>/api/v0</c>.</summary>
     public string ManagementApiPrefix { get; set; } = "/api/v0";
 
+    /// <summary>
+    /// Whether a blob <c>GET</c> is answered with a 307 redirect to a short-lived URL of the storage service (a
+    /// presigned S3 URL or an Azure SAS URL) instead of the bytes, so downloads bypass the registry hosts. Takes effect
+    /// only with a blob store that implements <see cref="Dtr.Storage.IBlobRedirectSource"/>; clients must be able to
+    /// reach the storage endpoint. <c>HEAD</c> is always answered by the registry. Default false.
+    /// </summary>
+    public bool RedirectBlobDownloads { get; set; }
+
+    /// <summary>How long a redirect URL stays valid. Default 10 minutes; at most 7 days, the S3 limit for presigned URLs.</summary>
+    public TimeSpan RedirectLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Authentication and authorization settings (<c>Registry:Auth</c>).</summary>
     public RegistryAuthOptions Auth { get; set; } = new();
 

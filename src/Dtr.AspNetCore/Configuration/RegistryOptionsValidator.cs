@@ -48,6 +48,11 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:MaxPageSize is {options.MaxPageSize}; set a value from 1 to 100000 (the default is 1000).");
         }
 
+        if (options.RedirectLifetime < TimeSpan.FromSeconds(10) || options.RedirectLifetime > TimeSpan.FromDays(7))
+        {
+            errors.Add($"Registry:RedirectLifetime is {options.RedirectLifetime}; set a value from 00:00:10 to 7.00:00:00 (the default is 00:10:00).");
+        }
+
         if (options.UploadBufferBytes is < 4096 or > 64 * 1024 * 1024)
         {
             errors.Add($"Registry:UploadBufferBytes is {options.UploadBufferBytes}; set a value from 4096 to 67108864 bytes (the default is 1048576).");

@@ -58,6 +58,16 @@ internal sealed class BlobEndpoints
         response.Headers.CacheControl = "max-age=31536000";
         response.ContentType = "application/octet-stream";
 
+        if (!headOnly && _options.RedirectBlobDownloads && _blobs is IBlobRedirectSource redirects
+            && await redirects.GetDownloadUriAsync(digest, _options.RedirectLifetime, cancellationToken) is { } location)
+        {
+            // The storage service honours the client's Range header itself, and the URL expires, so nothing is cached.
+            response.Headers.CacheControl = "no-store";
+            response.Headers.Location = location.AbsoluteUri;
+            response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            return;
+        }
+
         var (offset, length) = ResolveRange(context, info.Size);
         response.ContentLength = length;
         if (headOnly)

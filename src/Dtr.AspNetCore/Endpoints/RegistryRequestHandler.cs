@@ -7,6 +7,7 @@ using Dtr.Names;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Dtr.AspNetCore.Endpoints;
 
@@ -64,6 +65,17 @@ internal sealed class RegistryRequestHandler
         {
             // The client disconnected, so no response can be sent.
             RegistryLog.RequestAborted(_logger, context.Request.Method, context.Request.Path);
+        }
+        catch (ExecutionRejectedException error)
+        {
+            // The storage resilience pipeline gave up: an attempt timed out or the circuit is open. The client may retry.
+            RegistryLog.StorageUnavailable(_logger, context.Request.Method, context.Request.Path, error);
+            await OciErrorWriter.WriteAsync(
+                context,
+                new RegistryException(OciErrorCode.Unavailable, "The registry's storage is not responding; retry the request in a few seconds.")
+                {
+                    Headers = new Dictionary<string, string> { ["Retry-After"] = "5" },
+                });
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {

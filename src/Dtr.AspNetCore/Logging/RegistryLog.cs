@@ -52,6 +52,9 @@ internal static partial class RegistryLog
     [LoggerMessage(EventId = 3091, Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]
     public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
 
+    [LoggerMessage(EventId = 3093, Level = LogLevel.Error, Message = "Request {Method} {Path} failed because storage is unavailable")]
+    public static partial void StorageUnavailable(ILogger logger, string method, string path, Exception exception);
+
     [LoggerMessage(EventId = 3092, Level = LogLevel.Debug, Message = "Request {Method} {Path} was aborted by the client")]
     public static partial void RequestAborted(ILogger logger, string method, string path);
 }
