@@ -78,8 +78,8 @@ internal sealed class AzureBlobStorageOptionsValidator : IValidateOptions<AzureB
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
             {
-                // The message of the SDK's parser names the problem; the connection string itself is a secret and
-                // is not repeated.
+                // The SDK parser's message names the problem. The connection string is a secret, so the message does
+                // not repeat it.
                 errors.Add($"{Name}.ConnectionString is not a valid Azure Storage connection string: {ex.Message}");
             }
         }

@@ -50,8 +50,8 @@ internal sealed partial class AzureBlobStore
         }
         catch (RequestFailedException ex) when (ex.Status is 400 or 409 or 412)
         {
-            // 409 or 412: the blob exists. 400 InvalidBlockList: a commit of the same digest by another writer
-            // discarded this commit's uncommitted blocks. Only a stored blob makes either a success.
+            // A 409 or 412 means that the blob exists. A 400 InvalidBlockList means that another commit of the same
+            // digest discarded this commit's uncommitted blocks. Either is a success only when the blob is stored.
             stored = await GetPropertiesOrNullAsync(target, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
@@ -82,9 +82,9 @@ internal sealed partial class AzureBlobStore
     /// </summary>
     /// <remarks>
     /// The condition stops a writer from overwriting blocks that another writer committed, and from bringing back
-    /// an upload that was deleted. It also makes a repeated call fail when the first attempt succeeded but its
-    /// response was lost, so a failed condition is checked against the committed block list: when that list is the
-    /// one this call sent, the commit had succeeded.
+    /// an upload that was deleted. It also fails a retried call whose first attempt succeeded but lost its response.
+    /// So after a failed condition the committed block list decides: when it is the list this call sent, the commit
+    /// had succeeded.
     /// </remarks>
     /// <exception cref="UploadNotFoundException">The upload was deleted.</exception>
     /// <exception cref="IOException">Another writer changed the upload.</exception>
@@ -131,7 +131,7 @@ internal sealed partial class AzureBlobStore
             {
                 SourceRange = new HttpRange(offset, Math.Min(rangeSize, length - offset)),
 
-                // The upload must not change while it is copied; a changed upload fails the call with 412.
+                // The upload must not change while it is copied, so a changed upload fails the call with 412.
                 SourceConditions = new RequestConditions { IfMatch = sourceETag },
             };
             await CallAsync(attempt => target.StageBlockFromUriAsync(CreateCopySourceUri(upload), blockId, options, attempt), cancellationToken).ConfigureAwait(false);

@@ -49,7 +49,7 @@ internal sealed partial class AzureBlobStore : IBlobRedirectSource
             return blobUri;
         }
 
-        // AbsolutePath keeps the percent-encoding of the blob name, so the path is copied as the service sees it.
+        // AbsolutePath keeps the percent-encoding of the blob name, so the copied path is the one the service expects.
         var path = blobUri.AbsolutePath;
         if (!path.StartsWith(_servicePath + "/", StringComparison.Ordinal))
         {

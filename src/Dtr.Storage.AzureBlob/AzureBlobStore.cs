@@ -16,15 +16,15 @@ namespace Dtr.Storage.AzureBlob;
 /// </summary>
 /// <remarks>
 /// All state lives in the container, so any host can continue, read or commit an upload that another host started.
-/// No call keeps a whole blob in memory: a writer buffers at most one block, and a commit copies the upload into the
-/// blob inside the storage service with Put Block From URL, so no blob bytes pass through the host. A blob appears
+/// No call keeps a whole blob in memory, because a writer buffers at most one block. A commit copies the upload into
+/// the blob inside the storage service with Put Block From URL, so no blob bytes pass through the host. A blob appears
 /// only when its block list is committed, which the Blob service makes atomic. Every call to the service runs
 /// through the resilience pipeline, and only calls that are safe to repeat are made; see
 /// <see cref="CommitUploadAsync"/> for how a repeated commit is recognised.
 /// </remarks>
 internal sealed partial class AzureBlobStore : IBlobStore
 {
-    /// <summary>The number of blobs requested per listing page; the Blob service returns at most 5000.</summary>
+    /// <summary>The number of blobs requested per listing page: 5000, the most that List Blobs returns in one page.</summary>
     internal const int DefaultListPageSize = 5000;
 
     private readonly BlobContainerClient _container;
@@ -59,7 +59,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
 
     internal BlobContainerClient Container => _container;
 
-    /// <summary>The page size of blob listings; tests lower it to cover paging.</summary>
+    /// <summary>The page size of blob listings. Tests lower it to cover paging.</summary>
     internal int ListPageSize { get; init; } = DefaultListPageSize;
 
     /// <inheritdoc />
@@ -225,8 +225,8 @@ internal sealed partial class AzureBlobStore : IBlobStore
     /// <exception cref="UploadNotFoundException">The upload blob does not exist.</exception>
     internal async Task<CommittedBlocks> GetCommittedBlocksAsync(string uploadId, BlockBlobClient upload, CancellationToken cancellationToken)
     {
-        // Get Block List answers for a blob that has only uncommitted blocks, which a writer leaves behind when it
-        // stages blocks after the upload was deleted. Only the properties tell whether the blob exists.
+        // Get Block List also returns a list for a blob that has only uncommitted blocks, which a writer leaves
+        // behind when it stages blocks after the upload was deleted. Only Get Blob Properties fails for such a blob.
         if (await GetPropertiesOrNullAsync(upload, cancellationToken).ConfigureAwait(false) is null)
         {
             throw new UploadNotFoundException(uploadId);
@@ -306,8 +306,8 @@ internal sealed partial class AzureBlobStore : IBlobStore
 
     private async Task CreateContainerAsync()
     {
-        // No caller's token: several calls may wait for this one creation, and one caller's cancellation must not
-        // fail the others.
+        // The creation runs without a caller's token, because several calls may wait for it, and one caller's
+        // cancellation must not fail the others.
         var created = await _pipeline.ExecuteAsync(
             async token => await _container.CreateIfNotExistsAsync(PublicAccessType.None, metadata: null, token).ConfigureAwait(false) is not null,
             CancellationToken.None).ConfigureAwait(false);

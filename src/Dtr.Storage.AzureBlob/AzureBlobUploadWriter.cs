@@ -10,7 +10,7 @@ namespace Dtr.Storage.AzureBlob;
 /// </summary>
 /// <remarks>
 /// Uncommitted blocks cannot be read and do not count in the blob's length, so only flushed bytes are visible to
-/// other hosts. Disposing the writer drops bytes that were written but not flushed; blocks it had staged stay
+/// other hosts. Disposing the writer drops bytes that were written but not flushed. Blocks that it had staged stay
 /// uncommitted until the next commit of the upload discards them, or the Blob service removes them after a week.
 /// </remarks>
 internal sealed class AzureBlobUploadWriter : IBlobUploadWriter

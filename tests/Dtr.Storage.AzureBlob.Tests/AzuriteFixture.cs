@@ -53,7 +53,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         };
 
         // --disableTelemetry keeps Azurite from connecting to any outside address. --skipApiVersionCheck is needed
-        // because Azure.Storage.Blobs 12.30.1 sends a newer API version than Azurite 3.37.0 knows.
+        // because Azure.Storage.Blobs 12.30.1 sends a newer API version than Azurite 3.37.0 accepts.
         string[] arguments =
         [
             script, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(CultureInfo.InvariantCulture),

@@ -8,8 +8,8 @@ using Azure.Core.Pipeline;
 namespace Dtr.Storage.AzureBlob.Tests;
 
 /// <summary>
-/// An Azure SDK transport around <see cref="HttpClientTransport"/> that answers chosen requests with an error
-/// status, either instead of sending them or after the service has handled them (a lost response). It counts the
+/// An Azure SDK transport around <see cref="HttpClientTransport"/> that returns an error response for chosen
+/// requests, either instead of sending them or after the service has handled them (a lost response). It counts the
 /// attempts of each request.
 /// </summary>
 /// <remarks>
@@ -26,7 +26,7 @@ internal sealed class FaultInjectionTransport : HttpPipelineTransport, IDisposab
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _injected = new();
 
-    /// <param name="chooseStatus">Returns the status to answer for a request key and its attempt number (from 1), or null to let it through.</param>
+    /// <param name="chooseStatus">Returns the error status to return for a request key and its attempt number (from 1), or null to let it through.</param>
     /// <param name="afterSending">When true, the request reaches the service first, and its real response is replaced.</param>
     public FaultInjectionTransport(Func<string, int, int?> chooseStatus, bool afterSending)
     {
