@@ -44,10 +44,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# The S3 storage tests run s3rver 3.7.1 on Node. npm installs it into tests/tools, which git ignores.
-if [ ! -f tests/tools/node_modules/s3rver/bin/s3rver.js ]; then
-  command -v npm >/dev/null 2>&1 || { echo "error: npm was not found on PATH. The S3 storage tests need Node.js and npm." >&2; exit 1; }
-  npm install --prefix tests/tools --no-audit --no-fund --silent s3rver@3.7.1 </dev/null
+# The S3 storage tests run s3rver 3.7.1 and the Azure Blob storage tests run Azurite 3.37.0, both on Node. npm
+# installs them into tests/tools, which git ignores.
+if [ ! -f tests/tools/node_modules/s3rver/bin/s3rver.js ] || [ ! -f tests/tools/node_modules/azurite/dist/src/blob/main.js ]; then
+  command -v npm >/dev/null 2>&1 || { echo "error: npm was not found on PATH. The S3 and Azure Blob storage tests need Node.js and npm." >&2; exit 1; }
+  npm install --prefix tests/tools --no-audit --no-fund --silent s3rver@3.7.1 azurite@3.37.0 </dev/null
 fi
 
 results_dir="$repo_root/TestResults/test-sh"
