@@ -51,6 +51,20 @@ if [ ! -f tests/tools/node_modules/s3rver/bin/s3rver.js ] || [ ! -f tests/tools/
   npm install --prefix tests/tools --no-audit --no-fund --silent s3rver@3.7.1 azurite@3.37.0 </dev/null
 fi
 
+# The filesystem blob store's contract suite runs a second time with its root on another mount
+# (SecondMountBlobStoreTests). As root, mount a fresh tmpfs for it and remove it on exit. Otherwise the tests use
+# /dev/shm. The kernels of these machines have no NFS client, so NFS itself cannot be mounted here.
+if [ -z "${DTR_SECOND_MOUNT_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  second_mount="$(mktemp -d /tmp/dtr-second-mount-XXXXXX)"
+  if mount -t tmpfs -o size=256m,mode=0700 tmpfs "$second_mount" 2>/dev/null; then
+    trap 'umount "$second_mount" && rmdir "$second_mount"' EXIT
+    export DTR_SECOND_MOUNT_DIR="$second_mount"
+  else
+    rmdir "$second_mount"
+    echo "Mounting a tmpfs at $second_mount failed; the second-mount tests use /dev/shm."
+  fi
+fi
+
 results_dir="$repo_root/TestResults/test-sh"
 rm -rf "$results_dir"
 mkdir -p "$results_dir"

@@ -13,8 +13,16 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 
 // Data lives in ./registry-data unless the "Registry" section (--Registry:DataDirectory=..., Registry__DataDirectory)
 // sets another folder; the section is bound after the default, so it wins.
-builder.Services.AddDockerRegistry(options => options.DataDirectory = "registry-data");
+var registry = builder.Services.AddDockerRegistry(options => options.DataDirectory = "registry-data");
 builder.Services.Configure<RegistryOptions>(builder.Configuration.GetSection(RegistryOptions.SectionName));
+
+// Blobs and metadata stay in the data folder unless Storage:Driver or Metadata:Provider choose a shared service.
+// The names are checked now, because the stores they select are registered before the host is built.
+var backends = RegistryBackends.Add(registry, builder.Configuration);
+if (backends.Errors.Count > 0)
+{
+    return ReportInvalidConfiguration(backends.Errors);
+}
 
 var app = builder.Build();
 app.MapRegistry();
@@ -23,26 +31,49 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     var dataDirectory = Path.GetFullPath(app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.DataDirectory!);
-    app.Logger.LogInformation("Dtr registry listening on {Addresses}, data folder {DataDirectory}", string.Join(", ", addresses), dataDirectory);
+    app.Logger.LogInformation(
+        "Dtr registry listening on {Addresses}, data folder {DataDirectory}, blob store {StorageDriver}, metadata store {MetadataProvider}",
+        string.Join(", ", addresses), dataDirectory, backends.StorageDriver, backends.MetadataProvider);
 });
 
 try
 {
     app.Run();
 }
-catch (OptionsValidationException error)
+catch (Exception error) when (ValidationFailures(error) is { Count: > 0 } failures)
 {
     // Options are validated when the host starts; print each problem on its own line instead of a stack trace.
+    return ReportInvalidConfiguration(failures);
+}
+
+return 0;
+
+static int ReportInvalidConfiguration(IReadOnlyCollection<string> failures)
+{
     Console.Error.WriteLine("The registry cannot start because its configuration is invalid:");
-    foreach (var failure in error.Failures)
+    foreach (var failure in failures)
     {
         Console.Error.WriteLine($"  - {failure}");
+    }
+
+    // The provider packages name their options classes in messages, but this host binds them from configuration sections.
+    if (failures.Any(failure => failure.Contains("S3StorageOptions.", StringComparison.Ordinal) || failure.Contains("PostgreSqlMetadataOptions.", StringComparison.Ordinal)))
+    {
+        Console.Error.WriteLine("In this host's configuration, S3StorageOptions.<Name> is Storage:S3:<Name>, and PostgreSqlMetadataOptions.<Name> is Metadata:PostgreSql:<Name>.");
     }
 
     return 1;
 }
 
-return 0;
+// The host throws one OptionsValidationException when one options type is invalid, and an AggregateException of them
+// when several are.
+static List<string> ValidationFailures(Exception error) => error switch
+{
+    OptionsValidationException validation => [.. validation.Failures],
+    AggregateException aggregate when aggregate.InnerExceptions.All(inner => inner is OptionsValidationException) =>
+        [.. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(inner => inner.Failures)],
+    _ => [],
+};
 
 /// <summary>The sample host's entry point; public so integration tests can start it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -90,26 +90,78 @@ public sealed class OptionsValidationTests
     [Fact]
     public async Task SampleHost_InvalidOptionsExitWithList()
     {
-        var hostPath = Path.Combine(AppContext.BaseDirectory, "Dtr.Sample.Host.dll");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { hostPath, "--urls", "http://127.0.0.1:0", "--Registry:MaxPageSize=0", "--Registry:PublicBaseUrl=not-a-url" },
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
+        var (exitCode, standardError) = await RunSampleHostAsync("--Registry:MaxPageSize=0", "--Registry:PublicBaseUrl=not-a-url");
 
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var standardOutput = process.StandardOutput.ReadToEndAsync();
-        var standardError = await process.StandardError.ReadToEndAsync();
-        await standardOutput;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         Assert.Contains("The registry cannot start because its configuration is invalid:", standardError, StringComparison.Ordinal);
         Assert.Contains("  - Registry:MaxPageSize", standardError, StringComparison.Ordinal);
         Assert.Contains("  - Registry:PublicBaseUrl", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SampleHost_UnknownBackendsExitWithList()
+    {
+        var (exitCode, standardError) = await RunSampleHostAsync("--Storage:Driver=Ftp", "--Metadata:Provider=MySql");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The registry cannot start because its configuration is invalid:", standardError, StringComparison.Ordinal);
+        Assert.Contains("  - Storage:Driver 'Ftp' is not a known blob store driver. Set it to FileSystem (the default), S3 or AzureBlob.", standardError, StringComparison.Ordinal);
+        Assert.Contains("  - Metadata:Provider 'MySql' is not a known metadata provider. Set it to Sqlite (the default) or PostgreSql.", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SampleHost_S3WithoutBucketExitsWithList()
+    {
+        var (exitCode, standardError) = await RunSampleHostAsync("--Storage:Driver=s3");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("  - S3StorageOptions.Bucket is not set.", standardError, StringComparison.Ordinal);
+        Assert.Contains("S3StorageOptions.<Name> is Storage:S3:<Name>", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleHostOutput_HasNoProductionSettings()
+    {
+        // A built host runs in the Production environment by default, and appsettings.Production.json needs
+        // PostgreSQL and S3, so it must not be copied where the host would read it.
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json")), $"appsettings.json is missing from {AppContext.BaseDirectory}.");
+        Assert.False(File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.Production.json")),
+            $"appsettings.Production.json was copied to {AppContext.BaseDirectory}; a host started there would need PostgreSQL and S3.");
+    }
+
+    /// <summary>
+    /// Runs the sample host with the given arguments on a free port, in a new working folder that is deleted afterwards,
+    /// and returns its exit code and standard error.
+    /// </summary>
+    private static async Task<(int ExitCode, string StandardError)> RunSampleHostAsync(params string[] arguments)
+    {
+        var hostPath = Path.Combine(AppContext.BaseDirectory, "Dtr.Sample.Host.dll");
+        var workingDirectory = Directory.CreateTempSubdirectory("dtr-sample-host-");
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                WorkingDirectory = workingDirectory.FullName,
+            };
+            foreach (var argument in new[] { hostPath, "--urls", "http://127.0.0.1:0" }.Concat(arguments))
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var standardOutput = process.StandardOutput.ReadToEndAsync();
+            var standardError = await process.StandardError.ReadToEndAsync();
+            await standardOutput;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            return (process.ExitCode, standardError);
+        }
+        finally
+        {
+            workingDirectory.Delete(recursive: true);
+        }
     }
 
     /// <summary>Starts a bare host with the registry and the given settings, and returns the validation failure.</summary>

@@ -3,18 +3,19 @@ using System.Text.Json.Nodes;
 namespace Dtr.EndToEnd.Tests;
 
 /// <summary>
-/// Runs skopeo against the test registry over plain HTTP. Each method asserts that skopeo succeeded and puts
-/// the command, its output and the registry's log in the failure message.
+/// Runs skopeo against the registry at <paramref name="address"/> (<c>host:port</c>) over plain HTTP. Each method
+/// asserts that skopeo succeeded and puts the command, its output and <paramref name="describeRegistry"/>, the
+/// registry's log, in the failure message.
 /// </summary>
-internal sealed class Skopeo(RegistryFixture registry)
+internal sealed class Skopeo(string address, Func<string> describeRegistry)
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Returns <c>docker://host:port/repository:tag</c> (or <c>@digest</c>) for this registry.</summary>
     public string Reference(string repository, string tagOrDigest) =>
         tagOrDigest.Contains(':', StringComparison.Ordinal)
-            ? $"docker://{registry.Address}/{repository}@{tagOrDigest}"
-            : $"docker://{registry.Address}/{repository}:{tagOrDigest}";
+            ? $"docker://{address}/{repository}@{tagOrDigest}"
+            : $"docker://{address}/{repository}:{tagOrDigest}";
 
     /// <summary>Copies an image between two transports (<c>oci:</c>, <c>dir:</c>, <c>docker://</c>).</summary>
     public async Task CopyAsync(string source, string destination, params string[] options)
@@ -33,7 +34,7 @@ internal sealed class Skopeo(RegistryFixture registry)
     public Task LoginAsync(string userName, string password, string authFile) =>
         RunCheckedAsync(
             $"login as {userName}",
-            ["login", "--tls-verify=false", "--authfile", authFile, "--username", userName, "--password", password, registry.Address]);
+            ["login", "--tls-verify=false", "--authfile", authFile, "--username", userName, "--password", password, address]);
 
     /// <summary>Returns the manifest (or index) bytes exactly as the registry serves them.</summary>
     public async Task<byte[]> InspectRawAsync(string reference, params string[] options)
@@ -58,7 +59,7 @@ internal sealed class Skopeo(RegistryFixture registry)
     /// <summary>Returns the tags that the registry lists for a repository.</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository)
     {
-        var reference = $"docker://{registry.Address}/{repository}";
+        var reference = $"docker://{address}/{repository}";
         var result = await RunCheckedAsync($"list-tags {reference}", ["list-tags", "--tls-verify=false", reference]);
         var tags = JsonNode.Parse(result.StandardOutput)!["Tags"]?.AsArray() ?? [];
         return tags.Select(t => t!.GetValue<string>()).ToList();
@@ -75,7 +76,7 @@ internal sealed class Skopeo(RegistryFixture registry)
     private async Task<CommandResult> RunCheckedAsync(string action, string[] arguments)
     {
         var result = await CommandRunner.RunAsync("skopeo", arguments, CommandTimeout);
-        Assert.True(result.Succeeded, $"skopeo {action} failed.\n{result.Describe()}\n{registry.DescribeRegistry()}");
+        Assert.True(result.Succeeded, $"skopeo {action} failed.\n{result.Describe()}\n{describeRegistry()}");
         return result;
     }
 }

@@ -12,9 +12,12 @@ namespace Dtr.Storage.FileSystem;
 /// </summary>
 /// <remarks>
 /// An upload is written to its own file under <c>uploads</c>. Committing it flushes that file to disk and then
-/// renames it into <c>blobs</c> without overwriting, so a blob path either does not exist or names a complete,
-/// durable file, whatever point a crash interrupts. When two uploads of the same digest commit at once, the first
-/// rename wins and the second upload is discarded; both calls succeed.
+/// renames it into <c>blobs</c>, so a blob path either does not exist or names a complete, durable file, whatever
+/// point a crash interrupts. When two uploads of the same digest commit at once, both calls succeed and the blob path
+/// names one complete copy. Correctness rests on rename and fsync only, which NFS also provides, so hosts that share
+/// the root need no lock manager. The store never requests an exclusive file lock or waits for one. The
+/// <see cref="FileShare"/> values below matter on Windows, and on Unix .NET turns them into non-blocking advisory
+/// shared locks (<c>flock</c> with <c>LOCK_SH</c>), which never conflict with each other.
 /// </remarks>
 internal sealed class FileSystemBlobStore : IBlobStore
 {
@@ -201,7 +204,9 @@ internal sealed class FileSystemBlobStore : IBlobStore
         FlushFileToDisk(uploadPath, uploadId);
 
         // Step 2: move the file into place. File.Move without overwrite fails when the blob already exists, so a
-        // stored blob is never replaced and two commits of one digest cannot interleave their bytes.
+        // stored blob is normally kept. On Unix, .NET 10 checks the target with lstat and then calls rename(2), so
+        // two commits that pass the check at once both rename, and the later one replaces the file. Both files hold
+        // the verified bytes of one digest and rename swaps the name atomically, so a reader sees one complete copy.
         var blobDirectory = _layout.GetBlobDirectory(digest);
         var createdDirectory = !Directory.Exists(blobDirectory);
         Directory.CreateDirectory(blobDirectory);
