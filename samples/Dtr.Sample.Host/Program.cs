@@ -57,9 +57,10 @@ static int ReportInvalidConfiguration(IReadOnlyCollection<string> failures)
     }
 
     // The provider packages name their options classes in messages, but this host binds them from configuration sections.
-    if (failures.Any(failure => failure.Contains("S3StorageOptions.", StringComparison.Ordinal) || failure.Contains("PostgreSqlMetadataOptions.", StringComparison.Ordinal)))
+    string[] providerOptions = ["S3StorageOptions.", "AzureBlobStorageOptions.", "PostgreSqlMetadataOptions."];
+    if (failures.Any(failure => providerOptions.Any(prefix => failure.Contains(prefix, StringComparison.Ordinal))))
     {
-        Console.Error.WriteLine("In this host's configuration, S3StorageOptions.<Name> is Storage:S3:<Name>, and PostgreSqlMetadataOptions.<Name> is Metadata:PostgreSql:<Name>.");
+        Console.Error.WriteLine("In this host's configuration, S3StorageOptions.<Name> is Storage:S3:<Name>, AzureBlobStorageOptions.<Name> is Storage:AzureBlob:<Name>, and PostgreSqlMetadataOptions.<Name> is Metadata:PostgreSql:<Name>.");
     }
 
     return 1;

@@ -1,4 +1,5 @@
 using Dtr.Metadata.PostgreSql;
+using Dtr.Storage.AzureBlob;
 using Dtr.Storage.FileSystem;
 using Dtr.Storage.S3;
 using Dtr.Storage.Sqlite;
@@ -43,9 +44,8 @@ internal static class RegistryBackends
                 break;
 
             case AzureBlobDriver:
-                // TODO: bind AzureBlobStorageOptions from Storage:AzureBlob and call registry.AddAzureBlobStorage() once the
-                // sample references Dtr.Storage.AzureBlob, and drop this error.
-                errors.Add($"{StorageDriverKey} 'AzureBlob' is not available in this build of the sample host, because it does not reference Dtr.Storage.AzureBlob yet. Use FileSystem or S3.");
+                registry.Services.AddOptions<AzureBlobStorageOptions>().Bind(configuration.GetSection("Storage:AzureBlob"));
+                registry.AddAzureBlobStorage();
                 break;
 
             default:
