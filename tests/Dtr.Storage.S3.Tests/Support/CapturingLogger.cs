@@ -25,13 +25,3 @@ public sealed class CapturingLogger : ILogger
 
 /// <summary>One captured log entry.</summary>
 public sealed record LogEntry(LogLevel Level, int EventId, string Message, Exception? Exception);
-
-/// <summary>Hands one <see cref="CapturingLogger"/> to every category, for hosts built in tests.</summary>
-public sealed class CapturingLoggerProvider(CapturingLogger logger) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => logger;
-
-    public void Dispose()
-    {
-    }
-}
