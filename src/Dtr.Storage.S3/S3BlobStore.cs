@@ -40,9 +40,10 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
 
     /// <summary>
     /// Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/>
-    /// is true. The client should have <c>MaxErrorRetry = 0</c>, as
-    /// <see cref="Microsoft.Extensions.DependencyInjection.S3StorageBuilderExtensions.CreateClient"/> sets it, because the
-    /// store retries on its own.
+    /// is true. The client should have the SDK's retries off (<c>MaxErrorRetry</c> and
+    /// <c>MaxStaleConnectionRetries</c> 0), as
+    /// <see cref="Microsoft.Extensions.DependencyInjection.S3StorageBuilderExtensions.CreateClient"/> sets them,
+    /// because the store retries on its own.
     /// </summary>
     public S3BlobStore(IAmazonS3 client, S3StorageOptions options, ILogger logger, bool ownsClient = false)
     {
@@ -280,7 +281,7 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
                 token),
             cancellationToken);
 
-    /// <summary>Opens a whole object for reading; a failure while the caller reads the stream is not retried.</summary>
+    /// <summary>Opens a whole object for reading. A failure while the caller reads the stream is not retried.</summary>
     private Task<GetObjectResponse> GetObjectAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(token => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key }, token), cancellationToken);
 

@@ -13,7 +13,7 @@ internal sealed class S3PartsReadStream : Stream
     private int _nextKey;
     private GetObjectResponse? _current;
 
-    /// <param name="openObject">Opens the object with the given key; the store retries opening, not reading.</param>
+    /// <param name="openObject">Opens the object with the given key. The store retries opening it, not reading it.</param>
     /// <param name="keys">The keys of the objects, in the order their bytes are read.</param>
     public S3PartsReadStream(Func<string, CancellationToken, Task<GetObjectResponse>> openObject, IReadOnlyList<string> keys)
     {
