@@ -1,10 +1,11 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Dtr.Digests;
+using Dtr.Resilience;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Dtr.Storage.S3;
 
@@ -17,8 +18,13 @@ namespace Dtr.Storage.S3;
 /// order and sends them on in parts of <see cref="S3StorageOptions.PartSizeBytes"/>. The commit does not use
 /// CopyObject or UploadPartCopy, because some S3-compatible servers (s3rver 3.7.1) fail them. A blob appears only
 /// when PutObject or CompleteMultipartUpload succeeds, and S3 makes both atomic.
+/// <para>
+/// Every S3 call runs through the resilience pipeline of <see cref="S3StorageOptions.Resilience"/>, and only calls
+/// that are safe to repeat are made: reads, puts of a whole object or part under a fixed key, deletes, and the
+/// steps of a multipart upload. Opening a read is retried, but a failure while the caller reads the stream is not.
+/// </para>
 /// </remarks>
-internal sealed class S3BlobStore : IBlobStore, IDisposable
+internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDisposable
 {
     /// <summary>The maximum number of parts in one S3 multipart upload.</summary>
     private const int MaxMultipartParts = 10_000;
@@ -30,20 +36,30 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
     private readonly bool _ownsClient;
     private readonly string _bucket;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _pipeline;
 
-    /// <summary>Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/> is true.</summary>
+    /// <summary>
+    /// Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/>
+    /// is true. The client should have the SDK's retries off (<c>MaxErrorRetry</c> and
+    /// <c>MaxStaleConnectionRetries</c> 0), as
+    /// <see cref="Microsoft.Extensions.DependencyInjection.S3StorageBuilderExtensions.CreateClient"/> sets them,
+    /// because the store retries on its own.
+    /// </summary>
     public S3BlobStore(IAmazonS3 client, S3StorageOptions options, ILogger logger, bool ownsClient = false)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Bucket);
+        ArgumentNullException.ThrowIfNull(options.Resilience);
         _client = client;
         _ownsClient = ownsClient;
         _bucket = options.Bucket;
         _logger = logger;
+        _pipeline = StorageResiliencePipeline.Create("s3", options.Resilience, S3TransientFaults.IsTransient, logger);
         Layout = new S3KeyLayout(options.Prefix);
         UseChunkEncoding = options.UseChunkEncoding;
         PartSizeBytes = options.PartSizeBytes;
+        (_presignClient, _presignProtocol) = CreatePresigner(client, options);
     }
 
     internal S3KeyLayout Layout { get; }
@@ -81,15 +97,14 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
             return new MemoryStream([], writable: false);
         }
 
-        var request = new GetObjectRequest
-        {
-            BucketName = _bucket,
-            Key = key,
-            ByteRange = new ByteRange(offset, size.Value - 1),
-        };
         try
         {
-            var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            // NOTE: only opening the stream is retried. A connection that fails while the caller reads fails the read.
+            var response = await RunAsync(
+                token => _client.GetObjectAsync(
+                    new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange(offset, size.Value - 1) },
+                    token),
+                cancellationToken).ConfigureAwait(false);
             return response.ResponseStream;
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
@@ -108,7 +123,9 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
             return false;
         }
 
-        await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        await RunAsync(
+            token => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, token),
+            cancellationToken).ConfigureAwait(false);
         S3Log.BlobDeleted(_logger, digest);
         return true;
     }
@@ -129,14 +146,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
     /// <exception cref="ArgumentException">The upload id is invalid.</exception>
     public async ValueTask CreateUploadAsync(string uploadId, CancellationToken cancellationToken = default)
     {
-        var request = new PutObjectRequest
-        {
-            BucketName = _bucket,
-            Key = Layout.GetUploadStateKey(uploadId),
-            InputStream = new MemoryStream([], writable: false),
-            UseChunkEncoding = UseChunkEncoding,
-        };
-        await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        await PutObjectAsync(Layout.GetUploadStateKey(uploadId), ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -163,7 +173,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
     {
         var upload = await ListUploadAsync(uploadId, cancellationToken).ConfigureAwait(false)
             ?? throw new UploadNotFoundException(uploadId);
-        return new S3PartsReadStream(_client, _bucket, upload.Parts.Select(part => part.Key).ToList());
+        return new S3PartsReadStream(GetObjectAsync, upload.Parts.Select(part => part.Key).ToList());
     }
 
     /// <inheritdoc />
@@ -184,7 +194,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
 
         // Two commits of the same digest may both get here. Each writes the same bytes, because the caller checked
         // the hash, so whichever finishes last leaves an identical object.
-        await using (var source = new S3PartsReadStream(_client, _bucket, upload.Parts.Select(part => part.Key).ToList()))
+        await using (var source = new S3PartsReadStream(GetObjectAsync, upload.Parts.Select(part => part.Key).ToList()))
         {
             if (upload.Length < S3StorageOptions.MinPartSizeBytes)
             {
@@ -204,7 +214,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
         {
             await DeleteKeysAsync(upload.Keys, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AmazonS3Exception or IOException)
+        catch (Exception ex) when (ex is AmazonS3Exception or IOException or HttpRequestException or ExecutionRejectedException)
         {
             S3Log.UploadCleanupFailed(_logger, ex, uploadId);
         }
@@ -239,125 +249,41 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
         {
             _client.Dispose();
         }
+
+        if (!ReferenceEquals(_presignClient, _client))
+        {
+            _presignClient.Dispose();
+        }
     }
 
     /// <summary>Uploads one part object of an upload from a buffer.</summary>
-    internal async Task PutUploadPartAsync(string uploadId, int sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        var request = new PutObjectRequest
-        {
-            BucketName = _bucket,
-            Key = Layout.GetUploadPartKey(uploadId, sequence),
-            InputStream = CreateReadOnlyStream(data),
-            UseChunkEncoding = UseChunkEncoding,
-        };
-        await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
-    }
+    internal Task PutUploadPartAsync(string uploadId, int sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        PutObjectAsync(Layout.GetUploadPartKey(uploadId, sequence), data, cancellationToken);
 
-    /// <summary>Writes a blob below the minimum multipart part size with one PutObject.</summary>
-    private async Task PutSmallBlobAsync(string blobKey, Stream source, long length, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
-        try
-        {
-            var read = await source.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            EnsureLength(read, length);
-            var request = new PutObjectRequest
-            {
-                BucketName = _bucket,
-                Key = blobKey,
-                InputStream = CreateReadOnlyStream(buffer.AsMemory(0, read)),
-                UseChunkEncoding = UseChunkEncoding,
-            };
-            await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    /// <summary>Runs one S3 call, which must be safe to repeat, through the resilience pipeline.</summary>
+    private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        await _pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Writes a blob with a multipart upload, reading the upload's part objects in order and sending them on in
-    /// parts of one size, because S3 requires every part except the last to be at least 5 MiB and the part
-    /// objects of an upload can be smaller.
+    /// Writes an object from a buffer with PutObject. Each attempt reads the buffer through a new stream, because
+    /// the SDK closes the stream of a request, and the caller keeps the buffer unchanged until this returns.
     /// </summary>
-    private async Task PutLargeBlobAsync(string blobKey, Digest digest, Stream source, long length, CancellationToken cancellationToken)
-    {
-        // Grow the part size when the blob would need more parts than S3 allows.
-        var partSize = (int)Math.Min(S3StorageOptions.MaxPartSizeBytes, Math.Max(PartSizeBytes, (length + MaxMultipartParts - 1) / MaxMultipartParts));
-        var initiated = await _client.InitiateMultipartUploadAsync(
-            new InitiateMultipartUploadRequest { BucketName = _bucket, Key = blobKey },
-            cancellationToken).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(partSize);
-        try
-        {
-            var partETags = new List<PartETag>();
-            long sent = 0;
-            while (true)
-            {
-                var read = await source.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
+    private Task<PutObjectResponse> PutObjectAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        RunAsync(
+            token => _client.PutObjectAsync(
+                new PutObjectRequest
                 {
-                    break;
-                }
+                    BucketName = _bucket,
+                    Key = key,
+                    InputStream = CreateReadOnlyStream(data),
+                    UseChunkEncoding = UseChunkEncoding,
+                },
+                token),
+            cancellationToken);
 
-                var part = await _client.UploadPartAsync(
-                    new UploadPartRequest
-                    {
-                        BucketName = _bucket,
-                        Key = blobKey,
-                        UploadId = initiated.UploadId,
-                        PartNumber = partETags.Count + 1,
-                        PartSize = read,
-                        InputStream = CreateReadOnlyStream(buffer.AsMemory(0, read)),
-                        UseChunkEncoding = UseChunkEncoding,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                partETags.Add(new PartETag(part));
-                sent += read;
-            }
-
-            EnsureLength(sent, length);
-            await _client.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = _bucket, Key = blobKey, UploadId = initiated.UploadId, PartETags = partETags },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await AbortMultipartUploadAsync(blobKey, digest, initiated.UploadId).ConfigureAwait(false);
-            throw;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Aborts a failed multipart upload, and logs a failure instead of hiding the original error.</summary>
-    private async Task AbortMultipartUploadAsync(string blobKey, Digest digest, string multipartUploadId)
-    {
-        try
-        {
-            // No cancellation token, so a cancelled commit still aborts its multipart upload.
-            // NOTE: s3rver 3.7.1 does not implement AbortMultipartUpload, so there this only logs a warning.
-            await _client.AbortMultipartUploadAsync(
-                new AbortMultipartUploadRequest { BucketName = _bucket, Key = blobKey, UploadId = multipartUploadId },
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is AmazonS3Exception or IOException or HttpRequestException)
-        {
-            S3Log.MultipartAbortFailed(_logger, ex, multipartUploadId, digest);
-        }
-    }
-
-    private static void EnsureLength(long read, long expected)
-    {
-        if (read != expected)
-        {
-            throw new IOException($"The upload's part objects contained {read} bytes, but their listing showed {expected}. The upload changed during the commit; retry it.");
-        }
-    }
+    /// <summary>Opens a whole object for reading. A failure while the caller reads the stream is not retried.</summary>
+    private Task<GetObjectResponse> GetObjectAsync(string key, CancellationToken cancellationToken) =>
+        RunAsync(token => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key }, token), cancellationToken);
 
     private static MemoryStream CreateReadOnlyStream(ReadOnlyMemory<byte> data) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment)
@@ -365,7 +291,11 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
             : new MemoryStream(data.ToArray(), writable: false);
 
     /// <summary>Returns the size of an object, or null when it does not exist.</summary>
-    private async Task<long?> HeadAsync(string key, CancellationToken cancellationToken)
+    private Task<long?> HeadAsync(string key, CancellationToken cancellationToken) =>
+        RunAsync(token => HeadOnceAsync(key, token), cancellationToken);
+
+    /// <summary>Makes one HeadObject request, outside the pipeline, and returns the object's size or null when it does not exist.</summary>
+    private async Task<long?> HeadOnceAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
@@ -411,10 +341,15 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
 
     private async IAsyncEnumerable<S3Object> ListObjectsAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix };
+        string? continuationToken = null;
         while (true)
         {
-            var response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            var pageToken = continuationToken;
+            var response = await RunAsync(
+                token => _client.ListObjectsV2Async(
+                    new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix, ContinuationToken = pageToken },
+                    token),
+                cancellationToken).ConfigureAwait(false);
             foreach (var entry in response.S3Objects ?? [])
             {
                 yield return entry;
@@ -425,7 +360,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
                 yield break;
             }
 
-            request.ContinuationToken = response.NextContinuationToken;
+            continuationToken = response.NextContinuationToken;
         }
     }
 
@@ -442,8 +377,8 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
         for (var start = 0; start < keys.Count; start += MaxKeysPerDelete)
         {
             var batch = keys.Skip(start).Take(MaxKeysPerDelete).Select(key => new KeyVersion { Key = key }).ToList();
-            var response = await _client.DeleteObjectsAsync(
-                new DeleteObjectsRequest { BucketName = _bucket, Objects = batch, Quiet = true },
+            var response = await RunAsync(
+                token => _client.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = _bucket, Objects = batch, Quiet = true }, token),
                 cancellationToken).ConfigureAwait(false);
             if (response.DeleteErrors is { Count: > 0 } errors)
             {

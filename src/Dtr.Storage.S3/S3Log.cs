@@ -23,4 +23,10 @@ internal static partial class S3Log
 
     [LoggerMessage(EventId = 2105, Level = LogLevel.Debug, Message = "Deleted upload {UploadId}.")]
     public static partial void UploadDeleted(ILogger logger, string uploadId);
+
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Debug, Message = "Presigned a download URL for blob {Digest}, valid for {LifetimeSeconds:F0} s.")]
+    public static partial void DownloadUriSigned(ILogger logger, Digest digest, double lifetimeSeconds);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Information, Message = "Multipart upload {MultipartUploadId} of blob {Digest} had already completed when CompleteMultipartUpload was retried; the blob is stored.")]
+    public static partial void MultipartAlreadyCompleted(ILogger logger, string multipartUploadId, Digest digest);
 }

@@ -1,4 +1,3 @@
-using Amazon.S3;
 using Amazon.S3.Model;
 
 namespace Dtr.Storage.S3;
@@ -9,16 +8,16 @@ namespace Dtr.Storage.S3;
 /// </summary>
 internal sealed class S3PartsReadStream : Stream
 {
-    private readonly IAmazonS3 _client;
-    private readonly string _bucket;
+    private readonly Func<string, CancellationToken, Task<GetObjectResponse>> _openObject;
     private readonly IReadOnlyList<string> _keys;
     private int _nextKey;
     private GetObjectResponse? _current;
 
-    public S3PartsReadStream(IAmazonS3 client, string bucket, IReadOnlyList<string> keys)
+    /// <param name="openObject">Opens the object with the given key. The store retries opening it, not reading it.</param>
+    /// <param name="keys">The keys of the objects, in the order their bytes are read.</param>
+    public S3PartsReadStream(Func<string, CancellationToken, Task<GetObjectResponse>> openObject, IReadOnlyList<string> keys)
     {
-        _client = client;
-        _bucket = bucket;
+        _openObject = openObject;
         _keys = keys;
     }
 
@@ -52,9 +51,7 @@ internal sealed class S3PartsReadStream : Stream
                     return 0;
                 }
 
-                _current = await _client.GetObjectAsync(
-                    new GetObjectRequest { BucketName = _bucket, Key = _keys[_nextKey] },
-                    cancellationToken).ConfigureAwait(false);
+                _current = await _openObject(_keys[_nextKey], cancellationToken).ConfigureAwait(false);
                 _nextKey++;
             }
 

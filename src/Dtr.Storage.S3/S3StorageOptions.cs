@@ -1,3 +1,5 @@
+using Dtr.Resilience;
+
 namespace Dtr.Storage.S3;
 
 /// <summary>Settings of the S3 blob store.</summary>
@@ -14,6 +16,14 @@ public sealed class S3StorageOptions
     /// which then uses the endpoint of <see cref="Region"/>.
     /// </summary>
     public string? ServiceUrl { get; set; }
+
+    /// <summary>
+    /// The endpoint at which registry clients reach the S3 server, such as <c>https://s3.example.com</c>, when it
+    /// differs from the address the registry uses: for example a public host name in front of a server that the
+    /// registry reaches on an internal network. Presigned download URLs are signed for this endpoint, because a
+    /// SigV4 signature covers the host name. Null signs them for <see cref="ServiceUrl"/>, or for Amazon S3.
+    /// </summary>
+    public string? PublicServiceUrl { get; set; }
 
     /// <summary>
     /// The region, such as <c>eu-west-1</c>. With <see cref="ServiceUrl"/> set, it is the region used to sign
@@ -50,4 +60,11 @@ public sealed class S3StorageOptions
     /// buffer of this size in memory.
     /// </summary>
     public int PartSizeBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Retries, attempt timeout and circuit breaker around every S3 call. The store sets the SDK's
+    /// <c>MaxErrorRetry</c> and <c>MaxStaleConnectionRetries</c> to 0, so that a fault is not retried by both, and
+    /// these settings are the only retries.
+    /// </summary>
+    public StorageResilienceOptions Resilience { get; set; } = new();
 }

@@ -16,10 +16,14 @@ internal sealed class S3StorageOptionsValidator : IValidateOptions<S3StorageOpti
             errors.Add("S3StorageOptions.Bucket is not set. Set it to the name of an existing bucket, for example in AddS3Storage(o => o.Bucket = \"registry\").");
         }
 
-        if (options.ServiceUrl is not null
-            && (!Uri.TryCreate(options.ServiceUrl, UriKind.Absolute, out var serviceUri) || (serviceUri.Scheme != Uri.UriSchemeHttp && serviceUri.Scheme != Uri.UriSchemeHttps)))
+        if (options.ServiceUrl is not null && !IsHttpUrl(options.ServiceUrl))
         {
             errors.Add($"S3StorageOptions.ServiceUrl '{options.ServiceUrl}' is not an absolute http or https URL. Set it to the server's endpoint, such as http://127.0.0.1:9000, or leave it null for Amazon S3.");
+        }
+
+        if (options.PublicServiceUrl is not null && !IsHttpUrl(options.PublicServiceUrl))
+        {
+            errors.Add($"S3StorageOptions.PublicServiceUrl '{options.PublicServiceUrl}' is not an absolute http or https URL. Set it to the endpoint at which registry clients reach the S3 server, such as https://s3.example.com, or leave it null to sign download URLs for ServiceUrl.");
         }
 
         if (options.Region is not null && string.IsNullOrWhiteSpace(options.Region))
@@ -42,6 +46,18 @@ internal sealed class S3StorageOptionsValidator : IValidateOptions<S3StorageOpti
             errors.Add($"S3StorageOptions.Prefix '{options.Prefix}' contains a '.' or '..' segment. Use plain names separated by '/'.");
         }
 
+        if (options.Resilience is null)
+        {
+            errors.Add("S3StorageOptions.Resilience is null. Leave the default settings in place, or set them with new StorageResilienceOptions { ... }.");
+        }
+        else
+        {
+            errors.AddRange(options.Resilience.Validate("S3StorageOptions.Resilience"));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }

@@ -61,6 +61,43 @@ public sealed class S3StorageOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_ResilienceChecked()
+    {
+        var options = new S3StorageOptions { Bucket = "registry" };
+        options.Resilience.MaxRetryAttempts = -1;
+        options.Resilience.FailureRatio = 2;
+
+        var result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        var failures = result.Failures!.ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.Contains(failures, message => message.Contains("S3StorageOptions.Resilience:MaxRetryAttempts", StringComparison.Ordinal));
+        Assert.Contains(failures, message => message.Contains("S3StorageOptions.Resilience:FailureRatio", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_NullResilienceRejected()
+    {
+        var result = _validator.Validate(null, new S3StorageOptions { Bucket = "registry", Resilience = null! });
+
+        Assert.True(result.Failed);
+        Assert.Contains("S3StorageOptions.Resilience is null", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://s3.example.com", true)]
+    [InlineData("http://127.0.0.1:9000", true)]
+    [InlineData("s3.example.com", false)]
+    [InlineData("ftp://s3.example.com", false)]
+    public void Validate_PublicServiceUrl(string publicServiceUrl, bool valid)
+    {
+        var result = _validator.Validate(null, new S3StorageOptions { Bucket = "registry", PublicServiceUrl = publicServiceUrl });
+
+        Assert.Equal(valid, result.Succeeded);
+    }
+
+    [Fact]
     public void Registration_MissingBucketFailsOnResolve()
     {
         var services = new ServiceCollection();

@@ -18,7 +18,9 @@ public static class S3StorageBuilderExtensions
     /// <summary>
     /// Stores blobs as objects in the S3 bucket <see cref="S3StorageOptions.Bucket"/>. Replaces any
     /// <see cref="IBlobStore"/> registered before, so the last storage provider added wins. The options are
-    /// validated when the host starts, and every problem is reported at once.
+    /// validated when the host starts, and every problem is reported at once. The registered store also implements
+    /// <see cref="IBlobRedirectSource"/>, so with <c>Registry:RedirectBlobDownloads</c> on, the registry redirects blob
+    /// downloads to presigned S3 URLs.
     /// </summary>
     /// <param name="builder">The registry builder.</param>
     /// <param name="configure">Sets the options; may be null when they are bound from configuration elsewhere.</param>
@@ -50,13 +52,35 @@ public static class S3StorageBuilderExtensions
         return builder;
     }
 
-    /// <summary>Creates an S3 client from the options, with the SDK's default credential chain unless keys are set.</summary>
-    internal static AmazonS3Client CreateClient(S3StorageOptions options)
+    /// <summary>
+    /// Creates an S3 client from the options, with the SDK's default credential chain unless keys are set. The
+    /// SDK's own retries are off because the store runs every call through its resilience pipeline, and retries in
+    /// both places would multiply the attempts: <c>MaxErrorRetry = 0</c>, and <c>MaxStaleConnectionRetries = 0</c>,
+    /// without which AWSSDK.Core 4.1.1 sends a request up to 10 more times at once after a connection reset.
+    /// </summary>
+    /// <param name="options">The store's options.</param>
+    /// <param name="serviceUrl">
+    /// An endpoint to use instead of <see cref="S3StorageOptions.ServiceUrl"/>; the store passes
+    /// <see cref="S3StorageOptions.PublicServiceUrl"/> for the client that only presigns URLs.
+    /// </param>
+    /// <param name="httpClientFactory">Creates the SDK's HttpClient; the fault-injection tests pass one.</param>
+    internal static AmazonS3Client CreateClient(S3StorageOptions options, string? serviceUrl = null, HttpClientFactory? httpClientFactory = null)
     {
-        var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle };
-        if (options.ServiceUrl is not null)
+        var config = new AmazonS3Config
         {
-            config.ServiceURL = options.ServiceUrl;
+            ForcePathStyle = options.ForcePathStyle,
+            MaxErrorRetry = 0,
+            MaxStaleConnectionRetries = 0,
+        };
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+
+        serviceUrl ??= options.ServiceUrl;
+        if (serviceUrl is not null)
+        {
+            config.ServiceURL = serviceUrl;
             if (options.Region is not null)
             {
                 config.AuthenticationRegion = options.Region;
