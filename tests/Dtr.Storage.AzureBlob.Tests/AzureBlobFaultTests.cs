@@ -137,9 +137,9 @@ public sealed class AzureBlobFaultTests
         var faults = new FaultInjectionTransport((key, _) => key.StartsWith("HEAD ", StringComparison.Ordinal) ? 503 : null, afterSending: false);
         var store = CreateStore(faults);
 
-        var exception = await Assert.ThrowsAsync<RequestFailedException>(async () => await store.StatAsync(Digest.Compute("x"u8)));
+        var exception = await Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.StatAsync(Digest.Compute("x"u8)));
 
-        Assert.Equal(503, exception.Status);
+        Assert.Equal(503, Assert.IsType<RequestFailedException>(exception.InnerException).Status);
         Assert.Equal(1 + 3, Assert.Single(faults.Attempts, attempt => attempt.Key.StartsWith("HEAD ", StringComparison.Ordinal)).Value);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Amazon.S3;
 using Dtr.Digests;
+using Dtr.Resilience;
 using Dtr.Storage.S3.Tests.Support;
 using Polly.CircuitBreaker;
 
@@ -124,8 +125,9 @@ public sealed class S3FaultInjectionTests
         var logger = new CapturingLogger();
         using var store = S3TestStores.CreateStore(options, handler, logger);
 
-        await Assert.ThrowsAsync<IOException>(async () => await store.CreateUploadAsync("never"));
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.CreateUploadAsync("never"));
 
+        Assert.IsType<IOException>(error.InnerException, exactMatch: false);
         Assert.Equal(3, handler.RequestCount);
         Assert.Equal(2, logger.WithEventId(RetryEventId).Count);
     }
@@ -181,11 +183,11 @@ public sealed class S3FaultInjectionTests
         var digest = Digest.Compute("never stored"u8.ToArray());
 
         // Two failed attempts within the sampling window reach the minimum throughput with a failure ratio of 1.
-        var first = await Assert.ThrowsAsync<AmazonS3Exception>(async () => await store.StatAsync(digest));
+        var first = await Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.StatAsync(digest));
         var requestsBeforeOpenCircuit = handler.RequestCount;
         await Assert.ThrowsAsync<BrokenCircuitException>(async () => await store.StatAsync(digest));
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, Assert.IsType<AmazonS3Exception>(first.InnerException).StatusCode);
         Assert.Equal(2, requestsBeforeOpenCircuit);
         Assert.Equal(requestsBeforeOpenCircuit, handler.RequestCount);
         Assert.Single(logger.WithEventId(CircuitOpenedEventId));

@@ -13,6 +13,8 @@ namespace Dtr.Resilience;
 /// <remarks>
 /// Strategies, outermost first: retry, circuit breaker, attempt timeout. A timed-out attempt is retried like any
 /// other transient fault, and an open circuit stops the retries at once with <see cref="BrokenCircuitException"/>.
+/// A transient fault still failing after the last retry leaves the pipeline as <see cref="StorageUnavailableException"/>,
+/// so callers catch <see cref="ExecutionRejectedException"/> for every way the pipeline gives up.
 /// Only wrap calls that are safe to repeat: a read, a put of a whole object or part under a fixed key, a delete, or a
 /// database transaction that rolls back on failure.
 /// </remarks>
@@ -53,6 +55,9 @@ public static partial class StorageResiliencePipeline
         {
             builder.TimeProvider = timeProvider;
         }
+
+        // Outermost: a transient fault that outlived every retry becomes StorageUnavailableException.
+        builder.AddStrategy(_ => new TransientFaultTranslation(component, ShouldHandle), new TransientFaultTranslationOptions());
 
         if (options.MaxRetryAttempts > 0)
         {
@@ -108,6 +113,32 @@ public static partial class StorageResiliencePipeline
         }
 
         return builder.Build();
+    }
+
+    private sealed class TransientFaultTranslationOptions : ResilienceStrategyOptions
+    {
+        public TransientFaultTranslationOptions() => Name = "TransientFaultTranslation";
+    }
+
+    /// <summary>Replaces a transient fault that reaches the outside of the pipeline with <see cref="StorageUnavailableException"/>.</summary>
+    private sealed class TransientFaultTranslation(string component, Func<Exception, bool> isTransient) : ResilienceStrategy
+    {
+        protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback,
+            ResilienceContext context,
+            TState state)
+        {
+            var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            if (outcome.Exception is { } error
+                && error is not ExecutionRejectedException
+                && !context.CancellationToken.IsCancellationRequested
+                && isTransient(error))
+            {
+                return Outcome.FromException<TResult>(new StorageUnavailableException(component, error));
+            }
+
+            return outcome;
+        }
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Warning,

@@ -68,7 +68,8 @@ internal sealed class RegistryRequestHandler
         }
         catch (ExecutionRejectedException error)
         {
-            // The storage resilience pipeline gave up: an attempt timed out or the circuit is open. The client may retry.
+            // A store's resilience pipeline gave up: a transient fault outlived its retries, an attempt timed out, or the
+            // circuit is open. The client may retry.
             RegistryLog.StorageUnavailable(_logger, context.Request.Method, context.Request.Path, error);
             await OciErrorWriter.WriteAsync(
                 context,

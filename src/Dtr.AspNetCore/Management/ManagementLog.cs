@@ -8,6 +8,9 @@ internal static partial class ManagementLog
     [LoggerMessage(EventId = 3100, Level = LogLevel.Debug, Message = "Management request {Method} {Path} rejected with {Status}: {Detail}")]
     public static partial void RequestRejected(ILogger logger, string method, string path, int status, string detail);
 
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Error, Message = "Management request {Method} {Path} failed because storage is unavailable")]
+    public static partial void StoreUnavailable(ILogger logger, string method, string path, Exception exception);
+
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "User {UserName} created by {Caller}")]
     public static partial void UserCreated(ILogger logger, string userName, string caller);
 

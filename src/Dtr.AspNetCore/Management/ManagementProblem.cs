@@ -33,6 +33,9 @@ internal sealed class ManagementProblem : Exception
     /// <summary>Creates a 400 for a request that cannot be read at all, such as malformed JSON.</summary>
     public static ManagementProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
 
+    /// <summary>Creates a 503 for a request whose store calls kept failing; the client may retry it later.</summary>
+    public static ManagementProblem Unavailable(string detail) => new(StatusCodes.Status503ServiceUnavailable, detail);
+
     /// <summary>Creates a 403 for a caller who is signed in but lacks the rights.</summary>
     public static ManagementProblem Forbidden(string detail) => new(StatusCodes.Status403Forbidden, detail);
 

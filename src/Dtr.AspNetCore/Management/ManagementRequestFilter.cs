@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Dtr.AspNetCore.Management;
 
@@ -77,6 +78,12 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         {
             ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status404NotFound, notFound.Message);
             return ManagementProblem.NotFound(notFound.Message).ToResult();
+        }
+        catch (ExecutionRejectedException unavailable)
+        {
+            // A store's resilience pipeline gave up, so the failure is temporary.
+            ManagementLog.StoreUnavailable(_logger, context.Request.Method, context.Request.Path, unavailable);
+            return ManagementProblem.Unavailable("The registry's storage is not responding; retry the request in a few seconds.").ToResult();
         }
     }
 

@@ -44,13 +44,15 @@ public sealed class StorageResiliencePipelineTests
         var pipeline = StorageResiliencePipeline.Create("test-store", FastOptions(), IsTransient, new ListLogger());
         var calls = 0;
 
-        await Assert.ThrowsAsync<TransientTestException>(async () => await pipeline.ExecuteAsync(_ =>
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(async () => await pipeline.ExecuteAsync(_ =>
         {
             calls++;
             throw new TransientTestException();
         }));
 
         Assert.Equal(4, calls);
+        Assert.IsType<TransientTestException>(error.InnerException);
+        Assert.Equal("test-store", error.Component);
     }
 
     [Fact]
@@ -125,7 +127,7 @@ public sealed class StorageResiliencePipelineTests
 
         for (var i = 0; i < 2; i++)
         {
-            await Assert.ThrowsAsync<TransientTestException>(async () => await pipeline.ExecuteAsync(_ =>
+            await Assert.ThrowsAsync<StorageUnavailableException>(async () => await pipeline.ExecuteAsync(_ =>
             {
                 calls++;
                 throw new TransientTestException();
