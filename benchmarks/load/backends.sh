@@ -171,7 +171,7 @@ measure_backend "s3rver + PostgreSQL" \
   --Storage:S3:UseChunkEncoding=false \
   --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_s3)"
 measure_backend "Azurite + PostgreSQL" \
-  --Storage:Driver=AzureBlob --Storage:AzureBlob:ConnectionString="$azure_connection" --Storage:AzureBlob:ContainerName=registry \
+  --Storage:Driver=AzureBlob --Storage:AzureBlob:ConnectionString="$azure_connection" --Storage:AzureBlob:ContainerName=registry --Storage:AzureBlob:CreateContainerIfMissing=true \
   --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_azure)"
 
 echo
