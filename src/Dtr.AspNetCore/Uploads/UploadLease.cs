@@ -7,7 +7,7 @@ namespace Dtr.AspNetCore.Uploads;
 
 /// <summary>
 /// The lease on one upload session that a request holds in the shared metadata store while it reads or writes the
-/// upload, so that registry hosts behind one load balancer never write to the same upload at once.
+/// upload, so that registry hosts behind one load balancer do not write to the same upload at once.
 /// </summary>
 /// <remarks>
 /// Each request takes the lease under a holder id of its own, renews it while a long body is still arriving, and
@@ -49,7 +49,7 @@ internal sealed class UploadLease : IAsyncDisposable
     /// <exception cref="RegistryException">
     /// BLOB_UPLOAD_UNKNOWN when the session no longer exists, or BLOB_UPLOAD_INVALID when another request kept the
     /// lease for a whole lease duration. BLOB_UPLOAD_INVALID is the OCI error code for an upload that cannot proceed,
-    /// and its message advises a retry. A 400 code keeps clients from retrying at once, in a loop, against a stuck lease.
+    /// and its message advises a retry.
     /// </exception>
     public static async Task<UploadLease> AcquireAsync(
         IMetadataStore metadata,
@@ -71,8 +71,8 @@ internal sealed class UploadLease : IAsyncDisposable
                 return new UploadLease(metadata, session, holder, duration, now, timeProvider, logger);
             }
 
-            // The store also refuses the lease when the session is gone, for example because another host
-            // completed or cancelled the upload while this request waited.
+            // The store also returns false when the session is gone, for example because another host completed
+            // or cancelled the upload while this request waited.
             if (await metadata.GetUploadAsync(session.Id, cancellationToken) is null)
             {
                 throw new RegistryException(
@@ -101,7 +101,8 @@ internal sealed class UploadLease : IAsyncDisposable
 
     /// <summary>
     /// Extends the lease when half its duration has passed since it was taken or last extended. Callers run this
-    /// before each write, so a request never writes after its lease could have passed to another request.
+    /// before each write, so a request does not start a write after its lease could have passed to another
+    /// request.
     /// </summary>
     /// <exception cref="RegistryException">
     /// BLOB_UPLOAD_INVALID when the lease expired, or was taken by another request or deleted with the session; the

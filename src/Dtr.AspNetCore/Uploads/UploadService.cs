@@ -140,6 +140,8 @@ internal sealed class UploadService
             }
 
             // 3. Move the verified bytes into the content store; an existing copy of the same digest is kept.
+            // NOTE: the lease is not renewed during one storage call, so a write or commit that outlasts half the
+            // lease duration can still be running when another request takes the lease over.
             await lease.RenewIfDueAsync(cancellationToken);
             var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
 

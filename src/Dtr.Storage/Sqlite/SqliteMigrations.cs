@@ -167,7 +167,7 @@ internal static class SqliteMigrations
         """,
 
         // Version 3: upload leases. A request holds the lease on an upload session while it writes to the upload,
-        // so registry hosts that share the database never write to one upload at once. Both columns are NULL
+        // so registry hosts that share the database do not write to one upload at once. Both columns are NULL
         // while nobody holds the lease; lease_expires_at is Unix time in milliseconds, UTC.
         """
         ALTER TABLE upload_sessions ADD COLUMN lease_holder TEXT;
