@@ -1,3 +1,5 @@
+using Dtr.Resilience;
+
 namespace Dtr.Metadata.PostgreSql;
 
 /// <summary>Settings of the PostgreSQL metadata store.</summary>
@@ -14,4 +16,11 @@ public sealed class PostgreSqlMetadataOptions
     /// underscores, starting with a letter or underscore, at most 63 characters. Default: <c>dtr</c>.
     /// </summary>
     public string Schema { get; set; } = "dtr";
+
+    /// <summary>
+    /// Retries, attempt timeout and circuit breaker around each transaction. A transaction that fails with a
+    /// transient fault (a lost connection, a server restart, too many connections, a serialization failure or a
+    /// deadlock) runs again from its start on a new connection. Bind it from the <c>Resilience</c> subsection.
+    /// </summary>
+    public StorageResilienceOptions Resilience { get; set; } = new();
 }

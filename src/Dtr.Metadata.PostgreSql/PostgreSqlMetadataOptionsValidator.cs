@@ -43,6 +43,15 @@ internal sealed class PostgreSqlMetadataOptionsValidator : IValidateOptions<Post
                 "digits or underscores, and start with a letter or underscore, such as 'dtr'.");
         }
 
+        if (options.Resilience is null)
+        {
+            errors.Add("PostgreSqlMetadataOptions.Resilience is null. Leave it unset for the defaults, or set a StorageResilienceOptions.");
+        }
+        else
+        {
+            errors.AddRange(options.Resilience.Validate("PostgreSqlMetadataOptions.Resilience"));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

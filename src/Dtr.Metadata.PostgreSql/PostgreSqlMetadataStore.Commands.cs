@@ -32,43 +32,64 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <summary>Quotes an identifier for SQL text, doubling any double quote in it.</summary>
     private static string QuoteIdentifier(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    /// <summary>Runs <paramref name="work"/> in a REPEATABLE READ transaction, so every statement reads one snapshot.</summary>
-    private async ValueTask<T> ReadAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
-    }
+    /// <summary>
+    /// Runs <paramref name="work"/> in a REPEATABLE READ transaction, so every statement reads one snapshot. A
+    /// transient fault re-runs the whole transaction on a new connection (see <see cref="RunAsync"/>).
+    /// </summary>
+    private ValueTask<T> ReadAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async attemptToken =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, attemptToken).ConfigureAwait(false);
+            var result = await work(connection, transaction, attemptToken).ConfigureAwait(false);
+            await transaction.CommitAsync(attemptToken).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a READ COMMITTED transaction that holds the schema's write lock, then commits it
     /// unless <paramref name="commitWhen"/> rejects the result, in which case every change is rolled back. An
-    /// exception from <paramref name="work"/> also rolls back.
+    /// exception from <paramref name="work"/> also rolls back. A transient fault re-runs the whole transaction on a
+    /// new connection (see <see cref="RunAsync"/>).
     /// </summary>
-    private async ValueTask<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken, Func<T, bool>? commitWhen = null)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-        await using (var command = CreateCommand(connection, transaction, "SELECT pg_advisory_xact_lock(@key);"))
+    private ValueTask<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken, Func<T, bool>? commitWhen = null) =>
+        RunAsync(async attemptToken =>
         {
-            command.Parameters.AddWithValue("@key", _writeLockKey);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await using var connection = await _dataSource.OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, attemptToken).ConfigureAwait(false);
+            await using (var command = CreateCommand(connection, transaction, "SELECT pg_advisory_xact_lock(@key);"))
+            {
+                command.Parameters.AddWithValue("@key", _writeLockKey);
+                await command.ExecuteNonQueryAsync(attemptToken).ConfigureAwait(false);
+            }
 
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        if (commitWhen is null || commitWhen(result))
-        {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        }
+            var result = await work(connection, transaction, attemptToken).ConfigureAwait(false);
+            if (commitWhen is null || commitWhen(result))
+            {
+                await CommitWriteAsync(transaction, attemptToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.RollbackAsync(attemptToken).ConfigureAwait(false);
+            }
 
-        return result;
-    }
+            return result;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, a write that is one statement on one row, in a READ COMMITTED transaction
+    /// without the schema's write lock. Such a statement is atomic through PostgreSQL's row lock, so it need not
+    /// wait for writers of other rows. A transient fault re-runs it on a new connection.
+    /// </summary>
+    private ValueTask<T> WriteRowAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async attemptToken =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, attemptToken).ConfigureAwait(false);
+            var result = await work(connection, transaction, attemptToken).ConfigureAwait(false);
+            await CommitWriteAsync(transaction, attemptToken).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
 
     private static NpgsqlCommand CreateCommand(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
     {

@@ -12,7 +12,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public async ValueTask<Organization> CreateOrganizationAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateIdentityName(name, "organization", nameof(name));
-        var created = await WriteAsync(async (connection, transaction) =>
+        var created = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var createdAt = Now();
             var id = await ReserveNamespaceAsync(connection, transaction, name, OrganizationKind, createdAt, cancellationToken).ConfigureAwait(false);
@@ -30,7 +30,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public ValueTask<Organization?> GetOrganizationAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, "SELECT name, created_at FROM namespaces WHERE name = @name AND kind = 'organization';");
             command.Parameters.AddWithValue("@name", name);
@@ -46,7 +46,7 @@ internal sealed partial class PostgreSqlMetadataStore
         var sql = last is null
             ? "SELECT name, created_at FROM namespaces WHERE kind = 'organization' ORDER BY name LIMIT @limit;"
             : "SELECT name, created_at FROM namespaces WHERE kind = 'organization' AND name > @last ORDER BY name LIMIT @limit;";
-        return ReadAsync<IReadOnlyList<Organization>>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<Organization>>(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("@limit", limit);
@@ -75,7 +75,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public async ValueTask<bool> DeleteOrganizationAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var deleted = await WriteAsync(async (connection, transaction) =>
+        var deleted = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await FindNamespaceIdAsync(connection, transaction, name, OrganizationKind, cancellationToken).ConfigureAwait(false);
             if (organizationId is null)
@@ -108,7 +108,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <exception cref="IdentityNotFoundException">The organization or the user does not exist.</exception>
     public async ValueTask AddOwnerAsync(string organization, string userName, CancellationToken cancellationToken = default)
     {
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
@@ -127,7 +127,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <exception cref="IdentityNotFoundException">The organization or the user does not exist.</exception>
     /// <exception cref="IdentityConflictException">The user is the organization's only owner.</exception>
     public ValueTask<bool> RemoveOwnerAsync(string organization, string userName, CancellationToken cancellationToken = default) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
@@ -156,7 +156,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <exception cref="IdentityNotFoundException">The organization does not exist.</exception>
     public ValueTask<IReadOnlyList<string>> ListOwnersAsync(string organization, CancellationToken cancellationToken = default) =>
-        ReadAsync(async (connection, transaction) =>
+        ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
@@ -176,7 +176,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public ValueTask<Team> CreateTeamAsync(string organization, string name, CancellationToken cancellationToken = default)
     {
         ValidateIdentityName(name, "team", nameof(name));
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             await using (var existing = CreateCommand(connection, transaction, "SELECT 1 FROM teams WHERE organization_id = @organization_id AND name = @name;"))
@@ -205,7 +205,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(organization);
         ArgumentNullException.ThrowIfNull(name);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT o.name, t.name, t.created_at FROM teams AS t
@@ -222,7 +222,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <exception cref="IdentityNotFoundException">The organization does not exist.</exception>
     public ValueTask<IReadOnlyList<Team>> ListTeamsAsync(string organization, CancellationToken cancellationToken = default) =>
-        ReadAsync<IReadOnlyList<Team>>(async (connection, transaction) =>
+        ReadAsync<IReadOnlyList<Team>>(async (connection, transaction, cancellationToken) =>
         {
             var organizationId = await GetOrganizationIdAsync(connection, transaction, organization, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
@@ -248,7 +248,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(organization);
         ArgumentNullException.ThrowIfNull(name);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             // Members and grants go with the team row through ON DELETE CASCADE.
             await using var command = CreateCommand(connection, transaction, """
@@ -265,7 +265,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <exception cref="IdentityNotFoundException">The organization, the team or the user does not exist.</exception>
     public async ValueTask AddTeamMemberAsync(string organization, string team, string userName, CancellationToken cancellationToken = default)
     {
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var teamId = await GetTeamIdAsync(connection, transaction, organization, team, cancellationToken).ConfigureAwait(false);
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
@@ -282,7 +282,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <exception cref="IdentityNotFoundException">The organization, the team or the user does not exist.</exception>
     public ValueTask<bool> RemoveTeamMemberAsync(string organization, string team, string userName, CancellationToken cancellationToken = default) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var teamId = await GetTeamIdAsync(connection, transaction, organization, team, cancellationToken).ConfigureAwait(false);
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
@@ -295,7 +295,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <exception cref="IdentityNotFoundException">The organization or the team does not exist.</exception>
     public ValueTask<IReadOnlyList<string>> ListTeamMembersAsync(string organization, string team, CancellationToken cancellationToken = default) =>
-        ReadAsync(async (connection, transaction) =>
+        ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             var teamId = await GetTeamIdAsync(connection, transaction, organization, team, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """

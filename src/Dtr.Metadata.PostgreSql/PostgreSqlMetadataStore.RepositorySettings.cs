@@ -43,7 +43,7 @@ internal sealed partial class PostgreSqlMetadataStore
         ArgumentNullException.ThrowIfNull(settings);
         var visibility = VisibilityToText(settings.Visibility);
         var repository = settings.Name;
-        var created = await WriteAsync(async (connection, transaction) =>
+        var created = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var owner = CreateCommand(connection, transaction, "SELECT 1 FROM namespaces WHERE name = @namespace;"))
             {
@@ -102,7 +102,7 @@ internal sealed partial class PostgreSqlMetadataStore
 
     /// <inheritdoc />
     public ValueTask<RepositorySettings?> GetRepositoryAsync(RepositoryName name, CancellationToken cancellationToken = default) =>
-        ReadAsync((connection, transaction) => FindRepositorySettingsAsync(connection, transaction, name, cancellationToken), cancellationToken);
+        ReadAsync((connection, transaction, cancellationToken) => FindRepositorySettingsAsync(connection, transaction, name, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<RepositorySettings>> ListRepositorySettingsAsync(string? namespaceName, string? last, int limit, CancellationToken cancellationToken = default)
@@ -120,7 +120,7 @@ internal sealed partial class PostgreSqlMetadataStore
         }
 
         var sql = $"SELECT {SettingsColumns} FROM repositories WHERE {string.Join(" AND ", conditions)} ORDER BY name LIMIT @limit;";
-        return ReadAsync<IReadOnlyList<RepositorySettings>>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<RepositorySettings>>(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("@limit", limit);
@@ -153,7 +153,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(update);
         var visibility = update.Visibility is { } value ? VisibilityToText(value) : null;
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var command = CreateCommand(connection, transaction, """
                 UPDATE repositories SET
@@ -187,7 +187,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// </remarks>
     public async ValueTask<bool> DeleteRepositoryAsync(RepositoryName name, CancellationToken cancellationToken = default)
     {
-        var deleted = await WriteAsync(async (connection, transaction) =>
+        var deleted = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, "DELETE FROM repositories WHERE name = @name;");
             command.Parameters.AddWithValue("@name", name.Value);
@@ -213,7 +213,7 @@ internal sealed partial class PostgreSqlMetadataStore
             throw new ArgumentOutOfRangeException(nameof(level), level, "A grant's level must be ReadOnly, ReadWrite or Admin; remove the grant to take access away.");
         }
 
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetRepositoryWithSettingsIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             var teamId = await GetTeamIdAsync(connection, transaction, organization, team, cancellationToken).ConfigureAwait(false);
@@ -233,7 +233,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <exception cref="IdentityNotFoundException">The repository (with settings), the organization or the team does not exist.</exception>
     public ValueTask<bool> RemoveTeamAccessAsync(RepositoryName repository, string organization, string team, CancellationToken cancellationToken = default) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetRepositoryWithSettingsIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             var teamId = await GetTeamIdAsync(connection, transaction, organization, team, cancellationToken).ConfigureAwait(false);
@@ -247,7 +247,7 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <remarks>Grants come in ordinal order of organization, then team.</remarks>
     /// <exception cref="IdentityNotFoundException">The repository does not exist or has no settings.</exception>
     public ValueTask<IReadOnlyList<TeamAccess>> ListTeamAccessAsync(RepositoryName repository, CancellationToken cancellationToken = default) =>
-        ReadAsync<IReadOnlyList<TeamAccess>>(async (connection, transaction) =>
+        ReadAsync<IReadOnlyList<TeamAccess>>(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetRepositoryWithSettingsIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
@@ -278,7 +278,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         var namespaceName = repository.Namespace;
         var ownsUserNamespace = userName is not null && string.Equals(userName, namespaceName, StringComparison.Ordinal);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, AccessFactsSql);
             command.Parameters.AddWithValue("@repository", repository.Value);
@@ -338,7 +338,7 @@ internal sealed partial class PostgreSqlMetadataStore
                ORDER BY r.name
                LIMIT @limit;
                """;
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("@limit", limit);

@@ -14,7 +14,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(session);
         UploadIds.Validate(session.Id);
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var exists = CreateCommand(connection, transaction, "SELECT 1 FROM upload_sessions WHERE id = @id;"))
             {
@@ -44,7 +44,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uploadId);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT u.id, r.name, u.started_at, u.updated_at FROM upload_sessions AS u
@@ -71,7 +71,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public async ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uploadId);
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, "UPDATE upload_sessions SET updated_at = @updated_at WHERE id = @id;");
             command.Parameters.AddWithValue("@id", uploadId);
@@ -84,11 +84,51 @@ internal sealed partial class PostgreSqlMetadataStore
     public ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uploadId);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, "DELETE FROM upload_sessions WHERE id = @id;");
             command.Parameters.AddWithValue("@id", uploadId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
+    }
+    /// <inheritdoc />
+    /// <remarks>
+    /// One conditional UPDATE that does not take the schema's write lock: PostgreSQL locks the row, and a second
+    /// UPDATE of the same row waits for the first to commit and then checks its condition against the new lease.
+    /// Times are compared in whole milliseconds.
+    /// </remarks>
+    public ValueTask<bool> TryAcquireUploadLeaseAsync(string uploadId, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        UploadLeases.Validate(holder, now, expiresAt);
+        return WriteRowAsync(async (connection, transaction, cancellationToken) =>
+        {
+            await using var command = CreateCommand(connection, transaction, """
+                UPDATE upload_sessions SET lease_holder = @holder, lease_expires_at = @expires_at
+                WHERE id = @id AND (lease_holder IS NULL OR lease_holder = @holder OR lease_expires_at <= @now);
+                """);
+            command.Parameters.AddWithValue("@id", uploadId);
+            command.Parameters.AddWithValue("@holder", holder);
+            command.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("@expires_at", expiresAt.ToUnixTimeMilliseconds());
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ReleaseUploadLeaseAsync(string uploadId, string holder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        ArgumentNullException.ThrowIfNull(holder);
+        await WriteRowAsync(async (connection, transaction, cancellationToken) =>
+        {
+            await using var command = CreateCommand(connection, transaction, """
+                UPDATE upload_sessions SET lease_holder = NULL, lease_expires_at = NULL
+                WHERE id = @id AND lease_holder = @holder;
+                """);
+            command.Parameters.AddWithValue("@id", uploadId);
+            command.Parameters.AddWithValue("@holder", holder);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -2,9 +2,11 @@ using System.Globalization;
 using Dtr.Digests;
 using Dtr.Metadata;
 using Dtr.Names;
+using Dtr.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
 
 namespace Dtr.Metadata.PostgreSql;
 
@@ -17,8 +19,11 @@ namespace Dtr.Metadata.PostgreSql;
 /// take a transaction-level advisory lock that every writer of the schema shares, on every host. Writers therefore
 /// run one at a time, as in the SQLite store, and each check-then-insert (a free user name, a missing repository
 /// row, a tag that is immutable) reads every write committed before it. The unique constraints stay as a second
-/// guard.
+/// guard. Upload lease updates are single-row statements and skip the advisory lock.
 /// NOTE: serializing writers limits writes to one transaction at a time per schema; reads never wait for them.
+/// Every transaction runs through the resilience pipeline of <see cref="PostgreSqlMetadataOptions.Resilience"/>: a
+/// transient fault (see <see cref="IsTransient"/>) re-runs the whole transaction on a new connection, except when
+/// the COMMIT itself failed without a rollback error, because the server may have committed the transaction.
 /// </remarks>
 internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable, IDisposable
 {
@@ -28,6 +33,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     private readonly IReadOnlyList<string> _migrations;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<PostgreSqlMetadataStore> _logger;
+    private readonly ResiliencePipeline _pipeline;
 
     public PostgreSqlMetadataStore(IOptions<PostgreSqlMetadataOptions> options, TimeProvider timeProvider, ILogger<PostgreSqlMetadataStore> logger)
         : this(options, timeProvider, logger, PostgreSqlMigrations.Scripts)
@@ -55,6 +61,10 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
         _migrations = migrations;
         _timeProvider = timeProvider;
         _logger = logger;
+
+        // Retry delays run on the system clock. The injected TimeProvider only stamps rows, and a test's fake clock
+        // would never let a delay end.
+        _pipeline = StorageResiliencePipeline.Create("postgresql", value.Resilience, ShouldRetry, logger);
     }
 
     /// <summary>The schema that contains the store's tables.</summary>
@@ -73,6 +83,17 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     /// </remarks>
     /// <exception cref="InvalidOperationException">The schema has a newer version than this package supports.</exception>
     public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        // A re-run after a transient fault reads the version again and skips the steps that committed.
+        // NOTE: the attempt timeout covers all pending steps together; a slow migration needs a larger AttemptTimeout.
+        await RunAsync(async attemptToken =>
+        {
+            await MigrateOnceAsync(attemptToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task MigrateOnceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var quotedSchema = QuoteIdentifier(_schema);
@@ -124,7 +145,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
 
     /// <inheritdoc />
     public ValueTask<bool> RepositoryExistsAsync(RepositoryName repository, CancellationToken cancellationToken = default) =>
-        ReadAsync(async (connection, transaction) =>
+        ReadAsync(async (connection, transaction, cancellationToken) =>
             await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false) is not null,
             cancellationToken);
 
@@ -132,7 +153,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     public ValueTask<IReadOnlyList<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             // Two query texts rather than "@last IS NULL OR name > @last", so PostgreSQL can seek the name index.
             var sql = last is null
@@ -154,7 +175,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     {
         ValidateDigest(digest);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
@@ -175,7 +196,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     public ValueTask<long?> GetBlobLinkAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT b.size FROM blob_links AS b
@@ -193,7 +214,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     public ValueTask<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 DELETE FROM blob_links

@@ -161,5 +161,13 @@ internal static class PostgreSqlMigrations
 
         CREATE INDEX team_access_by_team ON team_access (team_id);
         """,
+
+        // Version 2: upload leases, as in version 3 of the SQLite store. A request holds the lease on an upload
+        // session while it writes to the upload, so registry hosts do not write to one upload at once. Both columns
+        // are NULL while nobody holds the lease; lease_expires_at is Unix time in milliseconds, UTC.
+        """
+        ALTER TABLE upload_sessions ADD COLUMN lease_holder text COLLATE "C";
+        ALTER TABLE upload_sessions ADD COLUMN lease_expires_at bigint;
+        """,
     ];
 }

@@ -87,6 +87,20 @@ public sealed class OptionsValidationTests
         Assert.Contains(error.Failures, failure => failure.Contains("Registry:PublicBaseUrl", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("00:00:04")]
+    [InlineData("01:00:01")]
+    public async Task UploadLeaseDuration_OutOfRangeFails(string value)
+    {
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:UploadLeaseDuration"] = value,
+        });
+
+        Assert.Contains(error.Failures, failure => failure.Contains($"Registry:UploadLeaseDuration is {value}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task SampleHost_InvalidOptionsExitWithList()
     {

@@ -16,8 +16,17 @@ public class RegistryFactory : WebApplicationFactory<Program>
     private int _deleted;
 
     public RegistryFactory()
+        : this(Path.Combine(Path.GetTempPath(), "dtr-api-tests-" + Guid.NewGuid().ToString("N")))
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "dtr-api-tests-" + Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>
+    /// Creates a host on the given data folder, which several factories may share. Protected, because xUnit needs a
+    /// class fixture to have one public constructor.
+    /// </summary>
+    protected RegistryFactory(string dataDirectory)
+    {
+        DataDirectory = dataDirectory;
     }
 
     /// <summary>Configuration keys such as <c>Registry:DeleteEnabled</c>, applied after the data folder.</summary>

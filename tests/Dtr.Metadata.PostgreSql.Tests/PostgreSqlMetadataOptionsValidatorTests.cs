@@ -25,6 +25,29 @@ public sealed class PostgreSqlMetadataOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_ResilienceOutOfRange()
+    {
+        var options = new PostgreSqlMetadataOptions { ConnectionString = "Host=db;Database=registry;Username=dtr" };
+        options.Resilience.MaxRetryAttempts = -1;
+
+        var result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("PostgreSqlMetadataOptions.Resilience:MaxRetryAttempts", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ResilienceMissing()
+    {
+        var options = new PostgreSqlMetadataOptions { ConnectionString = "Host=db;Database=registry;Username=dtr", Resilience = null! };
+
+        var result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("PostgreSqlMetadataOptions.Resilience is null", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_UnparsableConnectionString()
     {
         var result = _validator.Validate(null, new PostgreSqlMetadataOptions { ConnectionString = "NoSuchKeyword=1" });

@@ -1,5 +1,7 @@
 using Dtr.Identity;
 using Dtr.Names;
+using Dtr.Resilience;
+using Dtr.Storage.Tests;
 using Dtr.Storage.Tests.Contracts;
 using Npgsql;
 
@@ -140,6 +142,75 @@ public sealed class PostgreSqlMetadataStoreTests(PostgreSqlCluster cluster) : Me
         Assert.Equal(["shared/app"], await hosts[0].ListRepositoriesAsync(null, 10));
         Assert.Equal(1, await QueryIntAsync("SELECT count(*)::int FROM dtr.repositories;"));
         Assert.Equal(32, await QueryIntAsync("SELECT count(*)::int FROM dtr.blob_links;"));
+    }
+
+    [Fact]
+    public async Task Retry_TerminatedConnectionsRecover()
+    {
+        var logger = new RecordingLogger<PostgreSqlMetadataStore>();
+        var store = await _stores.CreateAsync(resilience: FastRetries(), logger: logger);
+        var repository = RepositoryName.Parse("resilient/app");
+        await store.LinkBlobAsync(repository, BlobDigest("before"), 1);
+
+        await TerminateOtherBackendsAsync();
+        await store.LinkBlobAsync(repository, BlobDigest("after"), 2);
+        var writeRetries = logger.Records.Count(record => record.EventId.Id == RetryScheduledEventId);
+
+        await TerminateOtherBackendsAsync();
+        var size = await store.GetBlobLinkAsync(repository, BlobDigest("after"));
+        var retries = logger.Records.Where(record => record.EventId.Id == RetryScheduledEventId).ToList();
+
+        Assert.Equal(2, size);
+        Assert.True(writeRetries >= 1, "The write after the termination was not retried.");
+        Assert.True(retries.Count > writeRetries, "The read after the termination was not retried.");
+        Assert.All(retries, record => Assert.Contains("postgresql", record.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Retry_DisabledTerminatedConnectionThrows()
+    {
+        var store = await _stores.CreateAsync(resilience: new StorageResilienceOptions { Enabled = false });
+        var repository = RepositoryName.Parse("fragile/app");
+        await store.LinkBlobAsync(repository, BlobDigest("before"), 1);
+
+        await TerminateOtherBackendsAsync();
+
+        var error = await Assert.ThrowsAnyAsync<NpgsqlException>(async () => await store.LinkBlobAsync(repository, BlobDigest("after"), 2));
+        Assert.True(PostgreSqlMetadataStore.IsTransient(error), $"The fault was not classified as transient: {error}");
+    }
+
+    // The event id of StorageResiliencePipeline's retry warning.
+    private const int RetryScheduledEventId = 1000;
+
+    private static StorageResilienceOptions FastRetries() => new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(10),
+        MaxDelay = TimeSpan.FromMilliseconds(50),
+    };
+
+    /// <summary>
+    /// Ends every server process connected to this test's database, the stores' pooled connections among them, as
+    /// a server restart or a network failure would, and waits until they have exited.
+    /// </summary>
+    private async Task TerminateOtherBackendsAsync()
+    {
+        // An unpooled connection, so that this one is never handed out again after being ended itself.
+        var connectionString = new NpgsqlConnectionStringBuilder(_stores.ConnectionString) { Pooling = false }.ToString();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        const string OtherBackends = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+
+        await using (var terminate = new NpgsqlCommand($"SELECT count(pg_terminate_backend(pid))::int {OtherBackends};", connection))
+        {
+            Assert.True((int)(await terminate.ExecuteScalarAsync())! > 0, "No server process was connected to terminate.");
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var count = new NpgsqlCommand($"SELECT count(*)::int {OtherBackends};", connection);
+        while ((int)(await count.ExecuteScalarAsync(timeout.Token))! > 0)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
     }
 
     private async Task ExecuteAsync(string sql)

@@ -1,3 +1,5 @@
+using Dtr.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -13,11 +15,25 @@ internal sealed class PostgreSqlStores(PostgreSqlCluster cluster, string? icuLoc
     public string ConnectionString => _connectionString ?? throw new InvalidOperationException("Call CreateAsync first.");
 
     /// <summary>Creates a store, and the test's database on the first call. Later stores share the database.</summary>
-    public async Task<PostgreSqlMetadataStore> CreateAsync(TimeProvider? timeProvider = null, string schema = "dtr", IReadOnlyList<string>? migrations = null)
+    public async Task<PostgreSqlMetadataStore> CreateAsync(
+        TimeProvider? timeProvider = null,
+        string schema = "dtr",
+        IReadOnlyList<string>? migrations = null,
+        StorageResilienceOptions? resilience = null,
+        ILogger<PostgreSqlMetadataStore>? logger = null)
     {
         _connectionString ??= await cluster.CreateDatabaseAsync(icuLocale);
-        var options = Options.Create(new PostgreSqlMetadataOptions { ConnectionString = _connectionString, Schema = schema });
-        var store = new PostgreSqlMetadataStore(options, timeProvider ?? TimeProvider.System, NullLogger<PostgreSqlMetadataStore>.Instance, migrations ?? PostgreSqlMigrations.Scripts);
+        var options = Options.Create(new PostgreSqlMetadataOptions
+        {
+            ConnectionString = _connectionString,
+            Schema = schema,
+            Resilience = resilience ?? new StorageResilienceOptions(),
+        });
+        var store = new PostgreSqlMetadataStore(
+            options,
+            timeProvider ?? TimeProvider.System,
+            logger ?? NullLogger<PostgreSqlMetadataStore>.Instance,
+            migrations ?? PostgreSqlMigrations.Scripts);
         _stores.Add(store);
         return store;
     }

@@ -92,8 +92,36 @@ public interface IMetadataStore
     /// <summary>Records that the upload received data at <paramref name="updatedAt"/>.</summary>
     ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes an upload session and returns whether it existed.</summary>
+    /// <summary>Removes an upload session, with any lease on it, and returns whether it existed.</summary>
     ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes or extends the lease on an upload session, which registry hosts that share this store hold while one
+    /// request writes to the upload. The lease goes to <paramref name="holder"/> when it is free, when it
+    /// expired (its expiry is at or before <paramref name="now"/>), or when <paramref name="holder"/> already holds
+    /// it, and then it expires at <paramref name="expiresAt"/>. The check and the update are one atomic step, so of
+    /// many callers at once exactly one gets a free lease.
+    /// </summary>
+    /// <param name="uploadId">The upload session.</param>
+    /// <param name="holder">An id unique to the request that takes the lease, such as a new GUID.</param>
+    /// <param name="now">The caller's current time, against which an existing lease's expiry is compared.</param>
+    /// <param name="expiresAt">When the lease expires unless it is extended; later than <paramref name="now"/>.</param>
+    /// <returns>
+    /// True when <paramref name="holder"/> now holds the lease. False when another holder's lease has not expired,
+    /// and also when the session does not exist (callers that need to tell the two apart read the session).
+    /// </returns>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="holder"/> is empty or longer than 200 characters, or <paramref name="expiresAt"/> is not later
+    /// than <paramref name="now"/>.
+    /// </exception>
+    ValueTask<bool> TryAcquireUploadLeaseAsync(string uploadId, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases the lease on an upload session when <paramref name="holder"/> holds it, so the next request does not
+    /// wait for it to expire. Does nothing when another holder has the lease, the lease is free, or the session
+    /// does not exist.
+    /// </summary>
+    ValueTask ReleaseUploadLeaseAsync(string uploadId, string holder, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A manifest to store, with the tags to point at it.</summary>

@@ -50,6 +50,15 @@ public sealed class RegistryOptions
     public int UploadBufferBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// How long a request's lease on an upload lasts before it must be renewed. A request renews its lease while the
+    /// body arrives. Another request for the same upload, on this host or on another one that shares the metadata
+    /// store, waits for the lease for at most this long and then fails with BLOB_UPLOAD_INVALID. It is also how
+    /// long an upload stays blocked after the host that held its lease crashed. Default 2 minutes; from 5 seconds
+    /// to 1 hour. The hosts' clocks must agree to well within half of it.
+    /// </summary>
+    public TimeSpan UploadLeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Whether a push to a repository that does not exist creates it (private, in the pusher's own namespace or an
     /// organization they own). Default false: a push to a missing repository gets <c>NAME_UNKNOWN</c>, and
     /// repositories are created through the management API.

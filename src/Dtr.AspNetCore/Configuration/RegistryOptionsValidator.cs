@@ -58,6 +58,11 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:UploadBufferBytes is {options.UploadBufferBytes}; set a value from 4096 to 67108864 bytes (the default is 1048576).");
         }
 
+        if (options.UploadLeaseDuration < TimeSpan.FromSeconds(5) || options.UploadLeaseDuration > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Registry:UploadLeaseDuration is {options.UploadLeaseDuration}; set a value from 00:00:05 to 01:00:00 (the default is 00:02:00).");
+        }
+
         var prefix = options.ManagementApiPrefix?.Trim().Trim('/');
         if (string.IsNullOrEmpty(prefix) || prefix.Split('/').Any(string.IsNullOrEmpty) || prefix == "v2" || prefix.StartsWith("v2/", StringComparison.Ordinal))
         {

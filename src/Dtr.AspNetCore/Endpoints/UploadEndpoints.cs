@@ -163,6 +163,10 @@ internal sealed class UploadEndpoints
         {
             await _uploads.CancelAsync(session, CancellationToken.None);
         }
+        catch (RegistryException error) when (error.Error == OciErrorCode.BlobUploadUnknown)
+        {
+            // The failed request removed the session itself, as it does after a digest mismatch.
+        }
         catch (Exception error) when (error is IOException or InvalidOperationException or UploadNotFoundException)
         {
             RegistryLog.RequestFailed(_logger, "POST", $"/v2/{session.Repository}/blobs/uploads/ (cleanup of {session.Id})", error);

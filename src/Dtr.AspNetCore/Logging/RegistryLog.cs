@@ -34,6 +34,18 @@ internal static partial class RegistryLog
     [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "Blob {Digest} mounted into {Repository} from {SourceRepository}")]
     public static partial void BlobMounted(ILogger logger, string repository, string digest, string sourceRepository);
 
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Debug, Message = "Upload {UploadId} in {Repository} is leased to another request; waiting up to {WaitSeconds:F0} s")]
+    public static partial void UploadLeaseWaiting(ILogger logger, string repository, string uploadId, double waitSeconds);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Warning, Message = "Upload {UploadId} in {Repository} stayed leased to another request for {WaitSeconds:F0} s; the request was rejected")]
+    public static partial void UploadLeaseWaitTimedOut(ILogger logger, string repository, string uploadId, double waitSeconds);
+
+    [LoggerMessage(EventId = 3018, Level = LogLevel.Warning, Message = "Request lost the lease on upload {UploadId} in {Repository} (holder {Holder}) and stopped writing")]
+    public static partial void UploadLeaseLost(ILogger logger, string repository, string uploadId, string holder);
+
+    [LoggerMessage(EventId = 3019, Level = LogLevel.Warning, Message = "Releasing the lease on upload {UploadId} in {Repository} (holder {Holder}) failed; the next request waits until it expires")]
+    public static partial void UploadLeaseReleaseFailed(ILogger logger, string repository, string uploadId, string holder, Exception exception);
+
     [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Manifest {Digest} stored in {Repository} with tags {Tags}")]
     public static partial void ManifestStored(ILogger logger, string repository, string digest, string tags);
 

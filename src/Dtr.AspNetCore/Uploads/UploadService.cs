@@ -18,6 +18,11 @@ namespace Dtr.AspNetCore.Uploads;
 /// The blob upload protocol: starting sessions, appending chunks or streams, and closing a session by verifying
 /// its digest and moving it into the blob store.
 /// </summary>
+/// <remarks>
+/// A request that reads or writes an upload first takes the upload's lock in this process, which queues requests of
+/// one host without database round trips, and then the upload's lease in the metadata store (<see cref="UploadLease"/>),
+/// which keeps requests on other hosts out.
+/// </remarks>
 internal sealed class UploadService
 {
     private readonly IBlobStore _blobs;
@@ -93,7 +98,8 @@ internal sealed class UploadService
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
-            var length = await AppendLockedAsync(session, state, body, expectedStart, cancellationToken);
+            await using var lease = await AcquireLeaseAsync(session, cancellationToken);
+            var length = await AppendLockedAsync(session, state, lease, body, expectedStart, cancellationToken);
             await _metadata.TouchUploadAsync(session.Id, state.LastUsed, cancellationToken);
             return length;
         }
@@ -114,13 +120,15 @@ internal sealed class UploadService
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
+            await using var lease = await AcquireLeaseAsync(session, cancellationToken);
+
             // 1. Append the last chunk, if the request has one.
             var length = body is null
                 ? await GetLengthAsync(session, cancellationToken)
-                : await AppendLockedAsync(session, state, body, expectedStart, cancellationToken);
+                : await AppendLockedAsync(session, state, lease, body, expectedStart, cancellationToken);
 
             // 2. Verify the content, from the running hash when it covers every byte, otherwise from storage.
-            var actual = await ComputeDigestAsync(session, state, digest.Algorithm, length, cancellationToken);
+            var actual = await ComputeDigestAsync(session, state, lease, digest.Algorithm, length, cancellationToken);
             if (actual != digest)
             {
                 await DiscardAsync(session, cancellationToken);
@@ -132,6 +140,9 @@ internal sealed class UploadService
             }
 
             // 3. Move the verified bytes into the content store; an existing copy of the same digest is kept.
+            // NOTE: the lease is not renewed during one storage call, so a write or commit that outlasts half the
+            // lease duration can still be running when another request takes the lease over.
+            await lease.RenewIfDueAsync(cancellationToken);
             var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
 
             // 4. Make the blob visible in the repository, then forget the session.
@@ -155,6 +166,7 @@ internal sealed class UploadService
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
+            await using var lease = await AcquireLeaseAsync(session, cancellationToken);
             await DiscardAsync(session, cancellationToken);
             RegistryLog.UploadCancelled(_logger, session.Repository.Value, session.Id);
         }
@@ -164,6 +176,9 @@ internal sealed class UploadService
         }
     }
 
+    private Task<UploadLease> AcquireLeaseAsync(UploadSession session, CancellationToken cancellationToken) =>
+        UploadLease.AcquireAsync(_metadata, session, _options.UploadLeaseDuration, _timeProvider, _logger, cancellationToken);
+
     private async Task DiscardAsync(UploadSession session, CancellationToken cancellationToken)
     {
         await _blobs.DeleteUploadAsync(session.Id, cancellationToken);
@@ -171,7 +186,7 @@ internal sealed class UploadService
         _states.Remove(session.Id);
     }
 
-    private async Task<long> AppendLockedAsync(UploadSession session, UploadState state, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
+    private async Task<long> AppendLockedAsync(UploadSession session, UploadState state, UploadLease lease, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
     {
         state.LastUsed = _timeProvider.GetUtcNow();
         var length = await GetLengthAsync(session, cancellationToken);
@@ -194,7 +209,8 @@ internal sealed class UploadService
         try
         {
             await using var writer = await _blobs.OpenUploadWriterAsync(session.Id, cancellationToken);
-            await CopyBodyAsync(body, writer, hash, buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken);
+            await CopyBodyAsync(body, writer, hash, lease, buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken);
+            await lease.RenewIfDueAsync(cancellationToken);
             await writer.FlushAsync(cancellationToken);
             length = writer.Length;
         }
@@ -219,15 +235,18 @@ internal sealed class UploadService
 
     /// <summary>
     /// Copies a request body into an upload through one pooled buffer, hashing each full buffer before writing it,
-    /// so storage receives few large writes whatever the size of the network reads.
+    /// so storage receives few large writes whatever the size of the network reads. The lease is renewed after each
+    /// read and checked before each write, because a slow client can take longer than one lease duration to send a
+    /// large body.
     /// </summary>
-    private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, Memory<byte> buffer, CancellationToken cancellationToken)
+    private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, UploadLease lease, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var maxBlobBytes = _options.MaxBlobBytes;
         var filled = 0;
         while (true)
         {
             var result = await body.ReadAsync(cancellationToken);
+            await lease.RenewIfDueAsync(cancellationToken);
             var sequence = result.Buffer;
             while (!sequence.IsEmpty)
             {
@@ -263,12 +282,13 @@ internal sealed class UploadService
                     $"The blob exceeds the registry's limit of {max} bytes (Registry:MaxBlobBytes).");
             }
 
+            await lease.RenewIfDueAsync(cancellationToken);
             hash?.AppendData(chunk.Span);
             await writer.WriteAsync(chunk, cancellationToken);
         }
     }
 
-    private async Task<Digest> ComputeDigestAsync(UploadSession session, UploadState state, DigestAlgorithm algorithm, long length, CancellationToken cancellationToken)
+    private async Task<Digest> ComputeDigestAsync(UploadSession session, UploadState state, UploadLease lease, DigestAlgorithm algorithm, long length, CancellationToken cancellationToken)
     {
         if (algorithm == DigestAlgorithm.Sha256 && state.TakeHashAt(length) is { } running)
         {
@@ -287,6 +307,9 @@ internal sealed class UploadService
             while ((read = await stream.ReadAsync(buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken)) > 0)
             {
                 hash.AppendData(buffer, 0, read);
+
+                // Hashing a large upload again can outlast the lease, and the commit that follows needs it.
+                await lease.RenewIfDueAsync(cancellationToken);
             }
         }
         finally

@@ -10,7 +10,9 @@ namespace Dtr.AspNetCore.Uploads;
 /// <remarks>
 /// The hash is an optimization, never the source of truth. It is trusted only when its length equals the upload's
 /// length in the blob store. After a restart, an append by another host or a failed write, the upload is hashed
-/// again from storage.
+/// again from storage. That check is enough across hosts because an upload only grows: once another host appended,
+/// the stored length is larger than the length this process hashed, and stays larger. The lock serializes only this
+/// process's requests, and <see cref="UploadLease"/> keeps other hosts out while one request runs.
 /// </remarks>
 internal sealed class UploadStateCache : IDisposable
 {

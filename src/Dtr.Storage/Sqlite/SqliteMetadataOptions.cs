@@ -1,3 +1,5 @@
+using Dtr.Resilience;
+
 namespace Dtr.Storage.Sqlite;
 
 /// <summary>
@@ -23,4 +25,11 @@ public sealed class SqliteMetadataOptions
     /// <c>SQLITE_BUSY</c>. Default: 5 seconds.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Retries, attempt timeout and circuit breaker around each transaction. A transaction that fails with
+    /// <c>SQLITE_BUSY</c> or <c>SQLITE_LOCKED</c> after waiting <see cref="BusyTimeout"/> runs again from its start on
+    /// a new connection; no other SQLite error is retried. Bind it from the <c>Resilience</c> subsection.
+    /// </summary>
+    public StorageResilienceOptions Resilience { get; set; } = new();
 }

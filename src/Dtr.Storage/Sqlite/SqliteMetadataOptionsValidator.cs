@@ -43,6 +43,15 @@ internal sealed class SqliteMetadataOptionsValidator : IValidateOptions<SqliteMe
                 "Five seconds is a good start.");
         }
 
+        if (options.Resilience is null)
+        {
+            errors.Add("SqliteMetadataOptions.Resilience is null. Leave it unset for the defaults, or set a StorageResilienceOptions.");
+        }
+        else
+        {
+            errors.AddRange(options.Resilience.Validate("SqliteMetadataOptions.Resilience"));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -29,37 +29,43 @@ internal sealed partial class SqliteMetadataStore
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> in a deferred (read) transaction.</summary>
-    private async ValueTask<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = connection.BeginTransaction(deferred: true);
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
-    }
+    /// <summary>
+    /// Runs <paramref name="work"/> in a deferred (read) transaction. A busy or locked database re-runs the whole
+    /// transaction on a new connection (see <see cref="RunAsync"/>).
+    /// </summary>
+    private ValueTask<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async attemptToken =>
+        {
+            await using var connection = await OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            await using var transaction = connection.BeginTransaction(deferred: true);
+            var result = await work(connection, transaction, attemptToken).ConfigureAwait(false);
+            await transaction.CommitAsync(attemptToken).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> in an immediate transaction, then commits it unless <paramref name="commitWhen"/>
     /// rejects the result, in which case every change is rolled back. An exception from <paramref name="work"/> also
-    /// rolls back.
+    /// rolls back. A busy or locked database re-runs the whole transaction on a new connection (see
+    /// <see cref="RunAsync"/>).
     /// </summary>
-    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken, Func<T, bool>? commitWhen = null)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = connection.BeginTransaction(deferred: false);
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        if (commitWhen is null || commitWhen(result))
+    private ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken, Func<T, bool>? commitWhen = null) =>
+        RunAsync(async attemptToken =>
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await using var connection = await OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            var result = await work(connection, transaction, attemptToken).ConfigureAwait(false);
+            if (commitWhen is null || commitWhen(result))
+            {
+                await transaction.CommitAsync(attemptToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.RollbackAsync(attemptToken).ConfigureAwait(false);
+            }
 
-        return result;
-    }
+            return result;
+        }, cancellationToken);
 
     private static SqliteCommand CreateCommand(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {

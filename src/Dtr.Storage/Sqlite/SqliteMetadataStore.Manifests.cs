@@ -39,7 +39,7 @@ internal sealed partial class SqliteMetadataStore
         var blobDigests = manifest.Manifest.Blobs.Select(d => d.Digest).Distinct().ToList();
         var childDigests = manifest.Manifest.Manifests.Select(d => d.Digest).Distinct().ToList();
 
-        var result = await WriteAsync(async (connection, transaction) =>
+        var result = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, manifest.Repository, cancellationToken).ConfigureAwait(false);
             var immutableTags = await FindImmutableTagsToMoveAsync(connection, transaction, repositoryId, manifest, cancellationToken).ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal sealed partial class SqliteMetadataStore
             ValidateDigest(reference.Digest);
         }
 
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("$repository", repository.Value);
@@ -126,7 +126,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tag);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var immutable = CreateCommand(connection, transaction, """
                 SELECT r.immutable_tags FROM tags AS t
@@ -171,7 +171,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             if (repositoryId is null)
@@ -228,7 +228,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<IReadOnlyList<string>?> ListTagsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        return ReadAsync<IReadOnlyList<string>?>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<string>?>(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await FindRepositoryWithContentIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             if (repositoryId is null)
@@ -263,7 +263,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<IReadOnlyList<TagDetails>?> ListTagDetailsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        return ReadAsync<IReadOnlyList<TagDetails>?>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<TagDetails>?>(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             if (repositoryId is null)
@@ -325,7 +325,7 @@ internal sealed partial class SqliteMetadataStore
                 AND m.artifact_type = $artifact_type
               ORDER BY m.digest;
               """;
-        return ReadAsync<IReadOnlyList<Descriptor>>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<Descriptor>>(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("$repository", repository.Value);

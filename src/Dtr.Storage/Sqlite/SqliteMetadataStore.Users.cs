@@ -19,7 +19,7 @@ internal sealed partial class SqliteMetadataStore
     {
         ArgumentNullException.ThrowIfNull(user);
         ValidateIdentityName(user.Name, "user", nameof(user));
-        var created = await WriteAsync(async (connection, transaction) =>
+        var created = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var createdAt = Now();
             var id = await ReserveNamespaceAsync(connection, transaction, user.Name, UserKind, createdAt, cancellationToken).ConfigureAwait(false);
@@ -45,14 +45,14 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<User?> GetUserAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return ReadAsync((connection, transaction) => FindUserAsync(connection, transaction, name, cancellationToken), cancellationToken);
+        return ReadAsync((connection, transaction, cancellationToken) => FindUserAsync(connection, transaction, name, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<string?> GetPasswordHashAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT u.password_hash FROM users AS u
@@ -71,7 +71,7 @@ internal sealed partial class SqliteMetadataStore
         var sql = last is null
             ? $"SELECT {UserColumns} FROM users AS u JOIN namespaces AS n ON n.id = u.id ORDER BY n.name LIMIT $limit;"
             : $"SELECT {UserColumns} FROM users AS u JOIN namespaces AS n ON n.id = u.id WHERE n.name > $last ORDER BY n.name LIMIT $limit;";
-        return ReadAsync<IReadOnlyList<User>>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<User>>(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("$limit", limit);
@@ -96,7 +96,7 @@ internal sealed partial class SqliteMetadataStore
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(update);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var command = CreateCommand(connection, transaction, """
                 UPDATE users SET
@@ -133,7 +133,7 @@ internal sealed partial class SqliteMetadataStore
     public async ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var deleted = await WriteAsync(async (connection, transaction) =>
+        var deleted = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var userId = await FindNamespaceIdAsync(connection, transaction, name, UserKind, cancellationToken).ConfigureAwait(false);
             if (userId is null)
@@ -182,7 +182,7 @@ internal sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     public ValueTask<bool> AnyUserAsync(CancellationToken cancellationToken = default) =>
-        ReadAsync(async (connection, transaction) =>
+        ReadAsync(async (connection, transaction, cancellationToken) =>
             await ExecuteScalarAsync(connection, transaction, "SELECT 1 FROM users LIMIT 1;", cancellationToken).ConfigureAwait(false) is not null,
             cancellationToken);
 
@@ -195,7 +195,7 @@ internal sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(userName);
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentException.ThrowIfNullOrWhiteSpace(secretHash);
-        var token = await WriteAsync(async (connection, transaction) =>
+        var token = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
             await using (var existing = CreateCommand(connection, transaction, "SELECT 1 FROM access_tokens WHERE id = $id;"))
@@ -229,7 +229,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<(AccessToken Token, string SecretHash)?> FindAccessTokenAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return ReadAsync<(AccessToken Token, string SecretHash)?>(async (connection, transaction) =>
+        return ReadAsync<(AccessToken Token, string SecretHash)?>(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, $"""
                 SELECT {AccessTokenColumns}, t.secret_hash FROM access_tokens AS t
@@ -253,7 +253,7 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<IReadOnlyList<AccessToken>> ListAccessTokensAsync(string userName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(userName);
-        return ReadAsync<IReadOnlyList<AccessToken>>(async (connection, transaction) =>
+        return ReadAsync<IReadOnlyList<AccessToken>>(async (connection, transaction, cancellationToken) =>
         {
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, $"""
@@ -280,7 +280,7 @@ internal sealed partial class SqliteMetadataStore
     {
         ArgumentNullException.ThrowIfNull(userName);
         ArgumentNullException.ThrowIfNull(id);
-        var deleted = await WriteAsync(async (connection, transaction) =>
+        var deleted = await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var userId = await GetUserIdAsync(connection, transaction, userName, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, "DELETE FROM access_tokens WHERE id = $id AND user_id = $user_id;");
@@ -305,7 +305,7 @@ internal sealed partial class SqliteMetadataStore
     public async ValueTask TouchAccessTokenAsync(string id, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 UPDATE access_tokens SET last_used_at = $used_at

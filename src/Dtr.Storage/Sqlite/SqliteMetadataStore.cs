@@ -2,9 +2,11 @@ using System.Globalization;
 using Dtr.Digests;
 using Dtr.Metadata;
 using Dtr.Names;
+using Dtr.Resilience;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Dtr.Storage.Sqlite;
 
@@ -15,7 +17,8 @@ namespace Dtr.Storage.Sqlite;
 /// Each method opens a pooled connection and runs one transaction. Methods that write start with
 /// <c>BEGIN IMMEDIATE</c>, which takes the write lock up front: a deferred transaction that reads first and then
 /// writes can fail with <c>SQLITE_BUSY</c> when another writer got in between, and waiting does not help it.
-/// Writers queue for up to <see cref="SqliteMetadataOptions.BusyTimeout"/>.
+/// Writers queue for up to <see cref="SqliteMetadataOptions.BusyTimeout"/>. A transaction that still finds the
+/// database busy or locked then runs again from its start, as <see cref="SqliteMetadataOptions.Resilience"/> sets.
 /// NOTE: Microsoft.Data.Sqlite has no asynchronous I/O, so the async methods block a thread pool thread while they
 /// wait for the lock or the disk.
 /// </remarks>
@@ -29,6 +32,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     private readonly IReadOnlyList<string> _migrations;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SqliteMetadataStore> _logger;
+    private readonly ResiliencePipeline _pipeline;
 
     public SqliteMetadataStore(IOptions<SqliteMetadataOptions> options, TimeProvider timeProvider, ILogger<SqliteMetadataStore> logger)
         : this(options, timeProvider, logger, SqliteMigrations.Scripts)
@@ -49,6 +53,10 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
         _migrations = migrations;
         _timeProvider = timeProvider;
         _logger = logger;
+
+        // Retry delays run on the system clock. The injected TimeProvider only stamps rows, and a test's fake clock
+        // would never let a delay end.
+        _pipeline = StorageResiliencePipeline.Create("sqlite", value.Resilience, IsTransient, logger);
     }
 
     /// <summary>The database file.</summary>
@@ -60,6 +68,16 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The database has a newer schema than this version supports.</exception>
     public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        // A re-run after a busy database reads the version again and skips the steps that committed.
+        await RunAsync(async attemptToken =>
+        {
+            await MigrateOnceAsync(attemptToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task MigrateOnceAsync(CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(_dataSource));
         if (directory is not null)
@@ -110,7 +128,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
 
     /// <inheritdoc />
     public ValueTask<bool> RepositoryExistsAsync(RepositoryName repository, CancellationToken cancellationToken = default) =>
-        ReadAsync(async (connection, transaction) =>
+        ReadAsync(async (connection, transaction, cancellationToken) =>
             await FindRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false) is not null,
             cancellationToken);
 
@@ -118,7 +136,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     public ValueTask<IReadOnlyList<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             // Two query texts rather than "$last IS NULL OR name > $last", so SQLite can seek the name index.
             var sql = last is null
@@ -140,7 +158,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     {
         ValidateDigest(digest);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
@@ -161,7 +179,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     public ValueTask<long?> GetBlobLinkAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return ReadAsync(async (connection, transaction) =>
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT b.size FROM blob_links AS b
@@ -179,7 +197,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     public ValueTask<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 DELETE FROM blob_links

@@ -165,5 +165,13 @@ internal static class SqliteMigrations
 
         CREATE INDEX team_access_by_team ON team_access (team_id);
         """,
+
+        // Version 3: upload leases. A request holds the lease on an upload session while it writes to the upload,
+        // so registry hosts that share the database do not write to one upload at once. Both columns are NULL
+        // while nobody holds the lease; lease_expires_at is Unix time in milliseconds, UTC.
+        """
+        ALTER TABLE upload_sessions ADD COLUMN lease_holder TEXT;
+        ALTER TABLE upload_sessions ADD COLUMN lease_expires_at INTEGER;
+        """,
     ];
 }

@@ -22,6 +22,9 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     private static readonly RepositoryName s_repository = RepositoryName.Parse("library/app");
     private static readonly RepositoryName s_otherRepository = RepositoryName.Parse("library/other");
 
+    // The clock of the lease tests; the store compares only the times it is given.
+    private static readonly DateTimeOffset s_leaseNow = new(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
+
     private IMetadataStore? _store;
 
     /// <summary>The store under test, fresh for each test.</summary>
@@ -649,6 +652,130 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UploadLease_FreeLeaseAcquired()
+    {
+        var session = await CreateLeaseUploadAsync();
+
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2)));
+    }
+
+    [Fact]
+    public async Task UploadLease_SecondHolderRejected()
+    {
+        var session = await CreateLeaseUploadAsync();
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+
+        var acquired = await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", s_leaseNow.AddMinutes(1), s_leaseNow.AddMinutes(3));
+
+        Assert.False(acquired);
+    }
+
+    [Fact]
+    public async Task UploadLease_ExpiredLeaseTakenOver()
+    {
+        var session = await CreateLeaseUploadAsync();
+        var expiry = s_leaseNow.AddMinutes(2);
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, expiry);
+
+        // A lease counts as expired from its expiry time on, so a holder that comes exactly then takes it.
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", expiry.AddMilliseconds(-1), expiry.AddMinutes(2)));
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", expiry, expiry.AddMinutes(2)));
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", expiry.AddSeconds(1), expiry.AddMinutes(3)));
+    }
+
+    [Fact]
+    public async Task UploadLease_SameHolderExtends()
+    {
+        var session = await CreateLeaseUploadAsync();
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow.AddMinutes(1), s_leaseNow.AddMinutes(3)));
+
+        // After the first expiry but before the extended one, the lease is still held.
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", s_leaseNow.AddMinutes(2.5), s_leaseNow.AddMinutes(5)));
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", s_leaseNow.AddMinutes(3), s_leaseNow.AddMinutes(5)));
+    }
+
+    [Fact]
+    public async Task UploadLease_ReleaseByOtherHolderIgnored()
+    {
+        var session = await CreateLeaseUploadAsync();
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+
+        await Store.ReleaseUploadLeaseAsync(session.Id, "holder-b");
+
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", s_leaseNow.AddMinutes(1), s_leaseNow.AddMinutes(3)));
+    }
+
+    [Fact]
+    public async Task UploadLease_ReleaseFreesLease()
+    {
+        var session = await CreateLeaseUploadAsync();
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+
+        await Store.ReleaseUploadLeaseAsync(session.Id, "holder-a");
+
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-b", s_leaseNow.AddSeconds(1), s_leaseNow.AddMinutes(2)));
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow.AddSeconds(2), s_leaseNow.AddMinutes(2)));
+    }
+
+    [Fact]
+    public async Task UploadLease_ReleaseUnknownDoesNothing()
+    {
+        await Store.ReleaseUploadLeaseAsync("never-created", "holder-a");
+
+        Assert.Null(await Store.GetUploadAsync("never-created"));
+    }
+
+    [Fact]
+    public async Task UploadLease_ConcurrentAcquirersOneWins()
+    {
+        const int Acquirers = 24;
+        var session = await CreateLeaseUploadAsync();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var attempts = Enumerable.Range(0, Acquirers).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            return await Store.TryAcquireUploadLeaseAsync(session.Id, $"holder-{i}", s_leaseNow, s_leaseNow.AddMinutes(2));
+        })).ToList();
+        start.SetResult();
+        var results = await Task.WhenAll(attempts);
+
+        Assert.Equal(1, results.Count(acquired => acquired));
+    }
+
+    [Fact]
+    public async Task UploadLease_DeletedUploadRejected()
+    {
+        var session = await CreateLeaseUploadAsync();
+        await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+        await Store.DeleteUploadAsync(session.Id);
+
+        Assert.False(await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2)));
+        Assert.False(await Store.TryAcquireUploadLeaseAsync("never-created", "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2)));
+    }
+
+    [Fact]
+    public async Task UploadLease_InvalidArgumentsThrow()
+    {
+        var session = await CreateLeaseUploadAsync();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.TryAcquireUploadLeaseAsync(session.Id, "", s_leaseNow, s_leaseNow.AddMinutes(2)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.TryAcquireUploadLeaseAsync(session.Id, "holder-a", s_leaseNow, s_leaseNow));
+    }
+
+    [Fact]
+    public async Task UploadLease_KeptApartPerUpload()
+    {
+        var first = await CreateLeaseUploadAsync("lease-first");
+        var second = await CreateLeaseUploadAsync("lease-second");
+        await Store.TryAcquireUploadLeaseAsync(first.Id, "holder-a", s_leaseNow, s_leaseNow.AddMinutes(2));
+
+        Assert.True(await Store.TryAcquireUploadLeaseAsync(second.Id, "holder-b", s_leaseNow, s_leaseNow.AddMinutes(2)));
+    }
+
+    [Fact]
     public async Task Concurrent_WritesAllSucceed()
     {
         const int Writers = 24;
@@ -705,6 +832,13 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         Digest = BlobDigest(name),
         Size = name.Length,
     };
+
+    private async Task<UploadSession> CreateLeaseUploadAsync(string id = "lease-upload")
+    {
+        var session = new UploadSession(id, s_repository, s_leaseNow, s_leaseNow);
+        await Store.CreateUploadAsync(session);
+        return session;
+    }
 
     private async Task LinkAsync(RepositoryName repository, string blobName)
     {

@@ -21,6 +21,18 @@ public sealed class SqliteMetadataOptionsValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_ResilienceOutOfRange()
+    {
+        var options = new SqliteMetadataOptions { DatabasePath = Path.Combine(_temp.Path, "metadata.db") };
+        options.Resilience.BaseDelay = TimeSpan.Zero;
+
+        var result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("SqliteMetadataOptions.Resilience:BaseDelay", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_NothingSetFails()
     {
         var result = _validator.Validate(null, new SqliteMetadataOptions());

@@ -1,8 +1,10 @@
 using Dtr.Metadata;
 using Dtr.Names;
+using Dtr.Resilience;
 using Dtr.Storage.Sqlite;
 using Dtr.Storage.Tests.Contracts;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -168,10 +170,107 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContractTests
         Assert.Equal(1L, await command.ExecuteScalarAsync());
     }
 
-    private SqliteMetadataStore CreateSqliteStore(string? path = null, IReadOnlyList<string>? migrations = null, TimeProvider? timeProvider = null)
+    [Theory]
+    [InlineData(5, 5, true)]
+    [InlineData(5, 517, true)]
+    [InlineData(6, 6, true)]
+    [InlineData(6, 262, true)]
+    [InlineData(1, 1, false)]
+    [InlineData(8, 8, false)]
+    [InlineData(11, 11, false)]
+    [InlineData(19, 2067, false)]
+    public void IsTransient_SqliteErrorCodes(int errorCode, int extendedErrorCode, bool expected)
     {
-        var options = Options.Create(new SqliteMetadataOptions { DatabasePath = path ?? DatabasePath });
-        var store = new SqliteMetadataStore(options, timeProvider ?? TimeProvider.System, NullLogger<SqliteMetadataStore>.Instance, migrations ?? SqliteMigrations.Scripts);
+        var error = new SqliteException("test error", errorCode, extendedErrorCode);
+
+        Assert.Equal(expected, SqliteMetadataStore.IsTransient(error));
+    }
+
+    [Fact]
+    public void IsTransient_OtherExceptionsAreNot()
+    {
+        Assert.False(SqliteMetadataStore.IsTransient(new InvalidOperationException("busy")));
+        Assert.False(SqliteMetadataStore.IsTransient(new TimeoutException()));
+    }
+
+    [Fact]
+    public async Task Retry_BusyDatabaseWriteSucceeds()
+    {
+        var logger = new RecordingLogger<SqliteMetadataStore>();
+        var store = CreateSqliteStore(busyTimeout: TimeSpan.Zero, resilience: FastRetries(), logger: logger);
+        var repository = RepositoryName.Parse("busy/repo");
+        await using var blocker = await BeginWriteOnOtherConnectionAsync();
+
+        var write = Task.Run(async () => await store.LinkBlobAsync(repository, BlobDigest("busy"), 7));
+        await logger.WaitForEventAsync(RetryScheduledEventId, TimeSpan.FromSeconds(30));
+        Assert.False(write.IsCompleted);
+        await blocker.CommitAsync();
+        await write;
+
+        Assert.Equal(7, await store.GetBlobLinkAsync(repository, BlobDigest("busy")));
+        Assert.Contains(logger.Records, record => record.EventId.Id == RetryScheduledEventId && record.Message.Contains("sqlite", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Retry_DisabledBusyWriteThrows()
+    {
+        var store = CreateSqliteStore(busyTimeout: TimeSpan.Zero, resilience: new StorageResilienceOptions { Enabled = false });
+        await using var blocker = await BeginWriteOnOtherConnectionAsync();
+
+        var error = await Assert.ThrowsAsync<SqliteException>(async () => await store.LinkBlobAsync(RepositoryName.Parse("busy/repo"), BlobDigest("busy"), 7));
+
+        Assert.Equal(5, error.SqliteErrorCode);
+    }
+
+    // The event id of StorageResiliencePipeline's retry warning.
+    private const int RetryScheduledEventId = 1000;
+
+    private static StorageResilienceOptions FastRetries() => new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(10),
+        MaxDelay = TimeSpan.FromMilliseconds(50),
+        MaxRetryAttempts = 10,
+    };
+
+    /// <summary>Opens a connection that holds the database's write lock until it commits or is disposed.</summary>
+    private async Task<WriteLockHolder> BeginWriteOnOtherConnectionAsync()
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        var transaction = connection.BeginTransaction(deferred: false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO repositories (name, created_at) VALUES ('blocker/repo', 0);";
+        await command.ExecuteNonQueryAsync();
+        return new WriteLockHolder(connection, transaction);
+    }
+
+    private sealed class WriteLockHolder(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    private SqliteMetadataStore CreateSqliteStore(
+        string? path = null,
+        IReadOnlyList<string>? migrations = null,
+        TimeProvider? timeProvider = null,
+        TimeSpan? busyTimeout = null,
+        StorageResilienceOptions? resilience = null,
+        ILogger<SqliteMetadataStore>? logger = null)
+    {
+        var options = Options.Create(new SqliteMetadataOptions
+        {
+            DatabasePath = path ?? DatabasePath,
+            BusyTimeout = busyTimeout ?? TimeSpan.FromSeconds(5),
+            Resilience = resilience ?? new StorageResilienceOptions(),
+        });
+        var store = new SqliteMetadataStore(options, timeProvider ?? TimeProvider.System, logger ?? NullLogger<SqliteMetadataStore>.Instance, migrations ?? SqliteMigrations.Scripts);
         _stores.Add(store);
         return store;
     }
