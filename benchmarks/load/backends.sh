@@ -8,11 +8,12 @@
 # throwaway cluster, and s3rver and Azurite run from tests/tools (scripts/test.sh installs them there); all of
 # them listen on 127.0.0.1 only, keep their data under one temporary folder, and stop when the script exits.
 #
-# Usage: benchmarks/load/backends.sh [--size-mib N] [--runs N] [--duration S] [--connections N]
+# Usage: benchmarks/load/backends.sh [--size-mib N] [--runs N] [--duration S] [--connections N] [--backends LIST]
 #   --size-mib N      size of the random layer content in MiB (default 256)
 #   --runs N          push and pull runs per backend; the best is reported (default 3)
 #   --duration S      seconds of each wrk run (default 10)
 #   --connections N   open HTTP connections of each wrk run (default 32)
+#   --backends LIST   comma-separated subset of filesystem, s3, azure to measure (default all three)
 # Needs skopeo, wrk, curl, node, PostgreSQL's server programs (apt-get install postgresql) and
 # tests/tools/node_modules with s3rver and azurite. Must run as root, because the cluster runs as postgres.
 set -euo pipefail
@@ -22,12 +23,14 @@ size_mib=256
 runs=3
 duration=10
 connections=32
+backends="filesystem,s3,azure"
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --backends) backends="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown option '$1'. Run with --help for the options." >&2; exit 1 ;;
   esac
@@ -164,15 +167,25 @@ measure_backend() {
   stop_registry
 }
 
-measure_backend "filesystem + SQLite"
-measure_backend "s3rver + PostgreSQL" \
-  --Storage:Driver=S3 --Storage:S3:ServiceUrl="http://127.0.0.1:$s3_port" --Storage:S3:ForcePathStyle=true \
-  --Storage:S3:Region=us-east-1 --Storage:S3:Bucket=registry --Storage:S3:AccessKey=S3RVER --Storage:S3:SecretKey=S3RVER \
-  --Storage:S3:UseChunkEncoding=false \
-  --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_s3)"
-measure_backend "Azurite + PostgreSQL" \
-  --Storage:Driver=AzureBlob --Storage:AzureBlob:ConnectionString="$azure_connection" --Storage:AzureBlob:ContainerName=registry --Storage:AzureBlob:CreateContainerIfMissing=true \
-  --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_azure)"
+selected() {
+  [[ ",$backends," == *",$1,"* ]]
+}
+
+if selected filesystem; then
+  measure_backend "filesystem + SQLite"
+fi
+if selected s3; then
+  measure_backend "s3rver + PostgreSQL" \
+    --Storage:Driver=S3 --Storage:S3:ServiceUrl="http://127.0.0.1:$s3_port" --Storage:S3:ForcePathStyle=true \
+    --Storage:S3:Region=us-east-1 --Storage:S3:Bucket=registry --Storage:S3:AccessKey=S3RVER --Storage:S3:SecretKey=S3RVER \
+    --Storage:S3:UseChunkEncoding=false \
+    --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_s3)"
+fi
+if selected azure; then
+  measure_backend "Azurite + PostgreSQL" \
+    --Storage:Driver=AzureBlob --Storage:AzureBlob:ConnectionString="$azure_connection" --Storage:AzureBlob:ContainerName=registry --Storage:AzureBlob:CreateContainerIfMissing=true \
+    --Metadata:Provider=PostgreSql --Metadata:PostgreSql:ConnectionString="$(postgres_connection bench_azure)"
+fi
 
 echo
 echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs; wrk $duration s, $connections connections"
