@@ -47,6 +47,18 @@ internal sealed partial class PostgreSqlMetadataStore
         }, cancellationToken);
 
     /// <summary>
+    /// Runs <paramref name="work"/>, a read that is one statement, without an explicit transaction. One statement
+    /// already reads one snapshot, and skipping BEGIN and COMMIT saves two round trips on the hottest reads (manifest
+    /// and blob lookups, access checks). A transient fault re-runs it on a new connection.
+    /// </summary>
+    private ValueTask<T> ReadStatementAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction?, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async attemptToken =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(attemptToken).ConfigureAwait(false);
+            return await work(connection, null, attemptToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>
     /// Runs <paramref name="work"/> in a READ COMMITTED transaction that holds the schema's write lock, then commits it
     /// unless <paramref name="commitWhen"/> rejects the result, in which case every change is rolled back. An
     /// exception from <paramref name="work"/> also rolls back. A transient fault re-runs the whole transaction on a

@@ -107,7 +107,7 @@ internal sealed partial class PostgreSqlMetadataStore
             ValidateDigest(reference.Digest);
         }
 
-        return ReadAsync(async (connection, transaction, cancellationToken) =>
+        return ReadStatementAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, sql);
             command.Parameters.AddWithValue("@repository", repository.Value);

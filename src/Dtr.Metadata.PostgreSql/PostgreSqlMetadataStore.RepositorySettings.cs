@@ -278,7 +278,7 @@ internal sealed partial class PostgreSqlMetadataStore
     {
         var namespaceName = repository.Namespace;
         var ownsUserNamespace = userName is not null && string.Equals(userName, namespaceName, StringComparison.Ordinal);
-        return ReadAsync(async (connection, transaction, cancellationToken) =>
+        return ReadStatementAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, AccessFactsSql);
             command.Parameters.AddWithValue("@repository", repository.Value);

@@ -44,7 +44,7 @@ internal sealed partial class PostgreSqlMetadataStore
     public ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uploadId);
-        return ReadAsync(async (connection, transaction, cancellationToken) =>
+        return ReadStatementAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT u.id, r.name, u.started_at, u.updated_at FROM upload_sessions AS u

@@ -57,6 +57,13 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
 
         // Unqualified table names in every statement resolve to the configured schema.
         builder.ConnectionStringBuilder.SearchPath = QuoteIdentifier(_schema);
+
+        // The store sends the same few statements over and over, so let Npgsql prepare them once per physical
+        // connection unless the connection string chose its own setting.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
         _dataSource = builder.Build();
         _migrations = migrations;
         _timeProvider = timeProvider;
@@ -196,7 +203,7 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     public ValueTask<long?> GetBlobLinkAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
-        return ReadAsync(async (connection, transaction, cancellationToken) =>
+        return ReadStatementAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
                 SELECT b.size FROM blob_links AS b
