@@ -190,3 +190,59 @@ add_layout_blob() {
 now() {
   date +%s.%N
 }
+
+# Deletes skopeo's blob-info cache, because skopeo would otherwise mount a layer from an earlier repository
+# instead of uploading it again.
+clear_skopeo_cache() {
+  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
+  rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb" 2>/dev/null || true
+}
+
+# Prints the MB/s (10^6 bytes per second) of BYTES moved between the timestamps START and END.
+megabytes_per_second() {
+  awk -v bytes="$1" -v start="$2" -v end="$3" 'BEGIN { printf "%.1f", bytes / 1e6 / (end - start) }'
+}
+
+# Prints the larger of two decimal numbers.
+max() {
+  awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? a : b }'
+}
+
+# Pushes the OCI layout LAYOUT (tag 1, IMAGE_BYTES in total) to the registry at $REGISTRY_ADDRESS and pulls it
+# back, RUNS times, and sets best_push and best_pull in MB/s. Each run uses a new repository, so a blob stored
+# in an earlier one is not skipped. NAME labels the progress lines and errors.
+measure_skopeo_transfers() {
+  local name="$1" layout="$2" image_bytes="$3" runs="$4"
+  local run repository start end push pull
+  best_push=0
+  best_pull=0
+  for run in $(seq 1 "$runs"); do
+    repository="bench/skopeo-$run"
+    clear_skopeo_cache
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
+        "oci:$layout:1" "docker://$REGISTRY_ADDRESS/$repository:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo push to $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    push=$(megabytes_per_second "$image_bytes" "$start" "$end")
+
+    rm -rf "$work_dir/pulled"
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --src-tls-verify=false \
+        "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo pull from $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    pull=$(megabytes_per_second "$image_bytes" "$start" "$end")
+    echo "  $name run $run: push $push MB/s, pull $pull MB/s"
+
+    best_push=$(max "$best_push" "$push")
+    best_pull=$(max "$best_pull" "$pull")
+  done
+  rm -rf "$work_dir/pulled"
+}
