@@ -22,6 +22,9 @@ internal sealed record NodeServerPackage(string Name, string Version, string Scr
 /// </summary>
 internal sealed class LoopbackNodeServer : IDisposable
 {
+    /// <summary>How long a test process waits for another one's npm install before it gives up.</summary>
+    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
+
     private readonly NodeServerPackage _package;
     private readonly StringBuilder _output = new();
     private Process? _process;
@@ -137,6 +140,16 @@ internal sealed class LoopbackNodeServer : IDisposable
         var npm = FindOnPath("npm")
             ?? throw new InvalidOperationException($"{package.Name} is not installed at {script} and npm was not found on PATH. Install npm, or run: npm install --prefix tests/tools {package.Specifier}");
         Directory.CreateDirectory(toolsDirectory);
+
+        // dotnet test runs the S3 and Azure Blob test projects at the same time, and two npm installs into one
+        // prefix at once leave a broken node_modules, so the installs take turns. The other one may have installed
+        // this package meanwhile.
+        using var installLock = await LockInstallAsync(toolsDirectory);
+        if (File.Exists(script))
+        {
+            return script;
+        }
+
         var startInfo = new ProcessStartInfo(npm) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "install", "--prefix", toolsDirectory, "--no-audit", "--no-fund", package.Specifier })
         {
@@ -153,6 +166,35 @@ internal sealed class LoopbackNodeServer : IDisposable
         }
 
         return script;
+    }
+
+    /// <summary>
+    /// Opens the lock file of <c>tests/tools</c> for exclusive use, waiting while another test process holds it. On
+    /// Unix, .NET implements <see cref="FileShare.None"/> with an advisory <c>flock</c> lock, which the kernel
+    /// releases when the holding process exits.
+    /// </summary>
+    private static async Task<FileStream> LockInstallAsync(string toolsDirectory)
+    {
+        var lockPath = Path.Combine(toolsDirectory, ".install.lock");
+        var deadline = DateTime.UtcNow + InstallTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException exception)
+            {
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new TimeoutException(
+                        $"Another process has held the install lock {lockPath} for more than {InstallTimeout.TotalMinutes} minutes. Look for a hung npm install or test process.",
+                        exception);
+                }
+
+                await Task.Delay(200);
+            }
+        }
     }
 
     private async Task WaitUntilListeningAsync(TimeSpan startTimeout)
