@@ -140,7 +140,7 @@ public sealed class AzureBlobStoreTests : BlobStoreContractTests
 
         await UploadAsync("ranges", digest, content.Chunk(300_000).ToArray());
 
-        var target = AzureStore.Container.GetBlockBlobClient(AzureStore.Layout.GetBlobName(digest));
+        var target = AzureStore.Container.GetBlockBlobClient(AzureStore.Layout.GetBlobKey(digest));
         var blocks = (await target.GetBlockListAsync(BlockListTypes.Committed)).Value.CommittedBlocks.ToList();
         Assert.Equal(4, blocks.Count);
         Assert.Equal(content.Length, blocks.Sum(block => block.SizeLong));
