@@ -88,53 +88,7 @@ done
 
 echo "Building an OCI layout with a $size_mib MiB random layer..."
 layout="$work_dir/layout"
-mkdir -p "$work_dir/rootfs/data"
-write_random_file "$work_dir/rootfs/data/random.bin" "$size_mib"
-write_single_layer_layout "$layout" "$work_dir/rootfs"
-rm -rf "$work_dir/rootfs"
-image_bytes=$IMAGE_BYTES
-
-clear_skopeo_cache() {
-  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
-  rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb" 2>/dev/null || true
-}
-
-megabytes_per_second() {
-  awk -v bytes="$image_bytes" -v start="$1" -v end="$2" 'BEGIN { printf "%.1f", bytes / 1e6 / (end - start) }'
-}
-
-max() {
-  awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? a : b }'
-}
-
-# Pushes and pulls the image RUNS times, each into a new repository, and sets best_push and best_pull.
-measure_transfers() {
-  local name="$1" run repository start end push pull
-  best_push=0
-  best_pull=0
-  for run in $(seq 1 "$runs"); do
-    repository="bench/skopeo-$run"
-    clear_skopeo_cache
-    start=$(now)
-    skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
-      "oci:$layout:1" "docker://$REGISTRY_ADDRESS/$repository:1" >"$work_dir/skopeo.log" 2>&1 || {
-      echo "error: skopeo push to $name failed:" >&2; cat "$work_dir/skopeo.log" >&2; return 1; }
-    end=$(now)
-    push=$(megabytes_per_second "$start" "$end")
-
-    rm -rf "$work_dir/pulled"
-    start=$(now)
-    skopeo --insecure-policy copy --quiet --src-tls-verify=false \
-      "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1 || {
-      echo "error: skopeo pull from $name failed:" >&2; cat "$work_dir/skopeo.log" >&2; return 1; }
-    end=$(now)
-    pull=$(megabytes_per_second "$start" "$end")
-    echo "  $name run $run: push $push MB/s, pull $pull MB/s"
-    best_push=$(max "$best_push" "$push")
-    best_pull=$(max "$best_pull" "$pull")
-  done
-  rm -rf "$work_dir/pulled"
-}
+write_random_image_layout "$layout" "$size_mib"
 
 # Sends GET manifest requests with wrk and sets rps. Fails when any response was not 2xx.
 measure_manifest_rate() {
@@ -161,9 +115,9 @@ measure_backend() {
   shift
   start_registry dtr "$host_dll" "$@"
   echo "Measuring $label at $REGISTRY_ADDRESS..."
-  measure_transfers "$label"
+  measure_skopeo_transfers "$label" "$layout" "$runs"
   measure_manifest_rate
-  results+=("$(printf '%-24s %10s %10s %14s' "$label" "$best_push" "$best_pull" "$rps")")
+  results+=("$(printf '%-24s %10s %10s %14s' "$label" "$BEST_PUSH" "$BEST_PULL" "$rps")")
   stop_registry
 }
 
@@ -188,7 +142,7 @@ if selected azure; then
 fi
 
 echo
-echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs; wrk $duration s, $connections connections"
+echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$IMAGE_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs; wrk $duration s, $connections connections"
 echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 printf '%-24s %10s %10s %14s\n' "backend" "push MB/s" "pull MB/s" "manifest GET/s"
 printf '%s\n' "${results[@]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Helpers shared by the load scripts in this folder: start registries on loopback ports with temporary data
-# folders, and stop every process and delete every folder they started when the calling script exits.
+# Helpers shared by the load scripts in this folder. They start registries on loopback ports with temporary data
+# folders, build test images and time skopeo transfers, and when the calling script exits they stop every process
+# and delete every folder that they started.
 # Source this file after `set -euo pipefail`.
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -178,6 +179,16 @@ write_single_layer_layout() {
   IMAGE_BYTES=$((layer_size + config_size + manifest_size))
 }
 
+# Writes an OCI image layout to LAYOUT with one layer that contains SIZE_MIB MiB of incompressible random bytes,
+# tagged 1. Sets IMAGE_BYTES like write_single_layer_layout.
+write_random_image_layout() {
+  local layout="$1" size_mib="$2"
+  mkdir -p "$work_dir/rootfs/data"
+  write_random_file "$work_dir/rootfs/data/random.bin" "$size_mib"
+  write_single_layer_layout "$layout" "$work_dir/rootfs"
+  rm -rf "$work_dir/rootfs"
+}
+
 # Moves FILE into LAYOUT's blob folder under its sha256 digest and prints the digest.
 add_layout_blob() {
   local layout="$1" file="$2" digest
@@ -189,4 +200,59 @@ add_layout_blob() {
 # Prints the current time in seconds with nanoseconds.
 now() {
   date +%s.%N
+}
+
+# Deletes skopeo's blob-info cache. Otherwise skopeo mounts a layer that it remembers from an earlier repository
+# instead of uploading it, and the push time measures no upload.
+clear_skopeo_cache() {
+  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
+  rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb" 2>/dev/null || true
+}
+
+# Prints the MB/s (10^6 bytes per second) of BYTES moved between the timestamps START and END.
+megabytes_per_second() {
+  awk -v bytes="$1" -v start="$2" -v end="$3" 'BEGIN { printf "%.1f", bytes / 1e6 / (end - start) }'
+}
+
+# Prints the larger of two decimal numbers.
+max() {
+  awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? a : b }'
+}
+
+# Pushes the image tagged 1 in the OCI layout LAYOUT to the registry at REGISTRY_ADDRESS and pulls it back, RUNS
+# times, and sets BEST_PUSH and BEST_PULL to the best MB/s of each direction. IMAGE_BYTES is the image size, and
+# NAME labels the output. Each run uses a new repository bench/skopeo-<run>, so a blob already stored in an
+# earlier one is not skipped. Fails when a push or pull fails, after printing skopeo's output.
+measure_skopeo_transfers() {
+  local name="$1" layout="$2" runs="$3"
+  local run repository start end push pull
+  BEST_PUSH=0
+  BEST_PULL=0
+  for run in $(seq 1 "$runs"); do
+    repository="bench/skopeo-$run"
+    clear_skopeo_cache
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --dest-tls-verify=false         "oci:$layout:1" "docker://$REGISTRY_ADDRESS/$repository:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo push to $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    push=$(megabytes_per_second "$IMAGE_BYTES" "$start" "$end")
+
+    rm -rf "$work_dir/pulled"
+    start=$(now)
+    if ! skopeo --insecure-policy copy --quiet --src-tls-verify=false         "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
+      echo "error: skopeo pull from $name failed:" >&2
+      cat "$work_dir/skopeo.log" >&2
+      return 1
+    fi
+    end=$(now)
+    pull=$(megabytes_per_second "$IMAGE_BYTES" "$start" "$end")
+    echo "  $name run $run: push $push MB/s, pull $pull MB/s"
+
+    BEST_PUSH=$(max "$BEST_PUSH" "$push")
+    BEST_PULL=$(max "$BEST_PULL" "$pull")
+  done
+  rm -rf "$work_dir/pulled"
 }

@@ -32,63 +32,7 @@ done
 
 echo "Building an OCI layout with a $size_mib MiB random layer..."
 layout="$work_dir/layout"
-mkdir -p "$work_dir/rootfs/data"
-write_random_file "$work_dir/rootfs/data/random.bin" "$size_mib"
-write_single_layer_layout "$layout" "$work_dir/rootfs"
-rm -rf "$work_dir/rootfs"
-image_bytes=$IMAGE_BYTES
-
-clear_skopeo_cache() {
-  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
-  rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb" 2>/dev/null || true
-}
-
-# Prints the MB/s of the image moved between two timestamps.
-megabytes_per_second() {
-  awk -v bytes="$image_bytes" -v start="$1" -v end="$2" 'BEGIN { printf "%.1f", bytes / 1e6 / (end - start) }'
-}
-
-# Prints the larger of two decimal numbers.
-max() {
-  awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? a : b }'
-}
-
-# Pushes and pulls the image RUNS times against the running registry and sets best_push and best_pull.
-# Each run uses a new repository, so a blob already stored in an earlier one is not skipped.
-measure_registry() {
-  local name="$1" run repository start end push pull
-  best_push=0
-  best_pull=0
-  for run in $(seq 1 "$runs"); do
-    repository="bench/skopeo-$run"
-    clear_skopeo_cache
-    start=$(now)
-    if ! skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
-        "oci:$layout:1" "docker://$REGISTRY_ADDRESS/$repository:1" >"$work_dir/skopeo.log" 2>&1; then
-      echo "error: skopeo push to $name failed:" >&2
-      cat "$work_dir/skopeo.log" >&2
-      return 1
-    fi
-    end=$(now)
-    push=$(megabytes_per_second "$start" "$end")
-
-    rm -rf "$work_dir/pulled"
-    start=$(now)
-    if ! skopeo --insecure-policy copy --quiet --src-tls-verify=false \
-        "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
-      echo "error: skopeo pull from $name failed:" >&2
-      cat "$work_dir/skopeo.log" >&2
-      return 1
-    fi
-    end=$(now)
-    pull=$(megabytes_per_second "$start" "$end")
-    echo "  $name run $run: push $push MB/s, pull $pull MB/s"
-
-    best_push=$(max "$best_push" "$push")
-    best_pull=$(max "$best_pull" "$pull")
-  done
-  rm -rf "$work_dir/pulled"
-}
+write_random_image_layout "$layout" "$size_mib"
 
 status=0
 ours_push="skipped"
@@ -97,9 +41,9 @@ echo "Building samples/Dtr.Sample.Host (Release)..."
 if host_dll="$(build_dtr_host)"; then
   start_registry dtr "$host_dll"
   echo "Measuring the Dtr sample host at $REGISTRY_ADDRESS..."
-  if measure_registry "Dtr sample host"; then
-    ours_push=$best_push
-    ours_pull=$best_pull
+  if measure_skopeo_transfers "Dtr sample host" "$layout" "$runs"; then
+    ours_push=$BEST_PUSH
+    ours_pull=$BEST_PULL
   else
     ours_push="failed"
     ours_pull="failed"
@@ -113,9 +57,9 @@ fi
 reference_label="docker-registry $(docker-registry --version 2>/dev/null | awk '{print $NF}')"
 start_registry docker-registry
 echo "Measuring $reference_label at $REGISTRY_ADDRESS..."
-if measure_registry "$reference_label"; then
-  reference_push=$best_push
-  reference_pull=$best_pull
+if measure_skopeo_transfers "$reference_label" "$layout" "$runs"; then
+  reference_push=$BEST_PUSH
+  reference_pull=$BEST_PULL
 else
   reference_push="failed"
   reference_pull="failed"
@@ -132,7 +76,7 @@ ratio() {
 }
 
 echo
-echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs"
+echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$IMAGE_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs"
 echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 printf '%-6s %12s %40s %8s\n' "MB/s" "ours (Dtr)" "reference ($reference_label)" "ratio"
 printf '%-6s %12s %40s %8s\n' "push" "$ours_push" "$reference_push" "$(ratio "$ours_push" "$reference_push")"
