@@ -27,7 +27,7 @@ internal sealed partial class AzureBlobStore
     public async ValueTask<BlobInfo> CommitUploadAsync(string uploadId, Digest digest, CancellationToken cancellationToken = default)
     {
         var upload = GetUploadBlob(uploadId);
-        var target = _container.GetBlockBlobClient(Layout.GetBlobName(digest));
+        var target = _container.GetBlockBlobClient(Layout.GetBlobKey(digest));
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
 
         var source = await GetPropertiesOrNullAsync(upload, cancellationToken).ConfigureAwait(false)

@@ -20,7 +20,7 @@ internal sealed partial class AzureBlobStore : IBlobRedirectSource
     public ValueTask<Uri?> GetDownloadUriAsync(Digest digest, TimeSpan lifetime, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lifetime, TimeSpan.Zero);
-        var blob = _container.GetBlobClient(Layout.GetBlobName(digest));
+        var blob = _container.GetBlobClient(Layout.GetBlobKey(digest));
         if (!blob.CanGenerateSasUri)
         {
             return ValueTask.FromResult<Uri?>(null);

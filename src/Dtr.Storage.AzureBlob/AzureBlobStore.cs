@@ -65,7 +65,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
     /// <inheritdoc />
     public async ValueTask<BlobInfo?> StatAsync(Digest digest, CancellationToken cancellationToken = default)
     {
-        var blob = _container.GetBlobClient(Layout.GetBlobName(digest));
+        var blob = _container.GetBlobClient(Layout.GetBlobKey(digest));
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         var properties = await GetPropertiesOrNullAsync(blob, cancellationToken).ConfigureAwait(false);
         return properties is null ? null : new BlobInfo(digest, properties.ContentLength);
@@ -75,7 +75,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
     public async ValueTask<Stream?> OpenReadAsync(Digest digest, long offset = 0, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        var blob = _container.GetBlobClient(Layout.GetBlobName(digest));
+        var blob = _container.GetBlobClient(Layout.GetBlobKey(digest));
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
 
         var options = new BlobDownloadOptions { Range = offset == 0 ? default : new HttpRange(offset) };
@@ -110,7 +110,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
     /// </remarks>
     public async ValueTask<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken = default)
     {
-        var blob = _container.GetBlobClient(Layout.GetBlobName(digest));
+        var blob = _container.GetBlobClient(Layout.GetBlobKey(digest));
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await CallAsync(
             token => blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, token),
@@ -138,7 +138,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
 
             foreach (var item in page.Values)
             {
-                if (Layout.TryParseBlobName(item.Name, out var digest))
+                if (Layout.TryParseBlobKey(item.Name, out var digest))
                 {
                     yield return new BlobInfo(digest, item.Properties.ContentLength ?? 0);
                 }

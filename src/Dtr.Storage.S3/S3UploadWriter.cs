@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Dtr.Storage.S3;
 
 /// <summary>
@@ -10,70 +8,23 @@ namespace Dtr.Storage.S3;
 /// Disposing the writer drops bytes that were written but not flushed, so a writer disposed after
 /// <see cref="IBlobStore.DeleteUploadAsync"/> creates no objects.
 /// </remarks>
-internal sealed class S3UploadWriter : IBlobUploadWriter
+internal sealed class S3UploadWriter : ChunkedUploadWriter
 {
     private readonly S3BlobStore _store;
     private readonly string _uploadId;
     private int _nextSequence;
-    private byte[]? _buffer;
-    private int _buffered;
 
     public S3UploadWriter(S3BlobStore store, string uploadId, int nextSequence, long length)
+        : base(store.PartSizeBytes, length)
     {
         _store = store;
         _uploadId = uploadId;
         _nextSequence = nextSequence;
-        Length = length;
     }
 
-    /// <inheritdoc />
-    public long Length { get; private set; }
-
-    /// <inheritdoc />
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    protected override async ValueTask WriteChunkAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
-        {
-            _buffer ??= ArrayPool<byte>.Shared.Rent(_store.PartSizeBytes);
-            var count = Math.Min(data.Length, _store.PartSizeBytes - _buffered);
-            data.Span[..count].CopyTo(_buffer.AsSpan(_buffered));
-            _buffered += count;
-            Length += count;
-            data = data[count..];
-
-            if (_buffered == _store.PartSizeBytes)
-            {
-                await WritePartAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
-    {
-        if (_buffered > 0)
-        {
-            await WritePartAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <inheritdoc />
-    public ValueTask DisposeAsync()
-    {
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-            _buffered = 0;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private async Task WritePartAsync(CancellationToken cancellationToken)
-    {
-        await _store.PutUploadPartAsync(_uploadId, _nextSequence, _buffer.AsMemory(0, _buffered), cancellationToken).ConfigureAwait(false);
+        await _store.PutUploadPartAsync(_uploadId, _nextSequence, chunk, cancellationToken).ConfigureAwait(false);
         _nextSequence++;
-        _buffered = 0;
     }
 }

@@ -171,6 +171,21 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Null(await Store.StatAsync(digest));
     }
 
+    [Fact]
+    public async Task Commit_CancelledTokenThrows()
+    {
+        var content = Encoding.UTF8.GetBytes("never committed");
+        var digest = Digest.Compute(content);
+        await StageUploadAsync("cancelled-commit", content);
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Store.CommitUploadAsync("cancelled-commit", digest, cancellation.Token));
+
+        Assert.Null(await Store.StatAsync(digest));
+        Assert.Equal(content.Length, await Store.GetUploadLengthAsync("cancelled-commit"));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
