@@ -1,3 +1,4 @@
+using Dtr.Digests;
 using Dtr.Metadata;
 using Dtr.Names;
 using Dtr.Storage.Uploads;
@@ -47,7 +48,7 @@ internal sealed partial class PostgreSqlMetadataStore
         return ReadStatementAsync(async (connection, transaction, cancellationToken) =>
         {
             await using var command = CreateCommand(connection, transaction, """
-                SELECT u.id, r.name, u.started_at, u.updated_at FROM upload_sessions AS u
+                SELECT u.id, r.name, u.started_at, u.updated_at, u.verified_digest FROM upload_sessions AS u
                 JOIN repositories AS r ON r.id = u.repository_id
                 WHERE u.id = @id;
                 """);
@@ -62,7 +63,10 @@ internal sealed partial class PostgreSqlMetadataStore
                 reader.GetString(0),
                 RepositoryName.Parse(reader.GetString(1)),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)))
+            {
+                VerifiedDigest = reader.IsDBNull(4) ? null : Digest.Parse(reader.GetString(4)),
+            };
         }, cancellationToken);
     }
 
@@ -76,6 +80,20 @@ internal sealed partial class PostgreSqlMetadataStore
             await using var command = CreateCommand(connection, transaction, "UPDATE upload_sessions SET updated_at = @updated_at WHERE id = @id;");
             command.Parameters.AddWithValue("@id", uploadId);
             command.Parameters.AddWithValue("@updated_at", updatedAt.ToUnixTimeMilliseconds());
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask MarkUploadVerifiedAsync(string uploadId, Digest digest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        ValidateDigest(digest);
+        await WriteRowAsync(async (connection, transaction, cancellationToken) =>
+        {
+            await using var command = CreateCommand(connection, transaction, "UPDATE upload_sessions SET verified_digest = @digest WHERE id = @id;");
+            command.Parameters.AddWithValue("@id", uploadId);
+            command.Parameters.AddWithValue("@digest", digest.Value);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

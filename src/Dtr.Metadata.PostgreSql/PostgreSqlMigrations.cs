@@ -169,5 +169,11 @@ internal static class PostgreSqlMigrations
         ALTER TABLE upload_sessions ADD COLUMN lease_holder text COLLATE "C";
         ALTER TABLE upload_sessions ADD COLUMN lease_expires_at bigint;
         """,
+
+        // Version 3: the digest a completion verified before it moved the upload into the blob store, as in version
+        // 4 of the SQLite store. NULL until then.
+        """
+        ALTER TABLE upload_sessions ADD COLUMN verified_digest text COLLATE "C";
+        """,
     ];
 }

@@ -29,6 +29,7 @@ public sealed class BlobRedirectTests
         Assert.Equal(new Uri($"https://storage.invalid/{digest}?lifetime=120"), response.Headers.Location);
         Assert.Equal(digest, Header(response, ContentDigestHeader));
         Assert.Equal("no-store", Header(response, "Cache-Control"));
+        Assert.Null(response.Content.Headers.ContentType);
     }
 
     [Fact]

@@ -92,6 +92,14 @@ public interface IMetadataStore
     /// <summary>Records that the upload received data at <paramref name="updatedAt"/>.</summary>
     ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records that an upload's content hashed to <paramref name="digest"/>, just before the upload is moved into the
+    /// blob store. A completion that fails after the move can then be retried: the retry finds the session's
+    /// <see cref="UploadSession.VerifiedDigest"/> and the blob, although the upload's data is gone. Does nothing when
+    /// the session does not exist.
+    /// </summary>
+    ValueTask MarkUploadVerifiedAsync(string uploadId, Digest digest, CancellationToken cancellationToken = default);
+
     /// <summary>Removes an upload session, with any lease on it, and returns whether it existed.</summary>
     ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default);
 
@@ -203,4 +211,11 @@ public sealed record TagDetails(string Name, StoredManifest Manifest, DateTimeOf
 /// <param name="Repository">The repository the blob is uploaded to.</param>
 /// <param name="StartedAt">When the session was created.</param>
 /// <param name="UpdatedAt">When the session last received data.</param>
-public sealed record UploadSession(string Id, RepositoryName Repository, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt);
+public sealed record UploadSession(string Id, RepositoryName Repository, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt)
+{
+    /// <summary>
+    /// The digest that the upload's content was verified against by a completion that then moved it into the blob
+    /// store, or null while no completion got that far (see <see cref="IMetadataStore.MarkUploadVerifiedAsync"/>).
+    /// </summary>
+    public Digest? VerifiedDigest { get; init; }
+}

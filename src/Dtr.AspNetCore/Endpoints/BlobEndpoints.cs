@@ -63,6 +63,7 @@ internal sealed class BlobEndpoints
         {
             // The storage service honours the client's Range header itself, and the URL expires, so nothing is cached.
             response.Headers.CacheControl = "no-store";
+            response.ContentType = null;
             response.Headers.Location = location.AbsoluteUri;
             response.StatusCode = StatusCodes.Status307TemporaryRedirect;
             return;

@@ -22,6 +22,9 @@ internal static partial class RegistryLog
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Blob {Digest} ({Size} bytes) committed to {Repository} from upload {UploadId}")]
     public static partial void BlobCommitted(ILogger logger, string repository, string digest, long size, string uploadId);
 
+    [LoggerMessage(EventId = 3024, Level = LogLevel.Warning, Message = "Blob {Digest} ({Size} bytes) committed to {Repository} by a retried completion of upload {UploadId}, whose first completion stored the blob but failed before recording it")]
+    public static partial void InterruptedUploadFinished(ILogger logger, string repository, string digest, long size, string uploadId);
+
     [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Upload {UploadId} in {Repository} discarded: expected digest {Digest}, content has {ActualDigest}")]
     public static partial void UploadDigestMismatch(ILogger logger, string repository, string uploadId, string digest, string actualDigest);
 

@@ -122,6 +122,13 @@ internal sealed class UploadService
         {
             await using var lease = await AcquireLeaseAsync(session, cancellationToken);
 
+            // 0. An earlier completion may have moved the verified bytes into the blob store and then failed before it
+            // recorded the blob in the database; the upload's data is gone then, and the blob is finished from the store.
+            if (session.VerifiedDigest is { } verified && await _blobs.GetUploadLengthAsync(session.Id, cancellationToken) is null)
+            {
+                return await FinishMovedUploadAsync(session, verified, digest, cancellationToken);
+            }
+
             // 1. Append the last chunk, if the request has one.
             var length = body is null
                 ? await GetLengthAsync(session, cancellationToken)
@@ -143,6 +150,7 @@ internal sealed class UploadService
             // NOTE: the lease is not renewed during one storage call, so a write or commit that outlasts half the
             // lease duration can still be running when another request takes the lease over.
             await lease.RenewIfDueAsync(cancellationToken);
+            await _metadata.MarkUploadVerifiedAsync(session.Id, digest, cancellationToken);
             var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
 
             // 4. Make the blob visible in the repository, then forget the session.
@@ -157,6 +165,29 @@ internal sealed class UploadService
         {
             state.Lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Finishes a completion that was interrupted after its verified bytes were moved into the blob store: links the
+    /// stored blob into the repository and removes the session. The request's digest must be the verified one.
+    /// </summary>
+    private async Task<BlobInfo> FinishMovedUploadAsync(UploadSession session, Digest verified, Digest requested, CancellationToken cancellationToken)
+    {
+        if (verified != requested)
+        {
+            throw new RegistryException(
+                OciErrorCode.DigestInvalid,
+                $"The upload '{session.Id}' was already verified and stored as {verified}, not the {requested} given; complete it with digest={verified}.",
+                new { expected = requested.Value, actual = verified.Value });
+        }
+
+        var blob = await _blobs.StatAsync(verified, cancellationToken) ?? throw UploadDataMissing(session);
+        await _metadata.LinkBlobAsync(session.Repository, verified, blob.Size, cancellationToken);
+        await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
+        _states.Remove(session.Id);
+
+        RegistryLog.InterruptedUploadFinished(_logger, session.Repository.Value, verified.Value, blob.Size, session.Id);
+        return blob;
     }
 
     /// <summary>Cancels an upload and deletes its data.</summary>

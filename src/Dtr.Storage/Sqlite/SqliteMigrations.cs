@@ -173,5 +173,11 @@ internal static class SqliteMigrations
         ALTER TABLE upload_sessions ADD COLUMN lease_holder TEXT;
         ALTER TABLE upload_sessions ADD COLUMN lease_expires_at INTEGER;
         """,
+
+        // Version 4: the digest a completion verified before it moved the upload into the blob store, so a retried
+        // completion can finish after that move failed to reach the database. NULL until then.
+        """
+        ALTER TABLE upload_sessions ADD COLUMN verified_digest TEXT;
+        """,
     ];
 }

@@ -644,6 +644,39 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_MarkVerifiedRecordsDigest()
+    {
+        var started = new DateTimeOffset(2024, 5, 6, 7, 8, 9, 0, TimeSpan.Zero);
+        var session = new UploadSession("upload-verified", s_repository, started, started);
+        var digest = Digest.Compute("verified content"u8);
+        await Store.CreateUploadAsync(session);
+
+        var before = await Store.GetUploadAsync("upload-verified");
+        await Store.MarkUploadVerifiedAsync("upload-verified", digest);
+        var after = await Store.GetUploadAsync("upload-verified");
+
+        Assert.NotNull(before);
+        Assert.Null(before.VerifiedDigest);
+        Assert.NotNull(after);
+        Assert.Equal(digest, after.VerifiedDigest);
+        Assert.Equal(session.UpdatedAt, after.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task Upload_MarkVerifiedUnknownIsIgnored()
+    {
+        await Store.MarkUploadVerifiedAsync("never-created", Digest.Compute("x"u8));
+
+        Assert.Null(await Store.GetUploadAsync("never-created"));
+    }
+
+    [Fact]
+    public async Task Upload_MarkVerifiedRejectsDefaultDigest()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.MarkUploadVerifiedAsync("upload-1", default));
+    }
+
+    [Fact]
     public async Task Upload_UnknownIsNull()
     {
         Assert.Null(await Store.GetUploadAsync("never-created"));
