@@ -123,7 +123,7 @@ internal sealed class UploadService
             await using var lease = await AcquireLeaseAsync(session, cancellationToken);
 
             // 0. An earlier completion may have moved the verified bytes into the blob store and then failed before it
-            // recorded the blob in the database; the upload's data is gone then, and the blob is finished from the store.
+            // recorded the blob in the database. The upload's data is gone then, so the blob is finished from the store.
             if (session.VerifiedDigest is { } verified && await _blobs.GetUploadLengthAsync(session.Id, cancellationToken) is null)
             {
                 return await FinishMovedUploadAsync(session, verified, digest, cancellationToken);
