@@ -67,10 +67,13 @@ internal sealed partial class AzureBlobStore : IBlobStoreStartupCheck
                 + "or AzureBlobStorageOptions.AccountName and AzureBlobStorageOptions.AccountKey, or AzureBlobStorageOptions.SasToken.";
         }
 
+        // Azure reports a SAS without the needed permissions as AuthorizationFailure, and Azurite 3.37.0 reports a
+        // wrong account key the same way, so the message covers both causes.
         if (code.StartsWith("Authorization", StringComparison.Ordinal) || error.Status == 403)
         {
-            return $"The Blob service at {endpoint} denied access to the container '{container}' ({code}). Grant the credentials "
-                + "read, add, create, write, delete and list permission on it, or check AzureBlobStorageOptions.SasToken.";
+            return $"The Blob service at {endpoint} denied access to the container '{container}' ({code}). Check AzureBlobStorageOptions.ConnectionString, "
+                + "or AzureBlobStorageOptions.AccountName and AzureBlobStorageOptions.AccountKey, or AzureBlobStorageOptions.SasToken, "
+                + "and that the credentials grant read, add, create, write, delete and list permission on the container.";
         }
 
         var message = error.Message.Split('\n', 2)[0].Trim();
