@@ -72,7 +72,7 @@ public sealed class AzureBlobStartupCheckTests
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.CheckAsync().AsTask());
 
-        // Azurite 3.37.0 answers a wrong shared key with 403 AuthorizationFailure, where Azure answers AuthenticationFailed.
+        // Azurite 3.37.0 rejects a wrong shared key with 403 AuthorizationFailure, where Azure returns AuthenticationFailed.
         Assert.StartsWith($"The Blob service at {_server.ServiceUri} denied access to the container 'registry' (AuthorizationFailure).", error.Message, StringComparison.Ordinal);
         Assert.Contains("AzureBlobStorageOptions.AccountKey", error.Message, StringComparison.Ordinal);
     }

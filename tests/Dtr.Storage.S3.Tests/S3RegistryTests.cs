@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Dtr.Storage.S3.Tests;
 
 /// <summary>
-/// Runs the registry on Kestrel with the S3 store on s3rver and checks blob redirects and the mapping of an open
-/// circuit through the OCI distribution API.
+/// Runs the registry on Kestrel with the S3 store on s3rver and checks blob redirects, the mapping of an open
+/// circuit through the OCI distribution API, and how the store's start-up check decides whether the host starts.
 /// </summary>
 [Collection(S3rverCollection.Name)]
 public sealed class S3RegistryTests

@@ -17,7 +17,8 @@ public interface IBlobStoreStartupCheck
     /// access. The message names the setting to fix, and the inner exception is the service's error.
     /// </exception>
     /// <exception cref="Polly.ExecutionRejectedException">
-    /// A transient failure: the service did not answer, timed out, or failed with a 5xx status on every attempt.
+    /// A transient failure: on every attempt the connection failed, the request timed out, or the service returned a
+    /// 5xx status.
     /// The registry then starts anyway and answers requests with 503 until the service recovers.
     /// </exception>
     ValueTask CheckAsync(CancellationToken cancellationToken = default);

@@ -17,7 +17,7 @@ internal sealed class RegistryStartup : IHostedService
 {
     /// <summary>
     /// How long the blob store check may take before the host starts without its result. It bounds a service that
-    /// accepts connections but never answers, which the resilience pipeline would retry for minutes.
+    /// accepts connections but never responds, which the resilience pipeline would retry for minutes.
     /// </summary>
     internal static readonly TimeSpan BlobStoreCheckTimeout = TimeSpan.FromSeconds(30);
 
