@@ -27,6 +27,10 @@ if (backends.Errors.Count > 0)
 var app = builder.Build();
 app.MapRegistry();
 
+// Start failures are printed as short messages only when this assembly is the process's program. A test host that
+// runs Program in process, as WebApplicationFactory does, needs the exception itself, because a normal return from
+// Program leaves the factory with a disposed host and no cause.
+var printStartFailures = System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly;
 var started = false;
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -42,12 +46,12 @@ try
 {
     app.Run();
 }
-catch (Exception error) when (!started && ValidationFailures(error) is { Count: > 0 } failures)
+catch (Exception error) when (printStartFailures && !started && ValidationFailures(error) is { Count: > 0 } failures)
 {
     // Options are validated when the host starts; print each problem on its own line instead of a stack trace.
     return ReportInvalidConfiguration(failures);
 }
-catch (Exception error) when (!started && error is not HostAbortedException)
+catch (Exception error) when (printStartFailures && !started && error is not HostAbortedException)
 {
     // Binding a malformed setting, an unreachable database or a rejected storage check fails the start. The host
     // has logged the stack trace already, so the console gets only the messages.
