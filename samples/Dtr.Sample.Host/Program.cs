@@ -27,8 +27,14 @@ if (backends.Errors.Count > 0)
 var app = builder.Build();
 app.MapRegistry();
 
+// Start failures are printed as short messages only when this assembly is the process's program. A test host that
+// runs Program in process, as WebApplicationFactory does, needs the exception itself, because a normal return from
+// Program leaves the factory with a disposed host and no cause.
+var printStartFailures = System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly;
+var started = false;
 app.Lifetime.ApplicationStarted.Register(() =>
 {
+    started = true;
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     var dataDirectory = Path.GetFullPath(app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.DataDirectory!);
     app.Logger.LogInformation(
@@ -40,10 +46,16 @@ try
 {
     app.Run();
 }
-catch (Exception error) when (ValidationFailures(error) is { Count: > 0 } failures)
+catch (Exception error) when (printStartFailures && !started && ValidationFailures(error) is { Count: > 0 } failures)
 {
     // Options are validated when the host starts; print each problem on its own line instead of a stack trace.
     return ReportInvalidConfiguration(failures);
+}
+catch (Exception error) when (printStartFailures && !started && error is not HostAbortedException)
+{
+    // Binding a malformed setting, an unreachable database or a rejected storage check fails the start. The host
+    // has logged the stack trace already, so the console gets only the messages.
+    return ReportStartFailure(error);
 }
 
 return 0;
@@ -56,14 +68,71 @@ static int ReportInvalidConfiguration(IReadOnlyCollection<string> failures)
         Console.Error.WriteLine($"  - {failure}");
     }
 
-    // The provider packages name their options classes in messages, but this host binds them from configuration sections.
+    ReportProviderOptionNames(failures);
+    return 1;
+}
+
+static int ReportStartFailure(Exception error)
+{
+    var messages = StartFailureMessages(error);
+    Console.Error.WriteLine($"The registry cannot start: {messages[0]}");
+    foreach (var message in messages.Skip(1))
+    {
+        Console.Error.WriteLine($"  caused by: {message}");
+    }
+
+    ReportProviderOptionNames(messages);
+    return 1;
+}
+
+// The provider packages name their options classes in messages, but this host binds them from configuration sections.
+static void ReportProviderOptionNames(IReadOnlyCollection<string> messages)
+{
     string[] providerOptions = ["S3StorageOptions.", "AzureBlobStorageOptions.", "PostgreSqlMetadataOptions."];
-    if (failures.Any(failure => providerOptions.Any(prefix => failure.Contains(prefix, StringComparison.Ordinal))))
+    if (messages.Any(message => providerOptions.Any(prefix => message.Contains(prefix, StringComparison.Ordinal))))
     {
         Console.Error.WriteLine("In this host's configuration, S3StorageOptions.<Name> is Storage:S3:<Name>, AzureBlobStorageOptions.<Name> is Storage:AzureBlob:<Name>, and PostgreSqlMetadataOptions.<Name> is Metadata:PostgreSql:<Name>.");
     }
+}
 
-    return 1;
+// Returns the first line of the message of each exception in the chain, outermost first, with the inner exceptions of
+// an AggregateException in order. A message that an outer message already contains is left out, because wrappers
+// such as StorageUnavailableException repeat the message of the fault they wrap.
+static List<string> StartFailureMessages(Exception error)
+{
+    var messages = new List<string>();
+    var pending = new Stack<Exception>();
+    pending.Push(error);
+    while (pending.TryPop(out var current))
+    {
+        if (current is AggregateException aggregate)
+        {
+            foreach (var inner in aggregate.InnerExceptions.Reverse())
+            {
+                pending.Push(inner);
+            }
+
+            continue;
+        }
+
+        var message = current.Message.Split('\n', 2)[0].Trim();
+        if (message.Length > 0 && !messages.Any(outer => outer.Contains(message, StringComparison.Ordinal)))
+        {
+            messages.Add(message);
+        }
+
+        if (current.InnerException is { } next)
+        {
+            pending.Push(next);
+        }
+    }
+
+    if (messages.Count == 0)
+    {
+        messages.Add(error.GetType().FullName ?? error.GetType().Name);
+    }
+
+    return messages;
 }
 
 // The host throws one OptionsValidationException when one options type is invalid, and an AggregateException of them

@@ -37,6 +37,8 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
     private readonly string _bucket;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
+    private readonly string? _serviceUrl;
+    private readonly string? _region;
 
     /// <summary>
     /// Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/>
@@ -54,6 +56,8 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
         _client = client;
         _ownsClient = ownsClient;
         _bucket = options.Bucket;
+        _serviceUrl = options.ServiceUrl;
+        _region = options.Region;
         _logger = logger;
         _pipeline = StorageResiliencePipeline.Create("s3", options.Resilience, S3TransientFaults.IsTransient, logger);
         Layout = new S3KeyLayout(options.Prefix);

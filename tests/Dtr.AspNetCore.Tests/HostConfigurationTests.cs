@@ -134,6 +134,55 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task SampleHost_MalformedBoolExitsWithMessage()
+    {
+        var (exitCode, standardError) = await RunSampleHostAsync(
+            "--Storage:Driver=S3", "--Storage:S3:Bucket=registry", "--Storage:S3:ServiceUrl=http://127.0.0.1:9", "--Storage:S3:ForcePathStyle=yes");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith(
+            "The registry cannot start: Failed to convert configuration value 'yes' at 'Storage:S3:ForcePathStyle' to type 'System.Boolean'.",
+            standardError,
+            StringComparison.Ordinal);
+        Assert.Contains("  caused by: yes is not a valid value for Boolean.", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SampleHost_MissingSigningKeyExitsWithMessage()
+    {
+        var keyPath = Path.Combine(Path.GetTempPath(), "dtr-missing-" + Guid.NewGuid().ToString("N"), "signing-key.pem");
+
+        var (exitCode, standardError) = await RunSampleHostAsync($"--Registry:Auth:SigningKeyPath={keyPath}");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"The registry cannot start: The token signing key '{keyPath}' could not be read:", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SampleHost_ClosedPostgreSqlPortExitsWithMessage()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (exitCode, standardError) = await RunSampleHostAsync(
+            "--Metadata:Provider=PostgreSql",
+            $"--Metadata:PostgreSql:ConnectionString=Host=127.0.0.1;Port={port};Database=registry;Username=postgres");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith(
+            $"The registry cannot start: The postgresql service failed with a transient fault on every attempt: Failed to connect to 127.0.0.1:{port}",
+            standardError,
+            StringComparison.Ordinal);
+        Assert.Contains("  caused by: Connection refused", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SampleHostOutput_HasNoProductionSettings()
     {
         // A built host runs in the Production environment by default, and appsettings.Production.json needs

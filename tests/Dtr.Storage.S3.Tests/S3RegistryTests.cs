@@ -3,13 +3,15 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Dtr.Digests;
 using Dtr.Storage.S3.Tests.Support;
+using Dtr.Resilience;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Dtr.Storage.S3.Tests;
 
 /// <summary>
-/// Runs the registry on Kestrel with the S3 store on s3rver and checks blob redirects and the mapping of an open
-/// circuit through the OCI distribution API.
+/// Runs the registry on Kestrel with the S3 store on s3rver and checks blob redirects, the mapping of an open
+/// circuit through the OCI distribution API, and how the store's start-up check decides whether the host starts.
 /// </summary>
 [Collection(S3rverCollection.Name)]
 public sealed class S3RegistryTests
@@ -116,6 +118,39 @@ public sealed class S3RegistryTests
         Assert.Equal("UNAVAILABLE", await ReadErrorCodeAsync(rejected));
         Assert.Equal(requestsBeforeOpenCircuit, handler.RequestCount);
         Assert.Single(logger.WithEventId(1001));
+    }
+
+    [Fact]
+    public async Task Start_MissingBucketStopsHost()
+    {
+        var options = S3TestStores.CreateOptions(_server);
+        options.Bucket = "missing-" + Guid.NewGuid().ToString("N")[..12];
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RegistryHost.StartAsync(options, new Dictionary<string, string?>()));
+
+        Assert.Equal(
+            $"The S3 bucket '{options.Bucket}' does not exist at {_server.ServiceUrl}. Create it, or set S3StorageOptions.Bucket to an existing bucket.",
+            error.Message);
+    }
+
+    [Fact]
+    public async Task Start_RefusedConnectionStartsHost()
+    {
+        var options = S3TestStores.CreateOptions(_server);
+        options.ServiceUrl = $"http://127.0.0.1:{S3StartupCheckTests.GetClosedPort()}";
+        options.Resilience.MaxRetryAttempts = 1;
+        var logger = new CapturingLogger();
+        await using var host = await RegistryHost.StartAsync(options, new Dictionary<string, string?>(), services => services.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(logger)));
+        using var registry = new HttpClient { BaseAddress = host.BaseAddress };
+
+        using var root = await registry.GetAsync("/v2/");
+        using var upload = await registry.PostAsync($"/v2/{Repository}/blobs/uploads/", null);
+
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode);
+        Assert.Equal("UNAVAILABLE", await ReadErrorCodeAsync(upload));
+        var warning = Assert.Single(logger.WithEventId(3003));
+        Assert.IsType<StorageUnavailableException>(warning.Exception);
     }
 
     /// <summary>Pushes a blob in two PATCH chunks and a closing PUT, as a chunked push does.</summary>

@@ -16,6 +16,15 @@ internal static partial class RegistryLog
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Metadata store schema is up to date")]
     public static partial void MetadataMigrated(ILogger logger);
 
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Blob store {StoreType} accepted the start-up check")]
+    public static partial void BlobStoreChecked(ILogger logger, string storeType);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Blob store {StoreType} failed the start-up check with a transient fault; the registry starts anyway, and requests that need the store get 503 until it answers")]
+    public static partial void BlobStoreCheckTransientFailure(ILogger logger, string storeType, Exception exception);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Blob store {StoreType} did not answer the start-up check within {TimeoutSeconds:F0} s; the registry starts anyway")]
+    public static partial void BlobStoreCheckTimedOut(ILogger logger, string storeType, double timeoutSeconds, Exception exception);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Upload {UploadId} started in {Repository}")]
     public static partial void UploadStarted(ILogger logger, string repository, string uploadId);
 

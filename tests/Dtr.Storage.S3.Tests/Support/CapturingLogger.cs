@@ -25,3 +25,13 @@ public sealed class CapturingLogger : ILogger
 
 /// <summary>One captured log entry.</summary>
 public sealed record LogEntry(LogLevel Level, int EventId, string Message, Exception? Exception);
+
+/// <summary>Hands one <see cref="CapturingLogger"/> to every category, so a test sees a whole host's log.</summary>
+public sealed class CapturingLoggerProvider(CapturingLogger logger) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
+    }
+}

@@ -30,7 +30,7 @@ internal sealed class RegistryHost : IAsyncDisposable
     /// <summary>The host's services.</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a registry host.</summary>
+    /// <summary>Starts a registry host, or removes it again and rethrows when it fails to start.</summary>
     /// <param name="s3Options">The S3 store's options, copied into <c>AddS3Storage</c>.</param>
     /// <param name="settings">More configuration keys, such as <c>Registry:RedirectBlobDownloads</c>.</param>
     /// <param name="configureServices">Runs before the registry is added, so a service registered here wins over the registry's TryAdd registrations.</param>
@@ -61,7 +61,17 @@ internal sealed class RegistryHost : IAsyncDisposable
 
         var app = builder.Build();
         app.MapRegistry();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A host that failed to start is not returned, so nothing else would remove it or its folder.
+            await app.DisposeAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+            throw;
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("Kestrel reported no listening address.");
