@@ -115,8 +115,10 @@ static List<string> StartFailureMessages(Exception error)
             continue;
         }
 
+        // "Exception of type 'X' was thrown." is .NET's text for an exception created without a message; it adds nothing.
         var message = current.Message.Split('\n', 2)[0].Trim();
-        if (message.Length > 0 && !messages.Any(outer => outer.Contains(message, StringComparison.Ordinal)))
+        var isPlaceholder = message.StartsWith("Exception of type '", StringComparison.Ordinal);
+        if (message.Length > 0 && !isPlaceholder && !messages.Any(outer => outer.Contains(message, StringComparison.Ordinal)))
         {
             messages.Add(message);
         }

@@ -93,11 +93,21 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     {
         // A re-run after a transient fault reads the version again and skips the steps that committed.
         // NOTE: the attempt timeout covers all pending steps together; a slow migration needs a larger AttemptTimeout.
-        await RunAsync(async attemptToken =>
+        try
         {
-            await MigrateOnceAsync(attemptToken).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            await RunAsync(async attemptToken =>
+            {
+                await MigrateOnceAsync(attemptToken).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is NpgsqlException or ExecutionRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            // Migration is the store's first contact with the server, so a failure here is usually a wrong setting.
+            throw new InvalidOperationException(
+                $"The PostgreSQL metadata store could not prepare schema '{_schema}': {error.Message} Check PostgreSqlMetadataOptions.ConnectionString (host, port, database, user and password) and that the server is running.",
+                error);
+        }
     }
 
     private async Task MigrateOnceAsync(CancellationToken cancellationToken)

@@ -33,6 +33,22 @@ public sealed class BlobRedirectTests
     }
 
     [Fact]
+    public async Task SuffixRange_IsAnsweredByRegistry()
+    {
+        await using var factory = new RedirectingRegistryFactory(redirectsEnabled: true);
+        using var client = factory.CreateRegistryClient();
+        var repository = TestContent.UniqueRepository();
+        var blob = TestContent.RandomBytes(300, 46);
+        var digest = await client.PushBlobAsync(repository, blob);
+
+        using var response = await client.GetAsync($"/v2/{repository}/blobs/{digest}", ("Range", "bytes=-50"));
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(blob[^50..], await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Head_IsAnsweredByRegistry()
     {
         await using var factory = new RedirectingRegistryFactory(redirectsEnabled: true);

@@ -58,7 +58,7 @@ internal sealed class BlobEndpoints
         response.Headers.CacheControl = "max-age=31536000";
         response.ContentType = "application/octet-stream";
 
-        if (!headOnly && _options.RedirectBlobDownloads && _blobs is IBlobRedirectSource redirects
+        if (!headOnly && _options.RedirectBlobDownloads && !IsSuffixRange(context.Request) && _blobs is IBlobRedirectSource redirects
             && await redirects.GetDownloadUriAsync(digest, _options.RedirectLifetime, cancellationToken) is { } location)
         {
             // The storage service honours the client's Range header itself, and the URL expires, so nothing is cached.
@@ -83,6 +83,13 @@ internal sealed class BlobEndpoints
             await CopyAsync(stream, response, length, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Returns whether the request asks for the last bytes of the blob (<c>Range: bytes=-N</c>). The registry serves
+    /// those itself instead of redirecting, because s3rver 3.7.1 and Azurite 3.37.0 answer them with the wrong bytes.
+    /// </summary>
+    private static bool IsSuffixRange(HttpRequest request) =>
+        request.Headers.Range.ToString().TrimStart().StartsWith("bytes=-", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Removes the blob from the repository; its bytes stay in the blob store. A repository with

@@ -248,6 +248,9 @@ internal sealed class UploadService
         catch
         {
             // The stored bytes and the running hash may now disagree; the next completion hashes from storage.
+            // TODO: roll the upload back to its length at the start of this request. The filesystem and S3 stores
+            // keep the bytes written before the failure, so a client that resends the whole body instead of resuming
+            // from the Range that GET on the upload reports gets DIGEST_INVALID.
             state.ResetHash();
             throw;
         }
