@@ -175,9 +175,11 @@ public sealed class OptionsValidationTests
 
         Assert.Equal(1, exitCode);
         Assert.StartsWith(
-            $"The registry cannot start: The postgresql service failed with a transient fault on every attempt: Failed to connect to 127.0.0.1:{port}",
+            "The registry cannot start: The PostgreSQL metadata store could not prepare schema 'dtr': The postgresql service failed with a transient fault on every attempt: Failed to connect to 127.0.0.1:" + port,
             standardError,
             StringComparison.Ordinal);
+        Assert.Contains("Check PostgreSqlMetadataOptions.ConnectionString", standardError, StringComparison.Ordinal);
+        Assert.Contains("PostgreSqlMetadataOptions.<Name> is Metadata:PostgreSql:<Name>", standardError, StringComparison.Ordinal);
         Assert.Contains("  caused by: Connection refused", standardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
     }
