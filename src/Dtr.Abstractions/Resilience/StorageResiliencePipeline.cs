@@ -24,7 +24,7 @@ public static partial class StorageResiliencePipeline
     /// <param name="component">Name used in logs, for example <c>s3</c> or <c>postgresql</c>.</param>
     /// <param name="options">The pipeline settings.</param>
     /// <param name="isTransient">
-    /// Returns true for a fault that a repeat of the same call may not hit: throttling, a 5xx answer, a reset
+    /// Returns true for a fault that a repeat of the same call may not hit: throttling, a 5xx response, a reset
     /// connection, a serialization failure or deadlock. Faults that will repeat (not found, denied, invalid input)
     /// must return false, so they surface at once.
     /// </param>

@@ -4,7 +4,7 @@ namespace Dtr.Resilience;
 
 /// <summary>
 /// Thrown by a storage resilience pipeline when a call still failed with a transient fault after its last retry.
-/// The registry answers such requests with 503, so clients retry later instead of treating the failure as final.
+/// The registry responds to such requests with 503, so clients retry later instead of treating the failure as final.
 /// </summary>
 /// <remarks>
 /// It derives from Polly's <see cref="ExecutionRejectedException"/>, like the pipeline's timeout and open-circuit

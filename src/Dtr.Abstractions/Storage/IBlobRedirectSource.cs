@@ -4,7 +4,7 @@ namespace Dtr.Storage;
 
 /// <summary>
 /// An optional capability of a blob store whose service can serve blobs to clients directly, such as S3 through a
-/// presigned URL or Azure Blob Storage through a SAS URL. When redirects are enabled, the registry answers a blob
+/// presigned URL or Azure Blob Storage through a SAS URL. When redirects are enabled, the registry responds to a blob
 /// <c>GET</c> with a redirect to the URL this returns, and the client fetches the bytes, byte ranges included, from
 /// the storage service.
 /// </summary>

@@ -19,7 +19,7 @@ public interface IBlobStoreStartupCheck
     /// <exception cref="Polly.ExecutionRejectedException">
     /// A transient failure: on every attempt the connection failed, the request timed out, or the service returned a
     /// 5xx status.
-    /// The registry then starts anyway and answers requests with 503 until the service recovers.
+    /// The registry then starts anyway and responds to requests with 503 until the service recovers.
     /// </exception>
     ValueTask CheckAsync(CancellationToken cancellationToken = default);
 }

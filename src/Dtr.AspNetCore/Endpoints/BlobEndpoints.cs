@@ -85,8 +85,8 @@ internal sealed class BlobEndpoints
     }
 
     /// <summary>
-    /// Returns whether the request asks for the last bytes of the blob (<c>Range: bytes=-N</c>). The registry serves
-    /// those itself instead of redirecting, because s3rver 3.7.1 and Azurite 3.37.0 answer them with the wrong bytes.
+    /// Returns whether the request is for the last bytes of the blob (<c>Range: bytes=-N</c>). The registry serves
+    /// those itself instead of redirecting, because s3rver 3.7.1 and Azurite 3.37.0 return the wrong bytes for them.
     /// </summary>
     private static bool IsSuffixRange(HttpRequest request) =>
         request.Headers.Range.ToString().TrimStart().StartsWith("bytes=-", StringComparison.OrdinalIgnoreCase);
