@@ -146,6 +146,28 @@ public partial class CycloneDxSbomTests
         }
     }
 
+    [Theory]
+    [InlineData("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", "CVSSv31")]
+    [InlineData("CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", "CVSSv3")]
+    [InlineData("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "CVSSv4")]
+    [InlineData("AV:L/AC:L/Au:S/C:C/I:C/A:C", "CVSSv2")]
+    public void Write_Rating_NamesMethodOfVector(string vector, string expected)
+    {
+        var finding = Glibc(Libc6) with { CvssVector = vector };
+        var inventory = new ImageInventory(null, [Libc6], []);
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            CycloneDxSbom.Write(writer, "library/app", Manifest, inventory, [finding], Timestamp);
+        }
+
+        using var document = JsonDocument.Parse(buffer.ToArray());
+        var rating = document.RootElement.GetProperty("vulnerabilities")[0].GetProperty("ratings")[0];
+        Assert.Equal(expected, rating.GetProperty("method").GetString());
+        Assert.Equal(vector, rating.GetProperty("vector").GetString());
+    }
+
     [Fact]
     public void Write_NoFindingsOrOperatingSystem_WritesEmptyLists()
     {

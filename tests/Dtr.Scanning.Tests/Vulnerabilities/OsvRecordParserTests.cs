@@ -19,7 +19,9 @@ public class OsvRecordParserTests
     [InlineData(""" "severity": [{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}]""", Severity.High)]
     [InlineData(""" "severity": [{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}, {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"}]""", Severity.Low)]
     [InlineData(""" "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}, {"type": "CVSS_V2", "score": "AV:N/AC:H/Au:N/C:P/I:N/A:N"}], "database_specific": {"severity": "CRITICAL"}""", Severity.Critical)]
-    [InlineData(""" "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}, {"type": "CVSS_V2", "score": "AV:N/AC:H/Au:N/C:P/I:N/A:N"}]""", Severity.Low)]
+    [InlineData(""" "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}, {"type": "CVSS_V2", "score": "AV:N/AC:H/Au:N/C:P/I:N/A:N"}]""", Severity.Critical)]
+    [InlineData(""" "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"}], "database_specific": {"severity": "CRITICAL"}""", Severity.Medium)]
+    [InlineData(""" "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/invalid"}, {"type": "CVSS_V2", "score": "AV:N/AC:H/Au:N/C:P/I:N/A:N"}]""", Severity.Low)]
     [InlineData(""" "severity": [{"type": "CVSS_V3", "score": "not a vector"}], "database_specific": {"severity": "HIGH"}""", Severity.High)]
     [InlineData("", Severity.Unknown)]
     public void Parse_SeverityFields_GiveSeverity(string extraFields, Severity expected)
