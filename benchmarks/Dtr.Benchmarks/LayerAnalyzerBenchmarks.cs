@@ -10,7 +10,7 @@ namespace Dtr.Benchmarks;
 /// Analyses a generated gzip layer from memory, the work the scanner does for every pushed layer.
 /// </summary>
 /// <remarks>
-/// The layer holds <see cref="LayerMiB"/> MiB of random, incompressible data in 1 MiB files, 2,000 small text files
+/// The layer contains <see cref="LayerMiB"/> MiB of random, incompressible data in 1 MiB files, 2,000 small text files
 /// and this machine's <c>/var/lib/dpkg/status</c> (an empty one where the file is missing). Throughput in MB/s of
 /// compressed input is <see cref="CompressedBytes"/> divided by the mean time; the setup prints the size.
 /// </remarks>

@@ -161,10 +161,10 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         document.Files = [.. files.Values.OrderBy(file => file.Path, StringComparer.Ordinal)];
     }
 
-    // Decompressors and TarReader report bad data with these types; a read error of the caller's stream is told apart
-    // by LayerSourceStream.SourceFailed.
+    // Decompressors and TarReader report bad data with these types. LayerSourceStream.SourceFailed separates a read
+    // error of the caller's stream, which also surfaces as an IOException.
     private static bool IsContentError(Exception exception) =>
-        exception is InvalidDataException or IOException or FormatException or ZstdException or ArgumentException or OverflowException;
+        exception is InvalidDataException or IOException or FormatException or ZstdException or ArgumentException or OverflowException or NotSupportedException;
 
     private async Task RecordEntryAsync(
         TarEntry entry,

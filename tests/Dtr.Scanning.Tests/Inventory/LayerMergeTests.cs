@@ -202,6 +202,32 @@ public class LayerMergeTests
     }
 
     [Fact]
+    public async Task SamePathTwice_LastEntryWins()
+    {
+        var layer = new TestLayer()
+            .File("var/lib/dpkg/status", Status(("libc6", "2.36-9")))
+            .File("var/lib/dpkg/status", Status(("libc6", "2.36-9+deb12u4")))
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Equal("2.36-9+deb12u4", Analysis.Single(inventory, PackageType.Deb, "libc6").Version);
+    }
+
+    [Fact]
+    public async Task DatabaseReplacedByLink_ListsNothing()
+    {
+        // A link at a database path replaces the lower file. Only regular files are read as databases, so a
+        // database is never listed twice, once through a link.
+        var lower = new TestLayer().File("var/lib/dpkg/status", Status(("libc6", "2.36-9"))).Build();
+        var upper = new TestLayer().SymbolicLink("var/lib/dpkg/status", "/dev/null").Build();
+
+        var inventory = await Analysis.InventoryAsync(lower, upper);
+
+        Assert.Empty(inventory.Packages);
+    }
+
+    [Fact]
     public async Task ScratchImage_HasNoOperatingSystem()
     {
         var inventory = await Analysis.InventoryAsync(new TestLayer().File("app/server", "binary").Build());
