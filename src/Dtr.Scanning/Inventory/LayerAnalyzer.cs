@@ -27,6 +27,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
     internal const int FormatVersion = 1;
 
     private const int ReadBufferBytes = 1024 * 1024;
+    private const int PooledFileBytes = 1024 * 1024;
 
     private static readonly HashSet<string> FilesystemLayerMediaTypes = new(StringComparer.Ordinal)
     {
@@ -227,8 +228,11 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
             return file;
         }
 
+        // Small files come from the shared pool. Large ones, up to the limit, are allocated, so the pool does not keep
+        // buffers of many megabytes alive after the layer is read.
         var length = (int)entry.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var pooled = length <= PooledFileBytes;
+        var buffer = pooled ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : new byte[length];
         try
         {
             if (length > 0 && entry.DataStream is { } data)
@@ -240,7 +244,10 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (pooled)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         return file;
