@@ -112,6 +112,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
             _ => buffered,
         };
 
+        var drainBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
         var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
         var whiteouts = new HashSet<string>(StringComparer.Ordinal);
         var opaqueDirectories = new HashSet<string>(StringComparer.Ordinal);
@@ -135,6 +136,14 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                     }
 
                     await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, cancellationToken).ConfigureAwait(false);
+
+                    // Unread entry data is drained here in 1 MiB reads rather than left for TarReader to skip.
+                    if (entry.DataStream is { } data)
+                    {
+                        while (await data.ReadAsync(drainBuffer, cancellationToken).ConfigureAwait(false) > 0)
+                        {
+                        }
+                    }
                 }
             }
         }
@@ -150,6 +159,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(drainBuffer);
             if (decompressed != buffered)
             {
                 await decompressed.DisposeAsync().ConfigureAwait(false);

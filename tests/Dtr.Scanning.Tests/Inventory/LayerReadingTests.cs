@@ -175,6 +175,33 @@ public class LayerReadingTests
     }
 
     [Fact]
+    public async Task CorruptHeaders_NeverThrow()
+    {
+        var tar = new TestLayer()
+            .File("etc/os-release", "ID=debian\n")
+            .SymbolicLink("etc/alpine-release", "../x")
+            .File("var/lib/dpkg/status", DpkgStatus)
+            .File("app/App.deps.json", "{}")
+            .Build(LayerCompression.None);
+        var random = new Random(7);
+
+        // Each round overwrites a few bytes of the headers, where sizes, checksums, types and PAX records are.
+        for (var round = 0; round < 300; round++)
+        {
+            var corrupt = (byte[])tar.Clone();
+            for (var i = 0; i < 1 + (round % 8); i++)
+            {
+                corrupt[random.Next(Math.Min(corrupt.Length, 4096))] = (byte)random.Next(256);
+            }
+
+            var json = await Analysis.AnalyzeAsync(corrupt);
+            var status = Assert.Single(Analysis.Analyzer.BuildInventory([(Digest.Compute(corrupt), json)]).Layers).Status;
+
+            Assert.True(status is LayerReadStatus.Complete or LayerReadStatus.Unreadable, $"Round {round} gave {status}.");
+        }
+    }
+
+    [Fact]
     public async Task EmptyBlob_IsUnreadable()
     {
         // A tar archive ends with two zero blocks, so a blob of no bytes is not one.
