@@ -100,15 +100,15 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         var magicLength = await content.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         var source = new LayerSourceStream(content, magic, magicLength);
         var magicBytes = magic.AsSpan(0, magicLength);
-        var format = magicBytes.StartsWith(GzipMagic) ? "gzip-compressed tar"
-            : magicBytes.StartsWith(ZstdMagic) ? "zstd-compressed tar"
-            : "tar";
+        var compression = magicBytes.StartsWith(GzipMagic) ? LayerCompression.Gzip
+            : magicBytes.StartsWith(ZstdMagic) ? LayerCompression.Zstd
+            : LayerCompression.None;
 
         var buffered = new BufferedStream(source, ReadBufferBytes);
-        Stream decompressed = format switch
+        Stream decompressed = compression switch
         {
-            "gzip-compressed tar" => new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true),
-            "zstd-compressed tar" => new DecompressionStream(buffered, ReadBufferBytes, checkEndOfStream: true, leaveOpen: true),
+            LayerCompression.Gzip => new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true),
+            LayerCompression.Zstd => new DecompressionStream(buffered, ReadBufferBytes, checkEndOfStream: true, leaveOpen: true),
             _ => buffered,
         };
 
@@ -119,7 +119,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         try
         {
             // The decompressed bytes are counted as the tar reader consumes them, through a large buffer because the
-            // reader asks for 512-byte headers and small chunks when it skips entry data.
+            // reader reads each header as a 512-byte block.
             var counting = new CountingStream(decompressed == buffered ? buffered : new BufferedStream(decompressed, ReadBufferBytes), _limits.MaxDecompressedBytes);
             var reader = new TarReader(counting, leaveOpen: true);
             await using (reader.ConfigureAwait(false))
@@ -155,6 +155,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         catch (Exception exception) when (!source.SourceFailed && IsContentError(exception))
         {
             document.Status = LayerReadStatus.Unreadable;
+            var format = compression switch
+            {
+                LayerCompression.Gzip => "gzip-compressed tar",
+                LayerCompression.Zstd => "zstd-compressed tar",
+                _ => "tar",
+            };
             document.Message = $"The layer is not a readable {format} archive: {exception.Message}";
         }
         finally
@@ -296,5 +302,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         {
             file.Message = $"The file could not be parsed: {exception.Message}";
         }
+    }
+
+    private enum LayerCompression
+    {
+        None,
+        Gzip,
+        Zstd,
     }
 }
