@@ -110,7 +110,17 @@ internal sealed class DatabaseUpdater : BackgroundService
                     await _trigger.WaitAsync(wait, _time, stoppingToken);
                 }
 
-                await RunOnceAsync(stoppingToken);
+                try
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The lease store failed; an exception here would stop the host, so the next interval retries.
+                    ScanningLog.UpdateFailed(_logger, "(update lease)", exception.Message, exception);
+                    RecordFailure(_time.GetUtcNow(), $"The update lease could not be taken: {exception.Message}");
+                }
+
                 next = _time.GetUtcNow() + _options.UpdateInterval;
             }
         }
@@ -329,6 +339,14 @@ internal sealed class DatabaseUpdater : BackgroundService
 
     private static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private void RecordFailure(DateTimeOffset attemptedAt, string error)
+    {
+        lock (_statusLock)
+        {
+            _status = _status with { LastAttemptAt = attemptedAt, LastError = error };
+        }
+    }
 
     private void SetNextAttempt(DateTimeOffset next)
     {
