@@ -144,3 +144,58 @@ public sealed class SignedUploadTests : IClassFixture<SignedScanningFactory>, ID
         Assert.Contains("Registry:Scanning:MaxArchiveBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>A scanning host with a database URL on a loopback port where nothing listens.</summary>
+public sealed class OnlineUpdateFactory : ScanningFactory
+{
+    public OnlineUpdateFactory()
+        : base(new Dictionary<string, string?> { ["Registry:Scanning:DatabaseUrls:0"] = ClosedPortUrl.ToString() })
+    {
+    }
+
+    /// <summary>A URL on a loopback port that was free a moment ago, so downloads fail at once.</summary>
+    public static Uri ClosedPortUrl { get; } = FindClosedPortUrl();
+
+    private static Uri FindClosedPortUrl()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new Uri($"http://127.0.0.1:{port}/osv.zip");
+    }
+}
+
+public sealed class OnlineUpdateTests : IClassFixture<OnlineUpdateFactory>
+{
+    private readonly OnlineUpdateFactory _factory;
+
+    public OnlineUpdateTests(OnlineUpdateFactory factory) => _factory = factory;
+
+    [Fact]
+    public async Task Update_Configured_StartsAndReportsError()
+    {
+        using var admin = _factory.CreateAdminClient();
+
+        using var started = await admin.PostAsync("/scanning/database/update", null);
+
+        Assert.True((await ReadJsonAsync(started, HttpStatusCode.Accepted)).GetProperty("started").GetBoolean());
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await admin.GetAsync("/scanning/database");
+            var online = (await ReadJsonAsync(response)).GetProperty("online");
+            Assert.Equal([OnlineUpdateFactory.ClosedPortUrl.ToString()], online.GetProperty("urls").EnumerateArray().Select(url => url.GetString()));
+            if (online.GetProperty("lastError").ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                Assert.Contains(OnlineUpdateFactory.ClosedPortUrl.ToString(), online.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, online.GetProperty("lastSuccessAt").ValueKind);
+                Assert.Equal(System.Text.Json.JsonValueKind.String, online.GetProperty("nextAttemptAt").ValueKind);
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The update did not report its failure within 60 s.");
+            await Task.Delay(200);
+        }
+    }
+}
