@@ -215,18 +215,25 @@ internal sealed class ImageScanner
             return stored;
         }
 
-        var analysis = _analysesInProgress.GetOrAdd(
-            layer.Digest,
-            _ => new Lazy<Task<string>>(() => AnalyzeAndStoreAsync(layer, cancellationToken)));
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await analysis.Value.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            if (analysis.Value.IsCompleted)
+            var analysis = _analysesInProgress.GetOrAdd(
+                layer.Digest,
+                _ => new Lazy<Task<string>>(() => AnalyzeAndStoreAsync(layer, cancellationToken)));
+            try
             {
-                _analysesInProgress.TryRemove(new KeyValuePair<Digest, Lazy<Task<string>>>(layer.Digest, analysis));
+                return await analysis.Value.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && attempt == 1)
+            {
+                // The scan that started the shared analysis was cancelled, but this one was not, so it tries once more.
+            }
+            finally
+            {
+                if (analysis.Value.IsCompleted)
+                {
+                    _analysesInProgress.TryRemove(new KeyValuePair<Digest, Lazy<Task<string>>>(layer.Digest, analysis));
+                }
             }
         }
     }
