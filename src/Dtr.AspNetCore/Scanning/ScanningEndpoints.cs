@@ -346,7 +346,7 @@ internal sealed class ScanningEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
-        await _access.RequireRepositoryAsync(caller, name, AccessLevel.ReadWrite, "queueing a scan", context.RequestAborted);
+        await RequireRepositoryAsync(caller, name, AccessLevel.ReadWrite, "queueing a scan", context.RequestAborted);
         var manifest = await RequireManifestAsync(name, digestText, context.RequestAborted);
         if (!_options.Enabled)
         {
@@ -361,7 +361,7 @@ internal sealed class ScanningEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
-        await _access.RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its scans", context.RequestAborted);
+        await RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its scans", context.RequestAborted);
         Severity? minimum = null;
         var severityText = context.Request.Query["severity"].ToString();
         if (!string.IsNullOrEmpty(severityText))
@@ -380,7 +380,7 @@ internal sealed class ScanningEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
-        await _access.RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its SBOMs", context.RequestAborted);
+        await RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its SBOMs", context.RequestAborted);
         var manifest = await RequireManifestAsync(name, digestText, context.RequestAborted);
         if (MediaTypes.IsIndex(manifest.MediaType))
         {
@@ -414,7 +414,7 @@ internal sealed class ScanningEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
-        await _access.RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its pull policy", context.RequestAborted);
+        await RequireRepositoryAsync(caller, name, AccessLevel.ReadOnly, "reading its pull policy", context.RequestAborted);
         var policy = await _store.GetScanPolicyAsync(name, context.RequestAborted) ?? ScanPolicy.None;
         return TypedResults.Ok(ScanPolicyResponse.From(policy));
     }
@@ -426,7 +426,7 @@ internal sealed class ScanningEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
-        await _access.RequireRepositoryAsync(caller, name, AccessLevel.Admin, "changing its pull policy", context.RequestAborted);
+        await RequireRepositoryAsync(caller, name, AccessLevel.Admin, "changing its pull policy", context.RequestAborted);
         var request = await ManagementInput.ReadBodyAsync<ScanPolicyRequest>(context);
         var policy = ParsePolicy(request);
 
@@ -474,6 +474,20 @@ internal sealed class ScanningEndpoints
     }
 
     // ----- Helpers -----
+
+    /// <summary>
+    /// Checks the caller's access like <see cref="ManagementAccess.RequireRepositoryAsync"/>, but lets an administrator
+    /// reach a repository that has content and no settings, such as one created by a push with authentication off.
+    /// </summary>
+    private async ValueTask RequireRepositoryAsync(Security.RegistryCaller caller, RepositoryName name, AccessLevel required, string action, CancellationToken cancellationToken)
+    {
+        if (caller.IsAdmin && await _metadata.RepositoryExistsAsync(name, cancellationToken))
+        {
+            return;
+        }
+
+        await _access.RequireRepositoryAsync(caller, name, required, action, cancellationToken);
+    }
 
     private async Task<StoredManifest> RequireManifestAsync(RepositoryName repository, string digestText, CancellationToken cancellationToken)
     {

@@ -199,3 +199,35 @@ public sealed class OnlineUpdateTests : IClassFixture<OnlineUpdateFactory>
         }
     }
 }
+
+/// <summary>A scanning host with authentication off, where a push creates a repository without settings.</summary>
+public sealed class UnauthenticatedScanningFactory : ScanningFactory
+{
+    public UnauthenticatedScanningFactory()
+        : base(new Dictionary<string, string?> { ["Registry:Auth:Enabled"] = "false" })
+    {
+    }
+}
+
+public sealed class UnauthenticatedScanningTests : IClassFixture<UnauthenticatedScanningFactory>
+{
+    private readonly UnauthenticatedScanningFactory _factory;
+
+    public UnauthenticatedScanningTests(UnauthenticatedScanningFactory factory) => _factory = factory;
+
+    [Fact]
+    public async Task Scan_RepositoryWithoutSettings_Served()
+    {
+        using var client = _factory.CreateManagementClient();
+        var repository = Dtr.Names.RepositoryName.Parse("pushed" + Guid.NewGuid().ToString("N")[..8] + "/app");
+        var (digest, _) = await _factory.StoreDebianImageAsync(repository, "2.36-9");
+
+        using var queued = await client.PostAsync($"/repositories/{repository}/manifests/{digest}/scan", null);
+        await ReadJsonAsync(queued, HttpStatusCode.Accepted);
+        var scan = await ScanningFactory.WaitForScanAsync(client, repository.Value, digest);
+
+        Assert.Equal("completed", scan.GetProperty("status").GetString());
+        using var policy = await client.GetAsync($"/repositories/{repository}/scanning/policy");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await ReadJsonAsync(policy)).GetProperty("blockSeverity").ValueKind);
+    }
+}
