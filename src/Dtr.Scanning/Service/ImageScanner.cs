@@ -53,7 +53,8 @@ internal sealed class ImageScanner
 
     /// <summary>
     /// Scans a manifest of <paramref name="repository"/> and stores the result of each image. A failure is stored as
-    /// a <see cref="ScanStatus.Failed"/> scan of the manifest instead of thrown; only cancellation propagates.
+    /// a <see cref="ScanStatus.Failed"/> scan of the manifest instead of thrown. Only cancellation and a failure to store
+    /// the result propagate.
     /// </summary>
     /// <returns>The number of image scans stored.</returns>
     public async Task<int> ScanAsync(RepositoryName repository, Digest manifest, CancellationToken cancellationToken)
