@@ -1,5 +1,6 @@
 using Dtr.Identity;
 using Dtr.Metadata;
+using Dtr.Scanning;
 using Dtr.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ public static class SqliteMetadataBuilderExtensions
 {
     /// <summary>
     /// Stores registry metadata, and users, organizations, teams, tokens and repository settings, in a SQLite
-    /// database file. One store instance serves as both <see cref="IMetadataStore"/> and <see cref="IIdentityStore"/>,
+    /// database file. One store instance serves as <see cref="IMetadataStore"/>, <see cref="IIdentityStore"/>,
+    /// <see cref="IScanStore"/> and <see cref="ILeaseStore"/>,
     /// and replaces any registered before, so the last metadata provider added wins. The options are validated when the host starts; the
     /// schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the host calls at start.
     /// </summary>
@@ -42,6 +44,8 @@ public static class SqliteMetadataBuilderExtensions
             provider.GetService<ILogger<SqliteMetadataStore>>() ?? NullLogger<SqliteMetadataStore>.Instance));
         services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IIdentityStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IScanStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<ILeaseStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         return builder;
     }
 }

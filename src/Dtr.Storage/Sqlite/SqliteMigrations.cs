@@ -179,5 +179,121 @@ internal static class SqliteMigrations
         """
         ALTER TABLE upload_sessions ADD COLUMN verified_digest TEXT;
         """,
+
+        // Version 5: image scanning (the vulnerability database, layer analyses, image scans, the scan queue and
+        // pull policies) and named leases. Record and index rows carry their import's id and have no foreign key,
+        // so an old copy of a source can be deleted in batches after the switch (see SqliteMetadataStore.Scanning).
+        """
+        -- state: 0 importing, 1 completed, 2 discarded (its rows are deleted in batches, then the import row).
+        CREATE TABLE vulnerability_imports (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2))
+        );
+
+        CREATE INDEX vulnerability_imports_by_source ON vulnerability_imports (source, state);
+
+        CREATE TABLE vulnerability_sources (
+            name TEXT PRIMARY KEY,
+            current_import_id INTEGER NOT NULL,
+            record_count INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            etag TEXT,
+            last_modified INTEGER,
+            archive_digest TEXT,
+            signature_verified INTEGER NOT NULL CHECK (signature_verified IN (0, 1))
+        );
+
+        -- packages is a JSON array of [ecosystem, package] pairs, the keys the record was added under.
+        CREATE TABLE vulnerability_records (
+            id INTEGER PRIMARY KEY,
+            import_id INTEGER NOT NULL,
+            vulnerability_id TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            packages TEXT NOT NULL,
+            record_json TEXT NOT NULL
+        );
+
+        CREATE INDEX vulnerability_records_by_import ON vulnerability_records (import_id);
+
+        CREATE TABLE vulnerability_packages (
+            import_id INTEGER NOT NULL,
+            ecosystem TEXT NOT NULL,
+            package TEXT NOT NULL,
+            record_id INTEGER NOT NULL
+        );
+
+        CREATE INDEX vulnerability_packages_by_package ON vulnerability_packages (ecosystem, package);
+        CREATE INDEX vulnerability_packages_by_import ON vulnerability_packages (import_id);
+
+        -- One row: the version that every completed import or removed source raises by one.
+        CREATE TABLE vulnerability_database (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL,
+            updated_at INTEGER
+        );
+
+        INSERT INTO vulnerability_database (id, version, updated_at) VALUES (1, 0, NULL);
+
+        CREATE TABLE layer_analyses (
+            digest TEXT NOT NULL,
+            analyzer_version INTEGER NOT NULL,
+            analysis_json TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (digest, analyzer_version)
+        ) WITHOUT ROWID;
+
+        -- status is a ScanStatus value: 0 completed, 1 partial, 2 failed.
+        CREATE TABLE image_scans (
+            manifest_digest TEXT PRIMARY KEY,
+            status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),
+            scanned_at INTEGER NOT NULL,
+            matched_at INTEGER NOT NULL,
+            database_version INTEGER NOT NULL,
+            critical INTEGER NOT NULL,
+            high INTEGER NOT NULL,
+            medium INTEGER NOT NULL,
+            low INTEGER NOT NULL,
+            unknown INTEGER NOT NULL,
+            inventory_json TEXT,
+            result_json TEXT NOT NULL
+        );
+
+        -- The scans that a re-match pages through, in digest order.
+        CREATE INDEX image_scans_to_rematch ON image_scans (manifest_digest, database_version)
+            WHERE status IN (0, 1) AND inventory_json IS NOT NULL;
+
+        -- holder and lease_expires_at are NULL until a worker claims the job; reason is a ScanReason value.
+        CREATE TABLE scan_jobs (
+            id INTEGER PRIMARY KEY,
+            repository TEXT NOT NULL,
+            manifest_digest TEXT NOT NULL,
+            reason INTEGER NOT NULL,
+            enqueued_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            holder TEXT,
+            lease_expires_at INTEGER
+        );
+
+        -- At most one waiting job per manifest; a claimed job does not count, so a request during a scan queues one more.
+        CREATE UNIQUE INDEX scan_jobs_one_waiting ON scan_jobs (manifest_digest) WHERE holder IS NULL;
+        CREATE INDEX scan_jobs_by_manifest ON scan_jobs (manifest_digest, id);
+        CREATE INDEX scan_jobs_by_age ON scan_jobs (enqueued_at, id);
+
+        -- block_severity is a Severity value or NULL for no blocking; allowlist is a JSON array.
+        CREATE TABLE scan_policies (
+            repository_id INTEGER PRIMARY KEY REFERENCES repositories (id) ON DELETE CASCADE,
+            block_severity INTEGER,
+            allow_unscanned INTEGER NOT NULL CHECK (allow_unscanned IN (0, 1)),
+            allowlist TEXT NOT NULL
+        );
+
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        """,
     ];
 }

@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Dtr.Digests;
+using Microsoft.Data.Sqlite;
+using ZstdSharp;
+
+namespace Dtr.Scanning.Inventory;
+
+/// <summary>
+/// Reads layer blobs as streams, without unpacking them to disk, and records their whiteouts, release files and
+/// package databases (dpkg, apk, rpm's <c>rpmdb.sqlite</c> and .NET <c>*.deps.json</c>); then merges the analyses of
+/// an image's layers into its inventory.
+/// </summary>
+/// <remarks>
+/// Compression is detected from the first bytes (gzip <c>1f 8b</c>, zstd <c>28 b5 2f fd</c>, otherwise plain tar),
+/// not from the media type, which only decides whether the blob is a filesystem layer at all. Entries that are not
+/// recognised are skipped without being buffered. The rules for each database are on its parser:
+/// <see cref="DpkgStatusParser"/>, <see cref="ApkDatabaseParser"/>, <see cref="RpmDatabaseReader"/> and
+/// <see cref="DepsJsonParser"/>.
+/// </remarks>
+public sealed class LayerAnalyzer : ILayerAnalyzer
+{
+    /// <summary>The analysis format version that <see cref="Version"/> returns.</summary>
+    internal const int FormatVersion = 1;
+
+    private const int ReadBufferBytes = 1024 * 1024;
+
+    private static readonly HashSet<string> FilesystemLayerMediaTypes = new(StringComparer.Ordinal)
+    {
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.zstd",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    };
+
+    private static readonly byte[] GzipMagic = [0x1f, 0x8b];
+    private static readonly byte[] ZstdMagic = [0x28, 0xb5, 0x2f, 0xfd];
+
+    private readonly LayerAnalyzerLimits _limits;
+
+    /// <summary>Creates an analyzer with the given limits.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is not positive.</exception>
+    public LayerAnalyzer(LayerAnalyzerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limits.MaxDecompressedBytes, nameof(limits));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limits.MaxEntries, nameof(limits));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limits.MaxPackageDatabaseBytes, nameof(limits));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limits.MaxPackageDatabaseBytes, Array.MaxLength, nameof(limits));
+        _limits = limits;
+    }
+
+    /// <inheritdoc />
+    public int Version => FormatVersion;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// An exception thrown by <paramref name="content"/> itself propagates, because the layer may read fine on the next
+    /// attempt. Errors in the decompressed data or the tar format give <see cref="LayerReadStatus.Unreadable"/>.
+    /// </remarks>
+    public async ValueTask<string> AnalyzeAsync(Digest layer, string mediaType, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mediaType);
+        ArgumentNullException.ThrowIfNull(content);
+
+        var document = new LayerAnalysisDocument { Version = FormatVersion };
+        if (!FilesystemLayerMediaTypes.Contains(mediaType))
+        {
+            document.Status = LayerReadStatus.Skipped;
+            document.Message = $"The media type '{mediaType}' is not a filesystem layer type that the analyzer reads, so the layer was skipped.";
+        }
+        else
+        {
+            await ReadLayerAsync(content, document, cancellationToken).ConfigureAwait(false);
+        }
+
+        return JsonSerializer.Serialize(document, LayerAnalysisJsonContext.Default.LayerAnalysisDocument);
+    }
+
+    /// <inheritdoc />
+    public ImageInventory BuildInventory(IReadOnlyList<(Digest Layer, string AnalysisJson)> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        return InventoryBuilder.Build(layers, FormatVersion);
+    }
+
+    private async Task ReadLayerAsync(Stream content, LayerAnalysisDocument document, CancellationToken cancellationToken)
+    {
+        var magic = new byte[4];
+        var magicLength = await content.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var source = new LayerSourceStream(content, magic, magicLength);
+        var magicBytes = magic.AsSpan(0, magicLength);
+        var format = magicBytes.StartsWith(GzipMagic) ? "gzip-compressed tar"
+            : magicBytes.StartsWith(ZstdMagic) ? "zstd-compressed tar"
+            : "tar";
+
+        var buffered = new BufferedStream(source, ReadBufferBytes);
+        Stream decompressed = format switch
+        {
+            "gzip-compressed tar" => new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true),
+            "zstd-compressed tar" => new DecompressionStream(buffered, ReadBufferBytes, checkEndOfStream: true, leaveOpen: true),
+            _ => buffered,
+        };
+
+        var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
+        var whiteouts = new HashSet<string>(StringComparer.Ordinal);
+        var opaqueDirectories = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            // The decompressed bytes are counted as the tar reader consumes them, through a large buffer because the
+            // reader asks for 512-byte headers and small chunks when it skips entry data.
+            var counting = new CountingStream(decompressed == buffered ? buffered : new BufferedStream(decompressed, ReadBufferBytes), _limits.MaxDecompressedBytes);
+            var reader = new TarReader(counting, leaveOpen: true);
+            await using (reader.ConfigureAwait(false))
+            {
+                var entryCount = 0;
+                document.Status = LayerReadStatus.Complete;
+                while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+                {
+                    if (++entryCount > _limits.MaxEntries)
+                    {
+                        document.Status = LayerReadStatus.LimitExceeded;
+                        document.Message = $"The layer has more than {_limits.MaxEntries} entries, the limit set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxEntries)}; later entries were not read.";
+                        break;
+                    }
+
+                    await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (LayerLimitExceededException)
+        {
+            document.Status = LayerReadStatus.LimitExceeded;
+            document.Message = $"The layer decompresses to more than {_limits.MaxDecompressedBytes} bytes, the limit set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxDecompressedBytes)}; later entries were not read.";
+        }
+        catch (Exception exception) when (!source.SourceFailed && IsContentError(exception))
+        {
+            document.Status = LayerReadStatus.Unreadable;
+            document.Message = $"The layer is not a readable {format} archive: {exception.Message}";
+        }
+        finally
+        {
+            if (decompressed != buffered)
+            {
+                await decompressed.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        // Entries read before a limit or an error are kept: they are what the layer certainly contains.
+        document.Whiteouts = [.. whiteouts.Order(StringComparer.Ordinal)];
+        document.OpaqueDirectories = [.. opaqueDirectories.Order(StringComparer.Ordinal)];
+        document.Files = [.. files.Values.OrderBy(file => file.Path, StringComparer.Ordinal)];
+    }
+
+    // Decompressors and TarReader report bad data with these types; a read error of the caller's stream is told apart
+    // by LayerSourceStream.SourceFailed.
+    private static bool IsContentError(Exception exception) =>
+        exception is InvalidDataException or IOException or FormatException or ZstdException or ArgumentException or OverflowException;
+
+    private async Task RecordEntryAsync(
+        TarEntry entry,
+        Dictionary<string, RecordedFile> files,
+        HashSet<string> whiteouts,
+        HashSet<string> opaqueDirectories,
+        CancellationToken cancellationToken)
+    {
+        var path = LayerPaths.Normalize(entry.Name);
+        if (path.Length == 0)
+        {
+            return;
+        }
+
+        var slash = path.LastIndexOf('/');
+        var fileName = path.AsSpan(slash + 1);
+        if (fileName.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
+        {
+            var directory = slash < 0 ? "" : path[..slash];
+            if (fileName.SequenceEqual(LayerPaths.OpaqueMarker))
+            {
+                opaqueDirectories.Add(directory);
+            }
+            else
+            {
+                var hidden = fileName[LayerPaths.WhiteoutPrefix.Length..];
+                whiteouts.Add(slash < 0 ? hidden.ToString() : string.Concat(directory, "/", hidden));
+            }
+
+            return;
+        }
+
+        if (LayerPaths.Recognize(path) is not { } kind)
+        {
+            return;
+        }
+
+        switch (entry.EntryType)
+        {
+            case TarEntryType.RegularFile:
+            case TarEntryType.V7RegularFile:
+            case TarEntryType.ContiguousFile:
+                files[path] = await ReadRecognizedFileAsync(entry, path, kind, cancellationToken).ConfigureAwait(false);
+                break;
+            case TarEntryType.SymbolicLink:
+                files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.SymbolicLink, LinkTarget = entry.LinkName };
+                break;
+            case TarEntryType.HardLink:
+                files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.HardLink, LinkTarget = LayerPaths.Normalize(entry.LinkName) };
+                break;
+        }
+    }
+
+    private async Task<RecordedFile> ReadRecognizedFileAsync(TarEntry entry, string path, RecordedFileKind kind, CancellationToken cancellationToken)
+    {
+        var file = new RecordedFile { Path = path, Kind = kind };
+        if (entry.Length > _limits.MaxPackageDatabaseBytes)
+        {
+            file.Message = $"The file has {entry.Length} bytes, more than the {_limits.MaxPackageDatabaseBytes} bytes set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxPackageDatabaseBytes)}, so it was not read.";
+            return file;
+        }
+
+        var length = (int)entry.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            if (length > 0 && entry.DataStream is { } data)
+            {
+                await data.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            }
+
+            ParseRecognizedFile(file, buffer, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return file;
+    }
+
+    private static void ParseRecognizedFile(RecordedFile file, byte[] buffer, int length)
+    {
+        try
+        {
+            switch (file.Kind)
+            {
+                case RecordedFileKind.OsRelease:
+                    file.OperatingSystem = ReleaseFileParser.ParseOsRelease(Encoding.UTF8.GetString(buffer, 0, length));
+                    break;
+                case RecordedFileKind.AlpineRelease:
+                    file.OperatingSystem = ReleaseFileParser.ParseAlpineRelease(Encoding.UTF8.GetString(buffer, 0, length));
+                    break;
+                case RecordedFileKind.DebianVersion:
+                    file.OperatingSystem = ReleaseFileParser.ParseDebianVersion(Encoding.UTF8.GetString(buffer, 0, length));
+                    break;
+                case RecordedFileKind.ApkDatabase:
+                    file.Packages = ApkDatabaseParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    break;
+                case RecordedFileKind.DpkgStatus:
+                    file.Packages = DpkgStatusParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    break;
+                case RecordedFileKind.RpmDatabase:
+                    file.Packages = RpmDatabaseReader.Read(buffer, length);
+                    break;
+                case RecordedFileKind.DepsJson:
+                    file.Packages = DepsJsonParser.Parse(buffer.AsMemory(0, length), file.Path);
+                    break;
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or SqliteException or FormatException)
+        {
+            file.Message = $"The file could not be parsed: {exception.Message}";
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Dtr.Scanning.Service;
+
+/// <summary>Registers the scanning service: the scanner, the queue, and the background worker, re-match and update.</summary>
+internal static class ScanningServices
+{
+    /// <summary>
+    /// Adds the scanning services. The host registers <see cref="IScanStore"/>, <see cref="Metadata.ILeaseStore"/> and
+    /// <c>IOptions&lt;ScanningOptions&gt;</c>. The background services check <see cref="ScanningOptions.Enabled"/> and
+    /// <see cref="ScanningOptions.DatabaseUrls"/> when they start and do nothing when those turn them off.
+    /// </summary>
+    public static void Add(IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ScanQueue>();
+        services.TryAddSingleton<ImageScanner>();
+        services.TryAddSingleton<ScanWorker>();
+        services.TryAddSingleton<VulnerabilityRematcher>();
+        services.TryAddSingleton<DatabaseArchiveImporter>();
+        services.TryAddSingleton<DatabaseUpdater>();
+
+        services.AddHttpClient(DatabaseUpdater.HttpClientName, client =>
+        {
+            // Archives reach hundreds of MiB; the retry pipeline handles stalls that fail the connection.
+            client.Timeout = TimeSpan.FromHours(1);
+        });
+
+        services.AddHostedService(provider => provider.GetRequiredService<ScanWorker>());
+        services.AddHostedService(provider => provider.GetRequiredService<VulnerabilityRematcher>());
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseUpdater>());
+    }
+}
