@@ -1,3 +1,5 @@
+using Dtr.Scanning.Service;
+
 namespace Dtr.AspNetCore.Configuration;
 
 /// <summary>
@@ -84,4 +86,7 @@ public sealed class RegistryOptions
 
     /// <summary>The first system administrator (<c>Registry:Admin</c>).</summary>
     public RegistryAdminOptions Admin { get; set; } = new();
+
+    /// <summary>Image scanning and the vulnerability database (<c>Registry:Scanning</c>).</summary>
+    public ScanningOptions Scanning { get; set; } = new();
 }

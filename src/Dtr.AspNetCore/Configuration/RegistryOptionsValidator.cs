@@ -1,4 +1,5 @@
 using Dtr.Names;
+using Dtr.Scanning.Service;
 using Microsoft.Extensions.Options;
 
 namespace Dtr.AspNetCore.Configuration;
@@ -78,6 +79,8 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         {
             errors.Add($"Registry:Admin:Password is {options.Admin.Password.Length} characters long; set at least 8 characters, or leave it unset to have a random password generated and logged once.");
         }
+
+        errors.AddRange(ScanningOptionsValidator.Validate(options.Scanning, "Registry:Scanning"));
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

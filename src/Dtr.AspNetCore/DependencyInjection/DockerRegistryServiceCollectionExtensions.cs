@@ -3,7 +3,9 @@ using Dtr.AspNetCore.DependencyInjection;
 using Dtr.AspNetCore.Endpoints;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
+using Dtr.AspNetCore.Scanning;
 using Dtr.AspNetCore.Uploads;
+using Dtr.Scanning.Service;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -61,9 +63,38 @@ public static class DockerRegistryServiceCollectionExtensions
         services.AddHostedService<RegistryStartup>();
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
+        AddScanning(services);
 
         var builder = new DockerRegistryBuilder(services);
         EmbeddedStorageDefaults.Add(builder);
         return builder;
     }
+
+    /// <summary>
+    /// Adds the scanning service with <see cref="RegistryOptions.Scanning"/> as its options, and the scanning
+    /// endpoints and hooks. Its background services start after <see cref="RegistryStartup"/> has migrated the store.
+    /// </summary>
+    private static void AddScanning(IServiceCollection services)
+    {
+        services.TryAddSingleton<IOptions<ScanningOptions>>(provider =>
+        {
+            var registry = provider.GetRequiredService<IOptions<RegistryOptions>>().Value;
+            var scanning = registry.Scanning;
+            if (scanning.SpoolDirectory is null && registry.DataDirectory is { } dataDirectory)
+            {
+                scanning.SpoolDirectory = Path.Combine(Path.GetFullPath(dataDirectory), ScanningSpoolFolder);
+            }
+
+            return Microsoft.Extensions.Options.Options.Create(scanning);
+        });
+        ScanningServices.Add(services);
+        services.TryAddSingleton<ScanReports>();
+        services.TryAddSingleton<ScanPolicyCache>();
+        services.TryAddSingleton<PullPolicy>();
+        services.TryAddSingleton<ScanOnPush>();
+        services.TryAddSingleton<ScanningEndpoints>();
+    }
+
+    /// <summary>The folder in the data directory where uploaded and downloaded database archives are copied before import.</summary>
+    internal const string ScanningSpoolFolder = "scanning-tmp";
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Scanning;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Manifests;
@@ -20,23 +21,40 @@ internal sealed class ManifestEndpoints
 {
     private readonly IMetadataStore _metadata;
     private readonly RegistryUrls _urls;
+    private readonly PullPolicy _pullPolicy;
+    private readonly ScanOnPush _scanOnPush;
     private readonly RegistryOptions _options;
     private readonly ILogger<ManifestEndpoints> _logger;
 
-    public ManifestEndpoints(IMetadataStore metadata, RegistryUrls urls, IOptions<RegistryOptions> options, ILogger<ManifestEndpoints> logger)
+    public ManifestEndpoints(
+        IMetadataStore metadata,
+        RegistryUrls urls,
+        PullPolicy pullPolicy,
+        ScanOnPush scanOnPush,
+        IOptions<RegistryOptions> options,
+        ILogger<ManifestEndpoints> logger)
     {
         _metadata = metadata;
         _urls = urls;
+        _pullPolicy = pullPolicy;
+        _scanOnPush = scanOnPush;
         _options = options.Value;
         _logger = logger;
     }
 
-    /// <summary>Sends the stored manifest bytes with their media type; <c>HEAD</c> sends the same headers only.</summary>
+    /// <summary>
+    /// Sends the stored manifest bytes with their media type; <c>HEAD</c> sends the same headers only. A <c>GET</c> of
+    /// an image manifest is checked against the repository's pull policy first; indexes and <c>HEAD</c> are not.
+    /// </summary>
     public async Task GetAsync(HttpContext context, RepositoryName repository, string referenceText, bool headOnly)
     {
         var reference = ParseReference(repository, referenceText);
         var manifest = await _metadata.GetManifestAsync(repository, reference, context.RequestAborted)
             ?? throw ManifestUnknown(repository, reference);
+        if (!headOnly && !MediaTypes.IsIndex(manifest.MediaType))
+        {
+            await _pullPolicy.CheckAsync(repository, manifest, context.RequestAborted);
+        }
 
         var response = context.Response;
         response.ContentType = manifest.MediaType;
@@ -94,7 +112,10 @@ internal sealed class ManifestEndpoints
 
         RegistryLog.ManifestStored(_logger, repository.Value, digest.Value, string.Join(',', tags));
 
-        // 5. Return where it lives, and with the subject and tags that were recorded.
+        // 5. Queue a scan when the repository scans on push; a failure is logged and does not fail the push.
+        await _scanOnPush.OnManifestStoredAsync(repository, digest);
+
+        // 6. Return where it lives, and with the subject and tags that were recorded.
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         response.Headers.Location = _urls.Manifest(context.Request, repository, digest.Value);

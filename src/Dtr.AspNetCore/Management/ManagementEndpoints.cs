@@ -55,6 +55,7 @@ internal static class ManagementEndpoints
 
         UserEndpoints.Map(group);
         OrganizationEndpoints.Map(group);
+        Scanning.ScanningEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
 
         // The description of the API is public, so this endpoint sits outside the authenticated group.

@@ -119,7 +119,11 @@ internal sealed record TeamAccessListResponse(IReadOnlyList<TeamAccessResponse> 
 /// For an index it is the index plus its child manifests, without their layers.
 /// </param>
 /// <param name="Platforms">For an index, <c>os/architecture[/variant]</c> of each child that names one; for an image, the platform in its config.</param>
-internal sealed record TagResponse(string Tag, string Digest, string MediaType, long Size, IReadOnlyList<string> Platforms, DateTimeOffset PushedAt);
+/// <param name="Scan">
+/// The status and summary of the manifest's latest scan (for an index, aggregated over its images), or null when it
+/// was never scanned.
+/// </param>
+internal sealed record TagResponse(string Tag, string Digest, string MediaType, long Size, IReadOnlyList<string> Platforms, DateTimeOffset PushedAt, Scanning.TagScanResponse? Scan);
 
 /// <summary>A page of tags.</summary>
 internal sealed record TagListResponse(IReadOnlyList<TagResponse> Tags);

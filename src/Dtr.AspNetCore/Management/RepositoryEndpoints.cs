@@ -1,4 +1,5 @@
 using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.Scanning;
 using Dtr.Identity;
 using Dtr.Names;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +19,8 @@ namespace Dtr.AspNetCore.Management;
 /// <c>/tags</c> and <c>/teamAccess</c> routes cover a one-component <c>repo</c>; for longer names the catch-all route
 /// recognizes the same suffixes. Because "teamAccess" has an uppercase letter it is never a name component, but
 /// "tags" is: a GET of <c>{namespace}/{repo}/tags</c> lists tags, so a repository whose last component is "tags"
-/// is read through the listing routes only.
+/// is read through the listing routes only. The scanning suffixes (<c>manifests/{digest}/scan</c>,
+/// <c>manifests/{digest}/sbom</c> and <c>scanning/policy</c>) are sent on to <see cref="ScanningEndpoints"/>.
 /// </remarks>
 internal sealed class RepositoryEndpoints
 {
@@ -28,6 +30,7 @@ internal sealed class RepositoryEndpoints
     private readonly IIdentityStore _identity;
     private readonly ManagementAccess _access;
     private readonly TagDetailsReader _tags;
+    private readonly ScanningEndpoints _scanning;
     private readonly RegistryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RepositoryEndpoints> _logger;
@@ -36,6 +39,7 @@ internal sealed class RepositoryEndpoints
         IIdentityStore identity,
         ManagementAccess access,
         TagDetailsReader tags,
+        ScanningEndpoints scanning,
         IOptions<RegistryOptions> options,
         TimeProvider time,
         ILogger<RepositoryEndpoints> logger)
@@ -43,6 +47,7 @@ internal sealed class RepositoryEndpoints
         _identity = identity;
         _access = access;
         _tags = tags;
+        _scanning = scanning;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -96,7 +101,12 @@ internal sealed class RepositoryEndpoints
             .WithName("DeleteRepository").WithSummary("Delete a repository with its tags, manifests and grants (repository administrators)")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
-        // Team grants of repositories whose name inside the namespace contains '/'; documented by SetTeamAccess.
+        // Scan requests of repositories whose name inside the namespace contains '/'; documented by QueueScan.
+        repositories.MapPost("/{namespace}/{**repo}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e._scanning.PostAnyAsync(c, @namespace, repo))
+            .ExcludeFromDescription();
+
+        // Team grants and pull policies of repositories whose name inside the namespace contains '/'; documented by
+        // SetTeamAccess and SetPullPolicy.
         repositories.MapPut("/{namespace}/{**repo}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e.PutAnyAsync(c, @namespace, repo))
             .ExcludeFromDescription();
     }
@@ -166,6 +176,11 @@ internal sealed class RepositoryEndpoints
     /// <summary>Serves GET on the catch-all route: a repository, or the tags or team grants of a multi-component one.</summary>
     private Task<IResult> GetAnyAsync(HttpContext context, string namespaceName, string path)
     {
+        if (ScanningEndpoints.TryParseRepositoryRoute(path, out var scannedRepo, out var digest, out var kind))
+        {
+            return _scanning.GetRouteAsync(context, namespaceName, scannedRepo, digest, kind);
+        }
+
         if (path.EndsWith(TagsSuffix, StringComparison.Ordinal))
         {
             return ListTagsAsync(context, namespaceName, path[..^TagsSuffix.Length]);
@@ -235,9 +250,14 @@ internal sealed class RepositoryEndpoints
         return TypedResults.NoContent();
     }
 
-    /// <summary>Serves PUT on the catch-all route, where only a team grant of a multi-component repository exists.</summary>
+    /// <summary>Serves PUT on the catch-all route: a team grant or the pull policy of a multi-component repository.</summary>
     private Task<IResult> PutAnyAsync(HttpContext context, string namespaceName, string path)
     {
+        if (ScanningEndpoints.TryParseRepositoryRoute(path, out var policyRepo, out _, out var kind) && kind == ScanningEndpoints.RouteKind.Policy)
+        {
+            return _scanning.PutPolicyAsync(context, namespaceName, policyRepo);
+        }
+
         var (repo, team, isTeamAccess) = SplitTeamAccess(path);
         return isTeamAccess && team is not null ? SetTeamAccessAsync(context, namespaceName, repo, team) : throw NoSuchRoute(context);
     }

@@ -1,15 +1,18 @@
 using System.Text.Json;
+using Dtr.AspNetCore.Scanning;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Manifests;
 using Dtr.Metadata;
 using Dtr.Names;
+using Dtr.Scanning;
 using Dtr.Storage;
 
 namespace Dtr.AspNetCore.Management;
 
 /// <summary>
-/// Builds the tag listing of the management API: each tag's digest, media type, size, platforms and push time.
+/// Builds the tag listing of the management API: each tag's digest, media type, size, platforms, push time and scan
+/// summary.
 /// </summary>
 internal sealed class TagDetailsReader
 {
@@ -18,11 +21,13 @@ internal sealed class TagDetailsReader
 
     private readonly IMetadataStore _metadata;
     private readonly IBlobStore _blobs;
+    private readonly IScanStore _scans;
 
-    public TagDetailsReader(IMetadataStore metadata, IBlobStore blobs)
+    public TagDetailsReader(IMetadataStore metadata, IBlobStore blobs, IScanStore scans)
     {
         _metadata = metadata;
         _blobs = blobs;
+        _scans = scans;
     }
 
     /// <summary>
@@ -39,18 +44,58 @@ internal sealed class TagDetailsReader
 
         // Tags often share a manifest or a config, so each is read once per listing.
         var platformsByConfig = new Dictionary<Digest, string?>();
-        var tags = new List<TagResponse>(details.Count);
+        var described = new List<(TagDetails Tag, long Size, IReadOnlyList<string> Platforms, IReadOnlyList<Digest> Images)>(details.Count);
         foreach (var tag in details)
         {
+            var (size, platforms, images) = await DescribeAsync(tag.Manifest, platformsByConfig, cancellationToken);
+            described.Add((tag, size, platforms, images));
+        }
+
+        // One query for the scan summaries of every image on the page.
+        var digests = described.SelectMany(entry => entry.Images).Distinct().ToList();
+        var summaries = digests.Count == 0
+            ? new Dictionary<Digest, ImageScanSummary>()
+            : await _scans.GetImageScanSummariesAsync(digests, cancellationToken);
+
+        var tags = new List<TagResponse>(details.Count);
+        foreach (var (tag, size, platforms, images) in described)
+        {
             var manifest = tag.Manifest;
-            var (size, platforms) = await DescribeAsync(manifest, platformsByConfig, cancellationToken);
-            tags.Add(new TagResponse(tag.Name, manifest.Digest.Value, manifest.MediaType, size, platforms, tag.PushedAt));
+            tags.Add(new TagResponse(tag.Name, manifest.Digest.Value, manifest.MediaType, size, platforms, tag.PushedAt, SummarizeScans(images, summaries)));
         }
 
         return tags;
     }
 
-    private async Task<(long Size, IReadOnlyList<string> Platforms)> DescribeAsync(
+    /// <summary>
+    /// Returns the scan of a tag's images: the worst status and the per-severity maximum, or null when none of them
+    /// was scanned.
+    /// </summary>
+    private static TagScanResponse? SummarizeScans(IReadOnlyList<Digest> images, IReadOnlyDictionary<Digest, ImageScanSummary> summaries)
+    {
+        string? status = null;
+        ScanSummary? summary = null;
+        foreach (var image in images)
+        {
+            summaries.TryGetValue(image, out var scan);
+            var imageStatus = ScanReports.StatusOf(scan);
+            status = status is null ? imageStatus : ScanReports.Worst(status, imageStatus);
+            if (scan is not null && scan.Status != ScanStatus.Failed)
+            {
+                summary = ScanReports.Max(summary, scan.Summary);
+            }
+        }
+
+        if (status is null || images.All(image => !summaries.ContainsKey(image)))
+        {
+            return null;
+        }
+
+        return new TagScanResponse(status, summary is null ? null : ScanSummaryResponse.From(summary));
+    }
+
+    /// <summary>Returns the size and platforms of a tag's manifest, and the image manifests whose scans describe it.</summary>
+    private async Task<(long Size, IReadOnlyList<string> Platforms, IReadOnlyList<Digest> Images)> DescribeAsync(
         StoredManifest manifest,
         Dictionary<Digest, string?> platformsByConfig,
         CancellationToken cancellationToken)
@@ -63,7 +108,7 @@ internal sealed class TagDetailsReader
         catch (RegistryException)
         {
             // Stored manifests were parsed when pushed, so this only happens if the parser became stricter since.
-            return (manifest.Content.Length, []);
+            return (manifest.Content.Length, [], []);
         }
 
         if (MediaTypes.IsIndex(parsed.MediaType))
@@ -75,13 +120,17 @@ internal sealed class TagDetailsReader
                 .Select(platform => FormatPlatform(platform!.Os, platform.Architecture, platform.Variant))
                 .Distinct(StringComparer.Ordinal)
                 .ToList();
-            return (indexSize, childPlatforms);
+            var childImages = parsed.Manifests
+                .Where(child => MediaTypes.IsImageManifest(child.MediaType) && (child.Platform is null || !IsAttestationPlatform(child.Platform)))
+                .Select(child => child.Digest)
+                .ToList();
+            return (indexSize, childPlatforms, childImages);
         }
 
         var imageSize = manifest.Content.Length + parsed.Blobs.Sum(blob => blob.Size);
         if (parsed.Config is not { } config || config.MediaType is not (MediaTypes.OciConfig or MediaTypes.DockerConfig))
         {
-            return (imageSize, []);
+            return (imageSize, [], []);
         }
 
         if (!platformsByConfig.TryGetValue(config.Digest, out var platform))
@@ -90,7 +139,7 @@ internal sealed class TagDetailsReader
             platformsByConfig[config.Digest] = platform;
         }
 
-        return (imageSize, platform is null ? [] : [platform]);
+        return (imageSize, platform is null ? [] : [platform], [manifest.Digest]);
     }
 
     /// <summary>Reads os, architecture and variant from an image config, or returns null when they are absent or unreadable.</summary>

@@ -215,7 +215,8 @@ internal static class ScanDocument
         writer.WriteEndArray();
     }
 
-    private static string PackageTypeName(PackageType type) => type switch
+    /// <summary>Returns the API name of a package type: deb, apk, rpm or nuget.</summary>
+    public static string PackageTypeName(PackageType type) => type switch
     {
         PackageType.Deb => "deb",
         PackageType.Apk => "apk",

@@ -27,9 +27,9 @@ internal static class ScanningOptionsValidator
             errors.Add($"{prefix}:MaxLayerEntries is {options.MaxLayerEntries}; set at least 100 (the default is 1000000).");
         }
 
-        if (options.MaxPackageDatabaseBytes < 64 * 1024)
+        if (options.MaxPackageDatabaseBytes < 64 * 1024 || options.MaxPackageDatabaseBytes > 1024 * 1024 * 1024)
         {
-            errors.Add($"{prefix}:MaxPackageDatabaseBytes is {options.MaxPackageDatabaseBytes}; set at least 65536 bytes (the default is 67108864, 64 MiB).");
+            errors.Add($"{prefix}:MaxPackageDatabaseBytes is {options.MaxPackageDatabaseBytes}; set a value from 65536 to 1073741824 bytes (the default is 67108864, 64 MiB).");
         }
 
         if (options.MaxArchiveBytes < 1024)

@@ -1,6 +1,8 @@
+using Dtr.Scanning.Inventory;
+using Dtr.Scanning.Vulnerabilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Dtr.Scanning.Service;
 
@@ -15,6 +17,17 @@ internal static class ScanningServices
     public static void Add(IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ILayerAnalyzer>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<ScanningOptions>>().Value;
+            return new LayerAnalyzer(new LayerAnalyzerLimits
+            {
+                MaxDecompressedBytes = options.MaxLayerBytes,
+                MaxEntries = options.MaxLayerEntries,
+                MaxPackageDatabaseBytes = options.MaxPackageDatabaseBytes,
+            });
+        });
+        services.TryAddSingleton<IVulnerabilityDatabase, VulnerabilityDatabase>();
         services.TryAddSingleton<ScanQueue>();
         services.TryAddSingleton<ImageScanner>();
         services.TryAddSingleton<ScanWorker>();
