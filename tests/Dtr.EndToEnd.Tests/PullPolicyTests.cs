@@ -64,7 +64,8 @@ public sealed class PullPolicyTests(ScanningRegistryFixture fixture)
     public async Task DisallowUnscanned_DeniesUnscannedImage()
     {
         using var work = new TemporaryDirectory();
-        ScanTestImages.WriteAlpineLayout(work.Combine("layout"), "3.18");
+        // Scans are stored per manifest digest, so this image gets padding that no other test's image has.
+        ScanTestImages.WriteAlpineLayout(work.Combine("layout"), "3.18", paddingBytes: 4096, paddingSeed: 102);
         var repository = await Host.CreateRepositoryAsync("unscanned", scanOnPush: false);
         await Host.PushAsync(work.Combine("layout"), "3.18", repository, "3.18");
 

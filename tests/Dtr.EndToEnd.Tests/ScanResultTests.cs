@@ -122,7 +122,8 @@ public sealed class ScanResultTests(ScanningRegistryFixture fixture)
     public async Task ScanRequest_ReadWriteAcceptedReadOnlyForbidden()
     {
         using var work = new TemporaryDirectory();
-        var image = ScanTestImages.WriteAlpineLayout(work.Path, "3.18");
+        // Scans are stored per manifest digest, so this image gets padding that no other test's image has.
+        var image = ScanTestImages.WriteAlpineLayout(work.Path, "3.18", paddingBytes: 4096, paddingSeed: 101);
         var repository = await Host.CreateRepositoryAsync("on-request", scanOnPush: false);
         await Host.PushAsync(work.Path, "3.18", repository, "3.18");
 

@@ -210,8 +210,10 @@ internal static class ScanTestImages
             .AddFile("lib/apk/db/installed", Encoding.UTF8.GetBytes(AlpineInstalled));
         if (paddingBytes > 0)
         {
-            layer.AddDirectory("opt")
-                .AddFile("opt/padding", () => new PseudoRandomStream(paddingBytes, paddingSeed), UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            // The tar writer needs the file's length up front, so the padding is made in memory; it is a few MiB at most.
+            var padding = new byte[paddingBytes];
+            new Random(paddingSeed).NextBytes(padding);
+            layer.AddDirectory("opt").AddFile("opt/padding", padding);
         }
 
         var layout = new OciLayoutWriter(layoutDirectory);
