@@ -119,6 +119,54 @@ public sealed class ScanResultTests(ScanningRegistryFixture fixture)
     }
 
     [Fact]
+    public async Task ImageIndex_AggregatesPlatformScans()
+    {
+        using var work = new TemporaryDirectory();
+        var layout = new OciLayoutWriter(work.Path);
+        var debian = layout.WriteImage(
+            Platform.LinuxAmd64, ScanTestImages.DebianLayers(ScanTestImages.VulnerableGlibcVersion, ScanTestImages.VulnerableOpenSslVersion));
+
+        // The padding keeps this Alpine image's digest apart from the single-platform Alpine images of other tests.
+        var alpine = layout.WriteImage(Platform.LinuxArm64, [ScanTestImages.AlpineLayer(paddingBytes: 4096, paddingSeed: 103)]);
+        var index = layout.WriteImageIndex([debian, alpine]);
+        layout.WriteEntryPoint((index, "multi"));
+        var repository = await Host.CreateRepositoryAsync("multi-platform", scanOnPush: true);
+        await Host.PushAsync(work.Path, "multi", repository, "multi", "--all");
+
+        using var reader = Host.ReaderApi();
+        var scan = await reader.WaitForScanAsync(repository, index.Digest, ScanningRegistryFixture.ScanTimeout);
+        var result = scan.ToJsonString();
+        Assert.True(scan["status"]?.GetValue<string>() == "completed", $"The index's aggregate status is not completed: {result}");
+        var platforms = scan["platforms"]?.AsArray() ?? [];
+        Assert.True(platforms.Count == 2, $"The index's scan lists {platforms.Count} platforms; expected 2: {result}");
+
+        var amd64 = platforms.FirstOrDefault(p => p?["platform"]?["architecture"]?.GetValue<string>() == "amd64");
+        Assert.True(amd64 is not null, $"The index's scan has no amd64 platform: {result}");
+        Assert.Equal(debian.Manifest.Digest, amd64["digest"]?.GetValue<string>());
+        Assert.NotEmpty(ScanningApiClient.Findings(amd64, OsvArchives.GlibcId));
+
+        var arm64 = platforms.FirstOrDefault(p => p?["platform"]?["architecture"]?.GetValue<string>() == "arm64");
+        Assert.True(arm64 is not null, $"The index's scan has no arm64 platform: {result}");
+        Assert.Equal(alpine.Manifest.Digest, arm64["digest"]?.GetValue<string>());
+        Assert.Equal("v8", arm64["platform"]?["variant"]?.GetValue<string>());
+        Assert.NotEmpty(ScanningApiClient.Findings(arm64, OsvArchives.BusyboxId));
+
+        // The summary takes each severity's maximum over the platforms.
+        foreach (var severity in new[] { "critical", "high", "medium", "low", "unknown" })
+        {
+            var expected = Math.Max(amd64["summary"]![severity]!.GetValue<int>(), arm64["summary"]![severity]!.GetValue<int>());
+            Assert.True(scan["summary"]?[severity]?.GetValue<int>() == expected,
+                $"The index's summary counts {scan["summary"]?[severity]} {severity}; the platforms' maximum is {expected}: {result}");
+        }
+
+        // An index has no SBOM of its own; the error names the children to ask for instead.
+        var sbom = await reader.GetSbomAsync(repository, index.Digest);
+        sbom.AssertStatus(HttpStatusCode.BadRequest, Host.DescribeRegistry);
+        Assert.Contains(debian.Manifest.Digest, sbom.Text, StringComparison.Ordinal);
+        Assert.Contains(alpine.Manifest.Digest, sbom.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ScanRequest_ReadWriteAcceptedReadOnlyForbidden()
     {
         using var work = new TemporaryDirectory();

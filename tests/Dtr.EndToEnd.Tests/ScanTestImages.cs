@@ -156,12 +156,24 @@ internal static class ScanTestImages
         """;
 
     /// <summary>
-    /// Writes a two-layer Debian 12 image to a new layout: the first layer holds <c>os-release</c> and this machine's
-    /// dpkg status file as it is, and the second a copy of the status file in which <c>libc6</c> (source glibc) is at
+    /// Writes a two-layer Debian 12 image to a new layout, as <see cref="DebianLayers"/> describes, named
+    /// <paramref name="referenceName"/> in index.json.
+    /// </summary>
+    public static ImageManifest WriteDebianLayout(string layoutDirectory, string referenceName, string glibcVersion, string openSslVersion)
+    {
+        var layout = new OciLayoutWriter(layoutDirectory);
+        var image = layout.WriteImage(Platform.LinuxAmd64, DebianLayers(glibcVersion, openSslVersion));
+        layout.WriteEntryPoint((image.Manifest, referenceName));
+        return image;
+    }
+
+    /// <summary>
+    /// Returns the two layers of a Debian 12 image. The first holds <c>os-release</c> and this machine's dpkg status
+    /// file as it is, and the second a copy of the status file in which <c>libc6</c> (source glibc) is at
     /// <paramref name="glibcVersion"/> and <c>openssl</c> and <c>libssl3</c> are at <paramref name="openSslVersion"/>.
     /// The second layer's digest is the layer a scanner must report for those packages.
     /// </summary>
-    public static ImageManifest WriteDebianLayout(string layoutDirectory, string referenceName, string glibcVersion, string openSslVersion)
+    public static (LayerContent Content, LayerCompression Compression)[] DebianLayers(string glibcVersion, string openSslVersion)
     {
         var original = ReadHostDpkgStatus();
         var rewritten = RewriteDpkgVersions(original, new Dictionary<string, string>
@@ -186,19 +198,27 @@ internal static class ScanTestImages
             .AddDirectory("var/lib")
             .AddDirectory("var/lib/dpkg")
             .AddFile("var/lib/dpkg/status", Encoding.UTF8.GetBytes(rewritten));
+        return [(baseLayer, LayerCompression.Gzip), (updateLayer, LayerCompression.Gzip)];
+    }
 
+    /// <summary>
+    /// Writes a one-layer Alpine 3.18 image to a new layout, as <see cref="AlpineLayer"/> describes, named
+    /// <paramref name="referenceName"/> in index.json.
+    /// </summary>
+    public static ImageManifest WriteAlpineLayout(string layoutDirectory, string referenceName, long paddingBytes = 0, int paddingSeed = 0)
+    {
         var layout = new OciLayoutWriter(layoutDirectory);
-        var image = layout.WriteImage(Platform.LinuxAmd64, [(baseLayer, LayerCompression.Gzip), (updateLayer, LayerCompression.Gzip)]);
+        var image = layout.WriteImage(Platform.LinuxAmd64, [AlpineLayer(paddingBytes, paddingSeed)]);
         layout.WriteEntryPoint((image.Manifest, referenceName));
         return image;
     }
 
     /// <summary>
-    /// Writes a one-layer Alpine 3.18 image to a new layout: <c>os-release</c>, <c>alpine-release</c> and the apk
-    /// database, plus <paramref name="paddingBytes"/> of incompressible data in <c>/opt/padding</c> when it is above
-    /// zero, which makes the layer distinct per <paramref name="paddingSeed"/> and slower to read.
+    /// Returns the layer of an Alpine 3.18 image: <c>os-release</c>, <c>alpine-release</c> and the apk database, plus
+    /// <paramref name="paddingBytes"/> of incompressible data in <c>/opt/padding</c> when it is above zero, which makes
+    /// the layer distinct per <paramref name="paddingSeed"/> and slower to read.
     /// </summary>
-    public static ImageManifest WriteAlpineLayout(string layoutDirectory, string referenceName, long paddingBytes = 0, int paddingSeed = 0)
+    public static (LayerContent Content, LayerCompression Compression) AlpineLayer(long paddingBytes = 0, int paddingSeed = 0)
     {
         var layer = new LayerContent()
             .AddDirectory("etc")
@@ -208,19 +228,16 @@ internal static class ScanTestImages
             .AddDirectory("lib/apk")
             .AddDirectory("lib/apk/db")
             .AddFile("lib/apk/db/installed", Encoding.UTF8.GetBytes(AlpineInstalled));
-        if (paddingBytes > 0)
+        if (paddingBytes <= 0)
         {
-            // The tar writer needs the file's length up front, so the padding is made in memory; it is a few MiB at most.
-            var padding = new byte[paddingBytes];
-            new Random(paddingSeed).NextBytes(padding);
-            layer.AddDirectory("opt").AddFile("opt/padding", padding);
+            return (layer, LayerCompression.Gzip);
         }
 
-        var layout = new OciLayoutWriter(layoutDirectory);
-        var compression = paddingBytes > 0 ? LayerCompression.GzipFastest : LayerCompression.Gzip;
-        var image = layout.WriteImage(Platform.LinuxAmd64, [(layer, compression)]);
-        layout.WriteEntryPoint((image.Manifest, referenceName));
-        return image;
+        // The tar writer needs the file's length up front, so the padding is made in memory; it is a few MiB at most.
+        var padding = new byte[paddingBytes];
+        new Random(paddingSeed).NextBytes(padding);
+        layer.AddDirectory("opt").AddFile("opt/padding", padding);
+        return (layer, LayerCompression.GzipFastest);
     }
 
     /// <summary>Reads this machine's dpkg status file, failing the test with the reason when it is missing.</summary>

@@ -97,9 +97,13 @@ internal sealed class ScanningHost : IAsyncDisposable
         return $"{Organization}/{name}";
     }
 
-    /// <summary>Pushes the image named <paramref name="layoutReference"/> in a layout to <c>repository:tag</c> as the administrator.</summary>
-    public Task PushAsync(string layoutDirectory, string layoutReference, string repository, string tag) =>
-        Skopeo.CopyAsync($"oci:{layoutDirectory}:{layoutReference}", Skopeo.Reference(repository, tag), "--dest-creds", Credentials(Admin));
+    /// <summary>
+    /// Pushes the image named <paramref name="layoutReference"/> in a layout to <c>repository:tag</c> as the administrator,
+    /// with more skopeo copy options (such as <c>--all</c>) when given.
+    /// </summary>
+    public Task PushAsync(string layoutDirectory, string layoutReference, string repository, string tag, params string[] options) =>
+        Skopeo.CopyAsync(
+            $"oci:{layoutDirectory}:{layoutReference}", Skopeo.Reference(repository, tag), ["--dest-creds", Credentials(Admin), .. options]);
 
     /// <summary>Pulls <c>repository:tag</c> into a new layout as the read-only user and returns skopeo's result, whatever it is.</summary>
     public Task<CommandResult> TryPullAsReaderAsync(string repository, string tag, string layoutDirectory) =>
