@@ -89,9 +89,10 @@ internal sealed partial class PostgreSqlMetadataStore
         }, cancellationToken);
 
     /// <summary>
-    /// Runs <paramref name="work"/>, a write that is one statement on one row, in a READ COMMITTED transaction
-    /// without the schema's write lock. Such a statement is atomic through PostgreSQL's row lock, so it need not
-    /// wait for writers of other rows. A transient fault re-runs it on a new connection.
+    /// Runs <paramref name="work"/> in a READ COMMITTED transaction without the schema's write lock. The work is
+    /// either one statement on one row, which PostgreSQL's row lock makes atomic, or a write to rows that no other
+    /// writer touches, such as the rows of a running vulnerability import. Either way it need not wait for writers
+    /// of other rows. A transient fault re-runs it on a new connection.
     /// </summary>
     private ValueTask<T> WriteRowAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(async attemptToken =>

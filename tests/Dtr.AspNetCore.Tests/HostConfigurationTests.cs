@@ -102,6 +102,22 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task ScanningOptions_InvalidFailAtStart()
+    {
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:Scanning:Concurrency"] = "0",
+            ["Registry:Scanning:DatabaseUrls:0"] = "ftp://example.com/osv.zip",
+            ["Registry:Scanning:PublicKeyPem"] = "not a key",
+        });
+
+        Assert.Contains(error.Failures, failure => failure.StartsWith("Registry:Scanning:Concurrency is 0", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, failure => failure.StartsWith("Registry:Scanning:DatabaseUrls:0", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, failure => failure.StartsWith("Registry:Scanning:PublicKeyPem", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SampleHost_InvalidOptionsExitWithList()
     {
         var (exitCode, standardError) = await RunSampleHostAsync("--Registry:MaxPageSize=0", "--Registry:PublicBaseUrl=not-a-url");

@@ -1,4 +1,5 @@
 using Dtr.Identity;
+using Dtr.Scanning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +37,22 @@ public sealed class RegistrationTests
         var metadata = provider.GetRequiredService<IMetadataStore>();
         Assert.Same(metadata, provider.GetRequiredService<IIdentityStore>());
         Assert.Same(metadata, provider.GetRequiredService<IMetadataStore>());
+    }
+
+    [Fact]
+    public void AddPostgreSqlMetadata_ScanAndLeaseStoresSameInstance()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IScanStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+        builder.AddPostgreSqlMetadata(o => o.ConnectionString = ConnectionString);
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        var metadata = provider.GetRequiredService<IMetadataStore>();
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IScanStore));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(ILeaseStore));
+        Assert.Same(metadata, provider.GetRequiredService<IScanStore>());
+        Assert.Same(metadata, provider.GetRequiredService<ILeaseStore>());
     }
 
     [Fact]

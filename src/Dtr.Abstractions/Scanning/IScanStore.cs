@@ -10,7 +10,9 @@ namespace Dtr.Scanning;
 /// </summary>
 /// <remarks>
 /// The store treats inventories, analyses, results and vulnerability records as opaque JSON documents that the scanner
-/// writes and reads; it indexes only the columns that the methods below filter on. Each method is one transaction.
+/// writes and reads; it indexes only the columns that the methods below filter on. Each method is one transaction,
+/// except that the methods that replace or remove a copy of a source may delete that copy's rows afterwards, in
+/// further transactions, after the copy stopped being visible.
 /// </remarks>
 public interface IScanStore
 {
@@ -32,7 +34,8 @@ public interface IScanStore
 
     /// <summary>
     /// Makes an import the source's current copy, removes the previous copy, and raises the database version by one,
-    /// in one transaction.
+    /// in one transaction. A store may delete the previous copy's rows in later transactions, but lookups never see
+    /// them after the switch.
     /// </summary>
     /// <returns>The database's state after the switch.</returns>
     /// <exception cref="InvalidOperationException">The import does not exist or has completed.</exception>
@@ -112,7 +115,10 @@ public interface IScanStore
     /// <summary>Removes a finished job when <paramref name="holder"/> holds it. Returns whether it did.</summary>
     ValueTask<bool> CompleteScanJobAsync(long jobId, string holder, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns the queued or claimed job for a manifest, or null.</summary>
+    /// <summary>
+    /// Returns the oldest queued or claimed job for a manifest, or null. A manifest can have two jobs: a claimed one
+    /// and one queued while it ran.
+    /// </summary>
     ValueTask<ScanJob?> FindScanJobAsync(Digest manifest, CancellationToken cancellationToken = default);
 
     /// <summary>Returns the number of jobs in the queue, claimed ones included.</summary>

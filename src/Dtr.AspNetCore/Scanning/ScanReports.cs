@@ -70,8 +70,12 @@ internal sealed class ScanReports
             platforms.Add(entry);
         }
 
-        var indexQueued = await _store.FindScanJobAsync(manifest.Digest, cancellationToken) is not null;
-        var status = indexQueued ? Queued : statuses.Count == 0 ? NotScanned : statuses.MaxBy(s => Array.IndexOf(StatusOrder, s))!;
+        var status = statuses.Count == 0 ? NotScanned : statuses.Aggregate(Worst);
+        if (await _store.FindScanJobAsync(manifest.Digest, cancellationToken) is not null)
+        {
+            status = Queued;
+        }
+
         var document = new JsonObject
         {
             ["digest"] = manifest.Digest.Value,

@@ -283,9 +283,10 @@ internal sealed class ScanningEndpoints
                 }
             }
         }
-        catch (Exception exception) when (exception is InvalidDataException or IOException && archive is not null)
+        catch when (archive is not null)
         {
-            await archive!.DisposeAsync();
+            // The archive part was spooled before a later part failed, so its temporary file is removed here.
+            await archive.DisposeAsync();
             throw;
         }
 

@@ -34,7 +34,7 @@ internal sealed record DatabaseSourceResponse(
         source.SignatureVerified);
 }
 
-/// <summary>The online update's settings and state on the host that answered.</summary>
+/// <summary>The online update's settings, and its state on the host that served the request.</summary>
 /// <param name="Interval">The update interval in the invariant TimeSpan form, such as <c>1.00:00:00</c>.</param>
 internal sealed record OnlineUpdateResponse(
     IReadOnlyList<string> Urls,

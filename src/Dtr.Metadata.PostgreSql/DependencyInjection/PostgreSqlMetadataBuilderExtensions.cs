@@ -1,6 +1,7 @@
 using Dtr.Identity;
 using Dtr.Metadata;
 using Dtr.Metadata.PostgreSql;
+using Dtr.Scanning;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,8 +16,8 @@ public static class PostgreSqlMetadataBuilderExtensions
 {
     /// <summary>
     /// Stores registry metadata, and users, organizations, teams, tokens and repository settings, in a PostgreSQL
-    /// database. One store instance serves as both <see cref="IMetadataStore"/> and <see cref="IIdentityStore"/>,
-    /// and replaces any registered before, so the last metadata provider added wins. The options are validated when
+    /// database. One store instance serves as <see cref="IMetadataStore"/>, <see cref="IIdentityStore"/>,
+    /// <see cref="IScanStore"/> and <see cref="ILeaseStore"/>, and replaces any registered before, so the last metadata provider added wins. The options are validated when
     /// the host starts; the schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the
     /// host calls at start.
     /// </summary>
@@ -43,6 +44,8 @@ public static class PostgreSqlMetadataBuilderExtensions
             provider.GetService<ILogger<PostgreSqlMetadataStore>>() ?? NullLogger<PostgreSqlMetadataStore>.Instance));
         services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IIdentityStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IScanStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<ILeaseStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         return builder;
     }
 }

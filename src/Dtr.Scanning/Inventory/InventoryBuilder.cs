@@ -86,9 +86,9 @@ internal static class InventoryBuilder
     }
 
     /// <summary>
-    /// Records, for each package now present, the first layer of its current unbroken run, and forgets packages that
-    /// are gone. A layer that rewrites a database without changing a package so keeps the package's older layer, while
-    /// an upgrade, which changes the version, starts a new run.
+    /// Records, for each package now present, the first layer of its current unbroken run, and removes packages that
+    /// are gone. A layer that rewrites a database without changing a package keeps the package's older layer, but an
+    /// upgrade changes the version and so starts a new run.
     /// </summary>
     private static void UpdatePresence(Dictionary<string, RecordedFile> files, Dictionary<PackageKey, int> presentSince, int layerIndex)
     {

@@ -27,6 +27,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
     internal const int FormatVersion = 1;
 
     private const int ReadBufferBytes = 1024 * 1024;
+    private const int PooledFileBytes = 1024 * 1024;
 
     private static readonly HashSet<string> FilesystemLayerMediaTypes = new(StringComparer.Ordinal)
     {
@@ -99,25 +100,26 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         var magicLength = await content.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         var source = new LayerSourceStream(content, magic, magicLength);
         var magicBytes = magic.AsSpan(0, magicLength);
-        var format = magicBytes.StartsWith(GzipMagic) ? "gzip-compressed tar"
-            : magicBytes.StartsWith(ZstdMagic) ? "zstd-compressed tar"
-            : "tar";
+        var compression = magicBytes.StartsWith(GzipMagic) ? LayerCompression.Gzip
+            : magicBytes.StartsWith(ZstdMagic) ? LayerCompression.Zstd
+            : LayerCompression.None;
 
         var buffered = new BufferedStream(source, ReadBufferBytes);
-        Stream decompressed = format switch
+        Stream decompressed = compression switch
         {
-            "gzip-compressed tar" => new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true),
-            "zstd-compressed tar" => new DecompressionStream(buffered, ReadBufferBytes, checkEndOfStream: true, leaveOpen: true),
+            LayerCompression.Gzip => new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true),
+            LayerCompression.Zstd => new DecompressionStream(buffered, ReadBufferBytes, checkEndOfStream: true, leaveOpen: true),
             _ => buffered,
         };
 
+        var drainBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
         var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
         var whiteouts = new HashSet<string>(StringComparer.Ordinal);
         var opaqueDirectories = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             // The decompressed bytes are counted as the tar reader consumes them, through a large buffer because the
-            // reader asks for 512-byte headers and small chunks when it skips entry data.
+            // reader reads each header as a 512-byte block.
             var counting = new CountingStream(decompressed == buffered ? buffered : new BufferedStream(decompressed, ReadBufferBytes), _limits.MaxDecompressedBytes);
             var reader = new TarReader(counting, leaveOpen: true);
             await using (reader.ConfigureAwait(false))
@@ -134,6 +136,14 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                     }
 
                     await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, cancellationToken).ConfigureAwait(false);
+
+                    // Unread entry data is drained here in 1 MiB reads rather than left for TarReader to skip.
+                    if (entry.DataStream is { } data)
+                    {
+                        while (await data.ReadAsync(drainBuffer, cancellationToken).ConfigureAwait(false) > 0)
+                        {
+                        }
+                    }
                 }
             }
         }
@@ -145,10 +155,17 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         catch (Exception exception) when (!source.SourceFailed && IsContentError(exception))
         {
             document.Status = LayerReadStatus.Unreadable;
+            var format = compression switch
+            {
+                LayerCompression.Gzip => "gzip-compressed tar",
+                LayerCompression.Zstd => "zstd-compressed tar",
+                _ => "tar",
+            };
             document.Message = $"The layer is not a readable {format} archive: {exception.Message}";
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(drainBuffer);
             if (decompressed != buffered)
             {
                 await decompressed.DisposeAsync().ConfigureAwait(false);
@@ -161,10 +178,10 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         document.Files = [.. files.Values.OrderBy(file => file.Path, StringComparer.Ordinal)];
     }
 
-    // Decompressors and TarReader report bad data with these types; a read error of the caller's stream is told apart
-    // by LayerSourceStream.SourceFailed.
+    // Decompressors and TarReader report bad data with these types. LayerSourceStream.SourceFailed separates a read
+    // error of the caller's stream, which also surfaces as an IOException.
     private static bool IsContentError(Exception exception) =>
-        exception is InvalidDataException or IOException or FormatException or ZstdException or ArgumentException or OverflowException;
+        exception is InvalidDataException or IOException or FormatException or ZstdException or ArgumentException or OverflowException or NotSupportedException;
 
     private async Task RecordEntryAsync(
         TarEntry entry,
@@ -227,8 +244,11 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
             return file;
         }
 
+        // Small files come from the shared pool. Large ones, up to the limit, are allocated, so the pool does not keep
+        // buffers of many megabytes alive after the layer is read.
         var length = (int)entry.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var pooled = length <= PooledFileBytes;
+        var buffer = pooled ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : new byte[length];
         try
         {
             if (length > 0 && entry.DataStream is { } data)
@@ -240,7 +260,10 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (pooled)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         return file;
@@ -279,5 +302,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         {
             file.Message = $"The file could not be parsed: {exception.Message}";
         }
+    }
+
+    private enum LayerCompression
+    {
+        None,
+        Gzip,
+        Zstd,
     }
 }

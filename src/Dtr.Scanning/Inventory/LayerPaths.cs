@@ -76,6 +76,8 @@ internal static class LayerPaths
                 return RecordedFileKind.ApkDatabase;
             case "var/lib/dpkg/status":
                 return RecordedFileKind.DpkgStatus;
+            // TODO: rpm's older database formats are not read: BerkeleyDB (var/lib/rpm/Packages, RHEL 7 and 8) and
+            // ndb (var/lib/rpm/Packages.db, SUSE).
             case "var/lib/rpm/rpmdb.sqlite":
             case "usr/lib/sysimage/rpm/rpmdb.sqlite":
                 return RecordedFileKind.RpmDatabase;

@@ -7,9 +7,9 @@ using Dtr.Scanning.Vulnerabilities;
 namespace Dtr.Scanning.Reports;
 
 /// <summary>
-/// Writes an image's inventory and vulnerabilities as a CycloneDX 1.6 JSON bill of materials: the image as the
-/// metadata component, its operating system and packages as components with package URLs, and each vulnerability
-/// with its rating and the components it affects.
+/// Writes an image's inventory and vulnerabilities as a CycloneDX 1.6 JSON bill of materials. The image is the
+/// metadata component, and its operating system and packages are components with package URLs. Each vulnerability
+/// is listed once, with its rating and the components it affects.
 /// </summary>
 public static class CycloneDxSbom
 {
@@ -253,7 +253,7 @@ public static class CycloneDxSbom
         writer.WriteEndArray();
     }
 
-    /// <summary>Returns the CycloneDX scoring method of a CVSS vector: the version prefix tells v3.1, v3.0 and v4.0 apart; v2 vectors have none.</summary>
+    /// <summary>Returns the CycloneDX scoring method of a CVSS vector from its version prefix. CVSS v2 vectors have no prefix.</summary>
     private static string MethodOf(string vector) => vector switch
     {
         _ when vector.StartsWith("CVSS:3.1/", StringComparison.Ordinal) => "CVSSv31",

@@ -314,6 +314,7 @@ internal sealed class DatabaseUpdater : BackgroundService
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutException>()
+                    .Handle<TaskCanceledException>(exception => exception.InnerException is TimeoutException)
                     .HandleResult(response => IsTransient(response.StatusCode)),
                 OnRetry = arguments =>
                 {

@@ -165,7 +165,7 @@ internal sealed class ImageScanner
         var scannedAt = _time.GetUtcNow();
         try
         {
-            // 1. The platform, from the config blob, or from the index when the config does not say.
+            // 1. The platform, from the config blob, or from the index when the config has none.
             var platform = await ReadPlatformAsync(parsed.Config!, cancellationToken) ?? indexPlatform;
 
             // 2. Each layer's analysis: stored, or read from the blob and stored.
@@ -179,7 +179,7 @@ internal sealed class ImageScanner
             var inventory = _analyzer.BuildInventory(analyses);
             var match = await _database.MatchAsync(inventory, cancellationToken);
 
-            // 4. The result, with the status that says whether every layer was read.
+            // 4. The result, whose status records whether every layer was read to its end.
             var partial = inventory.Layers.Any(layer => layer.Status is LayerReadStatus.LimitExceeded or LayerReadStatus.Unreadable);
             var status = partial ? ScanStatus.Partial : ScanStatus.Completed;
             var matchedAt = _time.GetUtcNow();

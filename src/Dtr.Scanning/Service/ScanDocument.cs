@@ -12,7 +12,7 @@ namespace Dtr.Scanning.Service;
 /// <param name="Variant">The <c>variant</c>, such as <c>v8</c>, or null.</param>
 internal sealed record ImagePlatform(string Os, string Architecture, string? Variant);
 
-/// <summary>What a scan result says about the scan itself, besides the inventory and the findings.</summary>
+/// <summary>The facts a scan result records about the scan itself, besides the inventory and the findings.</summary>
 internal sealed record ImageScanFacts(
     Digest Manifest,
     string MediaType,

@@ -13,8 +13,8 @@ namespace Dtr.Scanning.Service;
 /// <see cref="ScanningOptions.Enabled"/> is true.
 /// </summary>
 /// <remarks>
-/// On shutdown the running scans are cancelled and their jobs stay claimed; the leases expire and another host, or
-/// this one after a restart, claims them again.
+/// On shutdown the running scans are cancelled and their jobs stay claimed. When the leases expire, another host or
+/// this one after a restart claims them again.
 /// </remarks>
 internal sealed class ScanWorker : BackgroundService
 {
@@ -162,7 +162,7 @@ internal sealed class ScanWorker : BackgroundService
         }
         catch (Exception exception)
         {
-            ScanningLog.QueueFailed(_logger, Holder, 0, exception);
+            ScanningLog.JobFailed(_logger, job.Id, job.Repository.Value, job.Manifest.Value, exception);
         }
     }
 

@@ -29,6 +29,9 @@ internal static partial class ScanningLog
     [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "Renewing the lease on scan job {JobId} of {Digest} failed; retrying at the next renewal")]
     public static partial void JobRenewFailed(ILogger logger, long jobId, string digest, Exception exception);
 
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Error, Message = "Scan job {JobId} of {Digest} in {Repository} failed; it is retried when its lease expires")]
+    public static partial void JobFailed(ILogger logger, long jobId, string repository, string digest, Exception exception);
+
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Image {Digest} in {Repository} scanned: {Status}, {PackageCount} packages, {VulnerabilityCount} vulnerabilities, database version {DatabaseVersion}")]
     public static partial void ImageScanned(ILogger logger, string repository, string digest, string status, int packageCount, int vulnerabilityCount, long databaseVersion);
 
@@ -40,9 +43,6 @@ internal static partial class ScanningLog
 
     [LoggerMessage(EventId = 4113, Level = LogLevel.Debug, Message = "Index {Digest} child {Child} skipped: {Reason}")]
     public static partial void ChildSkipped(ILogger logger, string digest, string child, string reason);
-
-    [LoggerMessage(EventId = 4114, Level = LogLevel.Warning, Message = "Queueing a scan of {Digest} in {Repository} after a push failed; the push succeeded and the image stays unscanned")]
-    public static partial void ScanOnPushFailed(ILogger logger, string repository, string digest, Exception exception);
 
     [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "Scan of {Digest} in {Repository} queued ({Reason})")]
     public static partial void ScanQueued(ILogger logger, string repository, string digest, string reason);
@@ -83,6 +83,4 @@ internal static partial class ScanningLog
     [LoggerMessage(EventId = 4136, Level = LogLevel.Information, Message = "Next vulnerability database update at {NextAttemptAt:O}")]
     public static partial void UpdateScheduled(ILogger logger, DateTimeOffset nextAttemptAt);
 
-    [LoggerMessage(EventId = 4137, Level = LogLevel.Warning, Message = "Vulnerability database upload for source {Source} rejected: {Error}")]
-    public static partial void UploadRejected(ILogger logger, string source, string error);
 }

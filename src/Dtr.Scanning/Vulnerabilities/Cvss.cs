@@ -1,9 +1,9 @@
 namespace Dtr.Scanning.Vulnerabilities;
 
 /// <summary>
-/// Computes CVSS base scores from vectors by the formulas of the FIRST specifications: CVSS v3.1 and v3.0
-/// (section 7 of each specification) and CVSS v2 (section 3.2.1 of the v2 guide). Temporal and environmental
-/// metrics in a vector are accepted and ignored, because only the base score is computed.
+/// Computes CVSS base scores from vectors by the base equations of the FIRST specifications of CVSS v3.1, v3.0 and
+/// v2. Temporal and environmental metrics in a vector are accepted and ignored, because only the base score is
+/// computed.
 /// </summary>
 internal static class Cvss
 {
@@ -146,8 +146,8 @@ internal static class Cvss
     private static double? V2Impact(string value) => value switch { "N" => 0.0, "P" => 0.275, "C" => 0.660, _ => null };
 
     /// <summary>
-    /// Rounds up to one decimal as CVSS v3.1 Appendix A defines it: on an integer of hundred-thousandths, so that
-    /// floating-point noise such as 4.000000000000001 does not round up to 4.1.
+    /// Rounds up to one decimal as the CVSS v3.1 specification defines it: on an integer of hundred-thousandths, so
+    /// that floating-point noise such as 4.000000000000001 does not round up to 4.1.
     /// </summary>
     private static double RoundUpV31(double value)
     {

@@ -10,14 +10,15 @@ internal sealed record OsvArchiveFile(string Name, byte[]? Content);
 
 /// <summary>
 /// Reads the <c>*.json</c> files of an OSV archive one at a time: a zip, such as osv.dev's per-ecosystem
-/// <c>all.zip</c>, or a gzip-compressed tar, told apart by their first bytes. Only one file is held in memory at once.
+/// <c>all.zip</c>, or a gzip-compressed tar, detected by their first bytes. Only one file is in memory at once.
 /// </summary>
 internal sealed class OsvArchiveReader : IAsyncDisposable
 {
     /// <summary>
-    /// The largest record read. The largest osv.dev records (Linux kernel advisories with long version lists) are a
-    /// few megabytes; the cap keeps a hostile archive from making one entry fill memory.
+    /// The maximum size of one record, so that a hostile archive cannot make one entry fill memory. Larger files are
+    /// skipped and counted.
     /// </summary>
+    /// <remarks>NOTE: 32 MiB is a guess with a wide margin, not a measured maximum of osv.dev's records.</remarks>
     public const int MaxRecordBytes = 32 * 1024 * 1024;
 
     private readonly Stream _content;

@@ -9,7 +9,7 @@ namespace Dtr.Scanning.Vulnerabilities;
 /// </summary>
 /// <remarks>
 /// The forms follow the OSV schema's ecosystem list (ossf/osv-schema, ecosystems.json): <c>Debian:12</c>,
-/// <c>Alpine:v3.18</c>, <c>Ubuntu:22.04</c> (records say <c>Ubuntu:22.04:LTS</c> for LTS releases),
+/// <c>Alpine:v3.18</c>, <c>Ubuntu:22.04</c> (records name LTS releases <c>Ubuntu:22.04:LTS</c>),
 /// <c>Rocky Linux:9</c>, <c>AlmaLinux:9</c> and <c>NuGet</c>. Red Hat records name a product stream by CPE, such as
 /// <c>Red Hat:enterprise_linux:9::baseos</c>; the main RHEL streams are indexed as <c>Red Hat:9</c>.
 /// </remarks>

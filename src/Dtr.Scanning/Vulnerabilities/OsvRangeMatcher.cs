@@ -10,6 +10,8 @@ namespace Dtr.Scanning.Vulnerabilities;
 /// </summary>
 internal sealed class OsvRangeMatcher(IVersionComparer comparer, Action<string> reportInvalidVersion)
 {
+    private readonly Dictionary<string, bool> _validity = new(StringComparer.Ordinal);
+
     /// <summary>Checks <paramref name="version"/>, which the caller has validated, against <paramref name="affected"/>.</summary>
     /// <param name="fixedVersion">The smallest <c>fixed</c> version above the installed one in a range that matched, or null.</param>
     public bool IsAffected(StoredAffected affected, string version, out string? fixedVersion)
@@ -119,13 +121,18 @@ internal sealed class OsvRangeMatcher(IVersionComparer comparer, Action<string> 
 
     private bool IsValid(string version)
     {
-        if (comparer.TryValidate(version, out _))
+        if (!_validity.TryGetValue(version, out var valid))
         {
-            return true;
+            valid = comparer.TryValidate(version, out _);
+            _validity[version] = valid;
         }
 
-        reportInvalidVersion(version);
-        return false;
+        if (!valid)
+        {
+            reportInvalidVersion(version);
+        }
+
+        return valid;
     }
 
     private static bool IsIntroducedZero(StoredEvent item) => item.Introduced == "0";

@@ -6,8 +6,8 @@ namespace Dtr.Scanning.Vulnerabilities;
 internal readonly record struct SeverityRating(Severity Severity, double? Score, string? Vector);
 
 /// <summary>
-/// Derives a record's severity. A CVSS vector wins, v3.1 or v3.0 first, then v4 (see the TODO below), then v2; the
-/// base score is computed from the vector. Without a usable vector, the severity the database names is used: the record's
+/// Derives a record's severity. A CVSS vector wins, v3.1 or v3.0 first, then v4.0, then v2, and the score is
+/// computed from the vector. Without a usable vector, the severity the database names is used: the record's
 /// <c>database_specific.severity</c> (GitHub's CRITICAL, HIGH, MODERATE, LOW), an <c>Ubuntu</c> severity entry, or an
 /// affected package's <c>ecosystem_specific</c> or <c>database_specific</c> severity or urgency.
 /// </summary>
@@ -33,12 +33,12 @@ internal static class OsvSeverity
             }
         }
 
-        // TODO: compute CVSS v4.0 scores (the specification's macro-vector lookup table). Until then a v4 vector,
-        // which ranks above v2, stands for the severity the database names, and a v2 vector is used without one.
-        var named = NamedSeverity(root, vectors);
-        if (named is not null && vectors.Exists(entry => entry.Type == "CVSS_V4"))
+        foreach (var (type, score) in vectors)
         {
-            return new SeverityRating(named.Value, null, null);
+            if (type == "CVSS_V4" && CvssV4.TryCompute(score, out var v4))
+            {
+                return new SeverityRating(Cvss.SeverityOf(v4), v4, score);
+            }
         }
 
         foreach (var (type, score) in vectors)
@@ -49,7 +49,7 @@ internal static class OsvSeverity
             }
         }
 
-        return new SeverityRating(named ?? Severity.Unknown, null, null);
+        return new SeverityRating(NamedSeverity(root, vectors) ?? Severity.Unknown, null, null);
     }
 
     /// <summary>Maps a severity word of GitHub, Debian, Ubuntu or Red Hat to a level, or null for an unknown word.</summary>

@@ -137,6 +137,11 @@ internal sealed partial class SqliteMetadataStore
     public ValueTask<IReadOnlyList<ImageScan>> ListImageScansToRematchAsync(long databaseVersion, Digest? after, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (after is { } afterDigest)
+        {
+            ValidateDigest(afterDigest);
+        }
+
         return ReadAsync<IReadOnlyList<ImageScan>>(async (connection, transaction, cancellationToken) =>
         {
             var afterCondition = after is null ? "" : "AND manifest_digest > $after";
@@ -148,9 +153,9 @@ internal sealed partial class SqliteMetadataStore
                 """);
             command.Parameters.AddWithValue("$version", databaseVersion);
             command.Parameters.AddWithValue("$limit", limit);
-            if (after is { } afterDigest)
+            if (after is { } resumeAfter)
             {
-                command.Parameters.AddWithValue("$after", afterDigest.Value);
+                command.Parameters.AddWithValue("$after", resumeAfter.Value);
             }
 
             var scans = new List<ImageScan>();

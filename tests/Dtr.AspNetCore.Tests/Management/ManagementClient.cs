@@ -26,6 +26,9 @@ public sealed class ManagementClient : IDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The basic credentials this client sends, or null for an anonymous client.</summary>
+    public AuthenticationHeaderValue? Authorization => _userName is null ? null : BasicHeader(_userName, _password ?? "");
+
     public Task<HttpResponseMessage> GetAsync(string path) => SendAsync(HttpMethod.Get, path);
 
     public Task<HttpResponseMessage> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path);

@@ -40,6 +40,11 @@ public sealed class OpenApiTests : IClassFixture<ManagementFactory>
             "/api/v0/repositories/{namespace}/{repo}/tags",
             "/api/v0/repositories/{namespace}/{repo}/teamAccess",
             "/api/v0/repositories/{namespace}/{repo}/teamAccess/{team}",
+            "/api/v0/scanning/database",
+            "/api/v0/scanning/database/update",
+            "/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/scan",
+            "/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/sbom",
+            "/api/v0/repositories/{namespace}/{repo}/scanning/policy",
         ];
         foreach (var path in expected)
         {

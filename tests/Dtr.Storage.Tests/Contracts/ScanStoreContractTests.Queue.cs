@@ -87,6 +87,7 @@ public abstract partial class ScanStoreContractTests
         Assert.Equal([digests[5]], secondPage.Select(scan => scan.Manifest));
         Assert.Equal(Scan(digests[0], ScanStatus.Completed, 1), all[0]);
         Assert.Empty(await Scans.ListImageScansToRematchAsync(1, null, 100));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Scans.ListImageScansToRematchAsync(5, default(Digest), 100));
     }
 
     [Fact]

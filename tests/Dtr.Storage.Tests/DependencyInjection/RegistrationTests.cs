@@ -1,5 +1,6 @@
 using Dtr.Identity;
 using Dtr.Metadata;
+using Dtr.Scanning;
 using Dtr.Storage.FileSystem;
 using Dtr.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -73,6 +74,22 @@ public sealed class RegistrationTests : IDisposable
         Assert.IsType<SqliteMetadataStore>(identity);
         Assert.Same(provider.GetRequiredService<IMetadataStore>(), identity);
         Assert.Same(identity, provider.GetRequiredService<IIdentityStore>());
+    }
+
+    [Fact]
+    public void AddSqliteMetadata_ScanAndLeaseStoresSameInstance()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IScanStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+        builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        var metadata = provider.GetRequiredService<IMetadataStore>();
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IScanStore));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(ILeaseStore));
+        Assert.Same(metadata, provider.GetRequiredService<IScanStore>());
+        Assert.Same(metadata, provider.GetRequiredService<ILeaseStore>());
     }
 
     [Fact]
