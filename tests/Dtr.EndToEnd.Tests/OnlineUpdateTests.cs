@@ -97,7 +97,7 @@ public sealed class OnlineUpdateTests
 
     /// <summary>
     /// An HTTP server on a free loopback port that serves the archive at <see cref="ArchivePath"/> with a fixed
-    /// <c>ETag</c>, answering a matching <c>If-None-Match</c> with 304, and the signature at the same path plus <c>.sig</c>.
+    /// <c>ETag</c> (or 304 Not Modified when <c>If-None-Match</c> matches it), and the signature at the same path plus <c>.sig</c>.
     /// </summary>
     private sealed class ArchiveServer : IDisposable
     {
@@ -130,7 +130,7 @@ public sealed class OnlineUpdateTests
             _listener.Stop();
             _listener.Close();
 
-            // The loop ends with the listener; waiting makes sure no request is served after the test.
+            // The loop ends when the listener stops. Waiting for it makes sure that no request is served after the test.
             _loop.Wait(TimeSpan.FromSeconds(10));
         }
 

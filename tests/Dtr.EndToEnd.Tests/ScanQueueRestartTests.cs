@@ -11,8 +11,8 @@ public sealed class ScanQueueRestartTests(ITestOutputHelper output)
 {
     private const int ImageCount = 6;
 
-    // Incompressible padding makes each layer slow enough to read that most scans are still queued when the host is
-    // killed right after queueing them.
+    // Incompressible padding makes each layer slow enough to read that scans are still queued when the host is killed
+    // right after queueing them: in one run on a two-core machine, 3 of the 6 were.
     private const long PaddingBytes = 12L << 20;
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class ScanQueueRestartTests(ITestOutputHelper output)
 
         await host.StopAsync();
 
-        // 2. Start again on the same data folder; every queued scan completes without a new request.
+        // 2. Start again on the same data folder. Every queued scan completes without a new request.
         await host.StartAgainAsync();
         using var reader = host.ReaderApi();
         foreach (var digest in digests)
