@@ -130,7 +130,7 @@ public sealed class PullPolicyTests : IClassFixture<ScanningFactory>, IAsyncLife
     }
 
     [Fact]
-    public async Task Pull_Unscanned_DeniedWhenPolicySaysSo()
+    public async Task Pull_Unscanned_DeniedByPolicy()
     {
         var repository = await CreateRepositoryAsync("unscanned");
         var (digest, manifest) = await _factory.StoreDebianImageAsync(repository, "2.36-9");

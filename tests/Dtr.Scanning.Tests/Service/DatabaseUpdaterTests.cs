@@ -54,7 +54,7 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Update_ServerKeepsFailing_KeepsDatabaseAndReportsError()
+    public async Task Update_PersistentError_KeepsDatabase()
     {
         _server.FailuresBeforeSuccess = int.MaxValue;
         await using var host = await StartHostAsync();
@@ -119,6 +119,17 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
         Assert.Contains("MaxArchiveBytes", updater.Status.LastError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SignatureUrl_MappedOrDefault()
+    {
+        var mirror = new Uri("http://127.0.0.1:9/signatures/osv.sig");
+        await using var host = await StartHostAsync(options => options.SignatureUrls["1"] = mirror);
+        var updater = host.Get<DatabaseUpdater>();
+
+        Assert.Equal(new Uri(_server.ArchiveUrl + ".sig"), updater.SignatureUrlOf(0, _server.ArchiveUrl));
+        Assert.Equal(mirror, updater.SignatureUrlOf(1, new Uri("http://127.0.0.1:9/other.zip")));
+    }
+
     private async Task<ScanningTestHost> StartHostAsync(Action<ScanningOptions>? configure = null)
     {
         var host = await ScanningTestHost.StartAsync(options =>
@@ -134,7 +145,7 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
 
     /// <summary>
     /// Serves one archive at <c>/osv.zip</c> and its signature at <c>/osv.zip.sig</c> from Kestrel on a loopback port,
-    /// with an ETag, answering 304 to a matching If-None-Match, and failing the first requests when told to.
+    /// with an ETag, answering 304 to a matching If-None-Match, and failing the first requests when configured to.
     /// </summary>
     private sealed class ArchiveServer : IAsyncDisposable
     {
