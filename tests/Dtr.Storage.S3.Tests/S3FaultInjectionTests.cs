@@ -161,12 +161,15 @@ public sealed class S3FaultInjectionTests
         handler.ChooseFault = (request, _) => request.Method == HttpMethod.Get ? S3Fault.NoSuchKey : S3Fault.None;
         var before = handler.RequestCount;
 
+        // s3rver itself sometimes fails a request of the upload above, which is retried; only later retries count.
+        var retriesBefore = logger.WithEventId(RetryEventId).Count;
+
         // HeadObject finds the blob, then GetObject returns 404 NoSuchKey, as when the blob is deleted in between.
         var stream = await store.OpenReadAsync(digest);
 
         Assert.Null(stream);
         Assert.Equal(["HEAD", "GET"], handler.Requests.Skip(before).Select(request => request.Method));
-        Assert.Empty(logger.WithEventId(RetryEventId));
+        Assert.Equal(retriesBefore, logger.WithEventId(RetryEventId).Count);
     }
 
     [Fact]
