@@ -23,7 +23,7 @@ namespace Dtr.Benchmarks;
 /// update.
 /// </summary>
 /// <remarks>
-/// The layer holds <see cref="LayerMiB"/> MiB of random data in 1 MiB files, 2,000 small files and this machine's
+/// The layer contains <see cref="LayerMiB"/> MiB of random data in 1 MiB files, 2,000 small files and this machine's
 /// <c>/var/lib/dpkg/status</c>; the setup prints its compressed size, so layer MB/s is that size divided by the mean
 /// time. Each scan invocation uses a new analyzer version, so the stored layer analysis is never reused and the blob
 /// is read, decompressed and analysed every time. The database holds three generated records for every source
