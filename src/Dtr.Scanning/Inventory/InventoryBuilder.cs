@@ -37,9 +37,12 @@ internal static class InventoryBuilder
     }
 
     /// <summary>
-    /// Marks the layer that wrote each recognised path of the final filesystem that could not be read: a link that
-    /// does not end at a recognised file. Such a path may hide a package database, so its layer becomes
-    /// <see cref="LayerReadStatus.Unreadable"/> (unless a limit already stopped it) and the scan partial.
+    /// Marks the layer that wrote each recognised path of the final filesystem that could not be read. Such a path is
+    /// a file with a message (over the size limit, not parseable, or a package database of mostly invalid entries) or
+    /// a link that does not end at a recognised file. It may hide packages, so its layer becomes
+    /// <see cref="LayerReadStatus.LimitExceeded"/> for a file over the size limit and
+    /// <see cref="LayerReadStatus.Unreadable"/> otherwise, unless the layer already has one of these statuses. Either
+    /// makes the scan partial.
     /// </summary>
     /// <remarks>
     /// A link is only resolved against recognised files, because those are the only files whose content is kept.
@@ -50,6 +53,13 @@ internal static class InventoryBuilder
     {
         foreach (var file in files.Values.OrderBy(file => file.Path, StringComparer.Ordinal))
         {
+            if (file.Message is not null)
+            {
+                var status = file.LimitExceeded ? LayerReadStatus.LimitExceeded : LayerReadStatus.Unreadable;
+                AddLayerProblem(results, sourceLayers[file.Path], status, $"'{file.Path}': {file.Message}");
+                continue;
+            }
+
             if (file.Kind is not (RecordedFileKind.SymbolicLink or RecordedFileKind.HardLink) || Resolve(files, file.Path) is not null)
             {
                 continue;

@@ -80,6 +80,10 @@ internal sealed class RecordedFile
 
     /// <summary>Why the file was skipped or could only be read in part, or null.</summary>
     public string? Message { get; set; }
+
+    /// <summary>Whether the file was skipped because it is larger than <see cref="LayerAnalyzerLimits.MaxPackageDatabaseBytes"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LimitExceeded { get; set; }
 }
 
 /// <summary>A package as a package database lists it.</summary>

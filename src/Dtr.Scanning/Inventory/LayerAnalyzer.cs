@@ -24,7 +24,7 @@ namespace Dtr.Scanning.Inventory;
 public sealed class LayerAnalyzer : ILayerAnalyzer
 {
     /// <summary>The analysis format version that <see cref="Version"/> returns.</summary>
-    internal const int FormatVersion = 1;
+    internal const int FormatVersion = 2;
 
     private const int ReadBufferBytes = 1024 * 1024;
     private const int PooledFileBytes = 1024 * 1024;
@@ -240,6 +240,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         var file = new RecordedFile { Path = path, Kind = kind };
         if (entry.Length > _limits.MaxPackageDatabaseBytes)
         {
+            file.LimitExceeded = true;
             file.Message = $"The file has {entry.Length} bytes, more than the {_limits.MaxPackageDatabaseBytes} bytes set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxPackageDatabaseBytes)}, so it was not read.";
             return file;
         }
@@ -285,10 +286,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                     file.OperatingSystem = ReleaseFileParser.ParseDebianVersion(Encoding.UTF8.GetString(buffer, 0, length));
                     break;
                 case RecordedFileKind.ApkDatabase:
-                    file.Packages = ApkDatabaseParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    file.Packages = ApkDatabaseParser.Parse(Encoding.UTF8.GetString(buffer, 0, length), out var blocks, out var invalidBlocks);
+                    file.Message = DescribeInvalidEntries("apk database", "blocks", blocks, invalidBlocks, "P (name) and V (version)");
                     break;
                 case RecordedFileKind.DpkgStatus:
-                    file.Packages = DpkgStatusParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    file.Packages = DpkgStatusParser.Parse(Encoding.UTF8.GetString(buffer, 0, length), out var paragraphs, out var invalidParagraphs);
+                    file.Message = DescribeInvalidEntries("dpkg status file", "paragraphs", paragraphs, invalidParagraphs, "Package and Version");
                     break;
                 case RecordedFileKind.RpmDatabase:
                     file.Packages = RpmDatabaseReader.Read(buffer, length);
@@ -302,6 +305,24 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         {
             file.Message = $"The file could not be parsed: {exception.Message}";
         }
+    }
+
+    /// <summary>
+    /// Returns a message when at least half of a package database's entries describe no package, or null otherwise.
+    /// Random bytes or a file of another format at a database path give such entries.
+    /// </summary>
+    /// <remarks>
+    /// A few invalid entries among many valid ones are ignored, so one damaged entry does not make the scan partial.
+    /// An empty file, or one of blank lines, has no entries and gives no message.
+    /// </remarks>
+    private static string? DescribeInvalidEntries(string database, string entryName, int entries, int invalidEntries, string requiredFields)
+    {
+        if (invalidEntries == 0 || invalidEntries * 2 < entries)
+        {
+            return null;
+        }
+
+        return $"The file is not a valid {database}: {invalidEntries} of its {entries} {entryName} lack the {requiredFields} fields of a package, so its packages may be missing from the inventory.";
     }
 
     private enum LayerCompression
