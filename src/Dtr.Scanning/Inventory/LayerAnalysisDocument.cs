@@ -24,7 +24,10 @@ internal sealed class LayerAnalysisDocument
     /// <summary>Directories that <c>.wh..wh..opq</c> entries empty of lower layers' content.</summary>
     public List<string> OpaqueDirectories { get; set; } = [];
 
-    /// <summary>The recognised files and the links at recognised paths, in archive order, one per path.</summary>
+    /// <summary>
+    /// The recognised files, the links at recognised paths and the regular files that such symbolic links point to
+    /// further on in the layer, one per path.
+    /// </summary>
     public List<RecordedFile> Files { get; set; } = [];
 }
 

@@ -116,6 +116,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
         var whiteouts = new HashSet<string>(StringComparer.Ordinal);
         var opaqueDirectories = new HashSet<string>(StringComparer.Ordinal);
+        var pendingLinkTargets = new Dictionary<string, RecordedFileKind>(StringComparer.Ordinal);
         try
         {
             // The decompressed bytes are counted as the tar reader consumes them, through a large buffer because the
@@ -135,7 +136,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                         break;
                     }
 
-                    await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, cancellationToken).ConfigureAwait(false);
+                    await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, pendingLinkTargets, cancellationToken).ConfigureAwait(false);
 
                     // Unread entry data is drained here in 1 MiB reads rather than left for TarReader to skip.
                     if (entry.DataStream is { } data)
@@ -188,6 +189,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         Dictionary<string, RecordedFile> files,
         HashSet<string> whiteouts,
         HashSet<string> opaqueDirectories,
+        Dictionary<string, RecordedFileKind> pendingLinkTargets,
         CancellationToken cancellationToken)
     {
         var path = LayerPaths.Normalize(entry.Name);
@@ -216,6 +218,13 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
 
         if (LayerPaths.Recognize(path) is not { } kind)
         {
+            // A regular file that an earlier symbolic link at a recognised path points to is read as that path's kind.
+            // Targets that come before their link, and every hard link's target, have already been passed by then.
+            if (IsRegularFile(entry.EntryType) && pendingLinkTargets.TryGetValue(path, out var linkedKind))
+            {
+                files[path] = await ReadRecognizedFileAsync(entry, path, linkedKind, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -228,12 +237,21 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                 break;
             case TarEntryType.SymbolicLink:
                 files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.SymbolicLink, LinkTarget = entry.LinkName };
+                var target = LayerPaths.ResolveSymbolicLink(path, entry.LinkName);
+                if (target.Length > 0 && LayerPaths.Recognize(target) is null)
+                {
+                    pendingLinkTargets.TryAdd(target, kind);
+                }
+
                 break;
             case TarEntryType.HardLink:
                 files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.HardLink, LinkTarget = LayerPaths.Normalize(entry.LinkName) };
                 break;
         }
     }
+
+    private static bool IsRegularFile(TarEntryType type) =>
+        type is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile;
 
     private async Task<RecordedFile> ReadRecognizedFileAsync(TarEntry entry, string path, RecordedFileKind kind, CancellationToken cancellationToken)
     {

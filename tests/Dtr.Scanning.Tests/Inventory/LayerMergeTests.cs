@@ -264,6 +264,40 @@ public class LayerMergeTests
     }
 
     [Fact]
+    public async Task DatabaseSymbolicLinkToLaterFile_Read()
+    {
+        // The link comes first in the archive, so the analyzer records the target's path and reads the file when it arrives.
+        var layer = new TestLayer()
+            .SymbolicLink("var/lib/dpkg/status", "../../../opt/db/status")
+            .File("opt/db/status", Status(("libc6", "2.36-9")))
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        var libc = Analysis.Single(inventory, PackageType.Deb, "libc6");
+        Assert.Equal("opt/db/status", libc.Path);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Complete, result.Status);
+        Assert.Null(result.Message);
+    }
+
+    [Fact]
+    public async Task DatabaseSymbolicLinkToEarlierFile_Reported()
+    {
+        var layer = new TestLayer()
+            .File("opt/db/status", Status(("libc6", "2.36-9")))
+            .SymbolicLink("var/lib/dpkg/status", "/opt/db/status")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Empty(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.Contains("'var/lib/dpkg/status' is a symbolic link to '/opt/db/status'", result.Message);
+    }
+
+    [Fact]
     public async Task LinkToRecognisedFile_NotReported()
     {
         var layer = new TestLayer()
