@@ -7,19 +7,36 @@ namespace Dtr.Scanning.Inventory;
 /// </summary>
 internal static class ApkDatabaseParser
 {
-    public static List<RecordedPackage> Parse(string text)
+    /// <summary>Lists the packages of an <c>installed</c> database.</summary>
+    /// <param name="text">The file's content.</param>
+    /// <param name="blocks">The number of blocks with at least one line.</param>
+    /// <param name="invalidBlocks">The blocks without a <c>P</c> or a <c>V</c> field, which describe no package.</param>
+    public static List<RecordedPackage> Parse(string text, out int blocks, out int invalidBlocks)
     {
         var packages = new List<RecordedPackage>();
         string? name = null, version = null, origin = null, architecture = null, license = null;
+        var hasLines = false;
+        var blockCount = 0;
+        var invalidCount = 0;
 
         void Flush()
         {
+            if (hasLines)
+            {
+                blockCount++;
+            }
+
             if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(version))
             {
                 packages.Add(new RecordedPackage(PackageType.Apk, name, version, string.IsNullOrEmpty(origin) ? name : origin, null, architecture, license));
             }
+            else if (hasLines)
+            {
+                invalidCount++;
+            }
 
             name = version = origin = architecture = license = null;
+            hasLines = false;
         }
 
         foreach (var rawLine in text.AsSpan().EnumerateLines())
@@ -31,6 +48,7 @@ internal static class ApkDatabaseParser
                 continue;
             }
 
+            hasLines = true;
             if (line.Length < 2 || line[1] != ':')
             {
                 continue;
@@ -44,6 +62,7 @@ internal static class ApkDatabaseParser
                     if (name is not null)
                     {
                         Flush();
+                        hasLines = true;
                     }
 
                     name = value.ToString();
@@ -64,6 +83,8 @@ internal static class ApkDatabaseParser
         }
 
         Flush();
+        blocks = blockCount;
+        invalidBlocks = invalidCount;
         return packages;
     }
 }

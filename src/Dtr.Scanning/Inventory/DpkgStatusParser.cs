@@ -13,14 +13,34 @@ namespace Dtr.Scanning.Inventory;
 /// </remarks>
 internal static class DpkgStatusParser
 {
-    public static List<RecordedPackage> Parse(string text)
+    /// <summary>Lists the installed packages of a <c>status</c> file.</summary>
+    /// <param name="text">The file's content.</param>
+    /// <param name="paragraphs">The number of paragraphs with at least one line.</param>
+    /// <param name="invalidParagraphs">
+    /// The paragraphs that describe no package: those without <c>Package</c>, and those without <c>Version</c> whose
+    /// state is installed. A paragraph of a removed package may lack <c>Version</c> and is valid.
+    /// </param>
+    public static List<RecordedPackage> Parse(string text, out int paragraphs, out int invalidParagraphs)
     {
         var packages = new List<RecordedPackage>();
         string? name = null, version = null, source = null, architecture = null, status = null;
+        var hasLines = false;
+        var paragraphCount = 0;
+        var invalidCount = 0;
 
         void Flush()
         {
-            if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(version) && (status is null || IsInstalled(status)))
+            var installed = status is null || IsInstalled(status);
+            if (hasLines)
+            {
+                paragraphCount++;
+                if (string.IsNullOrEmpty(name) || (installed && string.IsNullOrEmpty(version)))
+                {
+                    invalidCount++;
+                }
+            }
+
+            if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(version) && installed)
             {
                 var (sourceName, sourceVersion) = ParseSource(source, name);
                 packages.Add(new RecordedPackage(
@@ -34,6 +54,7 @@ internal static class DpkgStatusParser
             }
 
             name = version = source = architecture = status = null;
+            hasLines = false;
         }
 
         foreach (var rawLine in text.AsSpan().EnumerateLines())
@@ -44,6 +65,8 @@ internal static class DpkgStatusParser
                 Flush();
                 continue;
             }
+
+            hasLines = true;
 
             // Continuation lines belong to multi-line fields such as Description or Conffiles, none of which is read.
             if (line[0] == ' ' || line[0] == '\t')
@@ -82,6 +105,8 @@ internal static class DpkgStatusParser
         }
 
         Flush();
+        paragraphs = paragraphCount;
+        invalidParagraphs = invalidCount;
         return packages;
     }
 

@@ -18,6 +18,7 @@ internal static class InventoryBuilder
     public static ImageInventory Build(IReadOnlyList<(Digest Layer, string AnalysisJson)> layers, int version)
     {
         var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
+        var sourceLayers = new Dictionary<string, int>(StringComparer.Ordinal);
         var presentSince = new Dictionary<PackageKey, int>();
         var results = new List<LayerReadResult>(layers.Count);
         for (var index = 0; index < layers.Count; index++)
@@ -25,13 +26,60 @@ internal static class InventoryBuilder
             var (digest, json) = layers[index];
             var document = LayerAnalysisJsonContext.Parse(json, version);
             results.Add(new LayerReadResult(digest, document.Status, document.Message));
-            if (ApplyLayer(files, document))
+            if (ApplyLayer(files, sourceLayers, document, index))
             {
                 UpdatePresence(files, presentSince, index);
             }
         }
 
+        ReportUnreadFiles(files, sourceLayers, results);
         return new ImageInventory(FindOperatingSystem(files), ListPackages(files, presentSince, layers), results);
+    }
+
+    /// <summary>
+    /// Marks the layer that wrote each recognised path of the final filesystem that could not be read. Such a path is
+    /// a file with a message (over the size limit, not parseable, or a package database of mostly invalid entries) or
+    /// a link that does not end at a recognised file. It may hide packages, so its layer becomes
+    /// <see cref="LayerReadStatus.LimitExceeded"/> for a file over the size limit and
+    /// <see cref="LayerReadStatus.Unreadable"/> otherwise, unless the layer already has one of these statuses. Either
+    /// makes the scan partial.
+    /// </summary>
+    /// <remarks>
+    /// A link is only resolved against recognised files, because those are the only files whose content is kept.
+    /// A hard link's target always comes earlier in the archive, so the single pass over the stream has passed it
+    /// before the link shows that its content is needed.
+    /// </remarks>
+    private static void ReportUnreadFiles(Dictionary<string, RecordedFile> files, Dictionary<string, int> sourceLayers, List<LayerReadResult> results)
+    {
+        foreach (var file in files.Values.OrderBy(file => file.Path, StringComparer.Ordinal))
+        {
+            if (file.Message is not null)
+            {
+                var status = file.LimitExceeded ? LayerReadStatus.LimitExceeded : LayerReadStatus.Unreadable;
+                AddLayerProblem(results, sourceLayers[file.Path], status, $"'{file.Path}': {file.Message}");
+                continue;
+            }
+
+            if (file.Kind is not (RecordedFileKind.SymbolicLink or RecordedFileKind.HardLink) || Resolve(files, file.Path) is not null)
+            {
+                continue;
+            }
+
+            var linkType = file.Kind == RecordedFileKind.SymbolicLink ? "symbolic link" : "hard link";
+            var message = $"'{file.Path}' is a {linkType} to '{file.LinkTarget}', which does not lead to a recognised file, so its content was not read.";
+            AddLayerProblem(results, sourceLayers[file.Path], LayerReadStatus.Unreadable, message);
+        }
+    }
+
+    // A layer that a limit or a read error already stopped keeps its status, and the messages are joined.
+    private static void AddLayerProblem(List<LayerReadResult> results, int layerIndex, LayerReadStatus status, string message)
+    {
+        var result = results[layerIndex];
+        results[layerIndex] = result with
+        {
+            Status = result.Status is LayerReadStatus.Complete ? status : result.Status,
+            Message = result.Message is null ? message : result.Message + " " + message,
+        };
     }
 
     /// <summary>
@@ -39,7 +87,7 @@ internal static class InventoryBuilder
     /// only hide lower content, then the layer's own files, which replace lower ones at the same path.
     /// </summary>
     /// <returns>Whether anything changed.</returns>
-    private static bool ApplyLayer(Dictionary<string, RecordedFile> files, LayerAnalysisDocument document)
+    private static bool ApplyLayer(Dictionary<string, RecordedFile> files, Dictionary<string, int> sourceLayers, LayerAnalysisDocument document, int layerIndex)
     {
         var changed = false;
         foreach (var directory in document.OpaqueDirectories)
@@ -56,6 +104,7 @@ internal static class InventoryBuilder
         foreach (var file in document.Files)
         {
             files[file.Path] = file;
+            sourceLayers[file.Path] = layerIndex;
             changed = true;
         }
 

@@ -70,7 +70,11 @@ public enum LayerReadStatus
     /// <summary>Reading stopped at the limit on decompressed bytes or on entries; later entries were not seen.</summary>
     LimitExceeded,
 
-    /// <summary>The layer is not a tar archive in a supported compression, or it is truncated or corrupt.</summary>
+    /// <summary>
+    /// The layer is not a tar archive in a supported compression, or it is truncated or corrupt. A layer also has this
+    /// status when it wrote a recognised path of the final filesystem that could not be read, such as a link that
+    /// leads to no recognised file.
+    /// </summary>
     Unreadable,
 
     /// <summary>The layer's media type is not a filesystem layer (for example a foreign or encrypted layer), so it was skipped.</summary>
@@ -80,7 +84,7 @@ public enum LayerReadStatus
 /// <summary>A layer of an image, with how its reading went.</summary>
 /// <param name="Digest">The layer blob's digest.</param>
 /// <param name="Status">How far reading got.</param>
-/// <param name="Message">Why reading stopped, for any status but <see cref="LayerReadStatus.Complete"/>; otherwise null.</param>
+/// <param name="Message">Why reading stopped or which recognised path could not be read, for any status but <see cref="LayerReadStatus.Complete"/>; otherwise null.</param>
 public sealed record LayerReadResult(Digest Digest, LayerReadStatus Status, string? Message);
 
 /// <summary>What an image contains, as the scanner found it: the input to vulnerability matching.</summary>

@@ -24,7 +24,10 @@ internal sealed class LayerAnalysisDocument
     /// <summary>Directories that <c>.wh..wh..opq</c> entries empty of lower layers' content.</summary>
     public List<string> OpaqueDirectories { get; set; } = [];
 
-    /// <summary>The recognised files and the links at recognised paths, in archive order, one per path.</summary>
+    /// <summary>
+    /// The recognised files, the links at recognised paths and the regular files that such symbolic links point to
+    /// further on in the layer, one per path.
+    /// </summary>
     public List<RecordedFile> Files { get; set; } = [];
 }
 
@@ -80,6 +83,10 @@ internal sealed class RecordedFile
 
     /// <summary>Why the file was skipped or could only be read in part, or null.</summary>
     public string? Message { get; set; }
+
+    /// <summary>Whether the file was skipped because it is larger than <see cref="LayerAnalyzerLimits.MaxPackageDatabaseBytes"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LimitExceeded { get; set; }
 }
 
 /// <summary>A package as a package database lists it.</summary>

@@ -24,7 +24,7 @@ namespace Dtr.Scanning.Inventory;
 public sealed class LayerAnalyzer : ILayerAnalyzer
 {
     /// <summary>The analysis format version that <see cref="Version"/> returns.</summary>
-    internal const int FormatVersion = 1;
+    internal const int FormatVersion = 2;
 
     private const int ReadBufferBytes = 1024 * 1024;
     private const int PooledFileBytes = 1024 * 1024;
@@ -116,6 +116,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         var files = new Dictionary<string, RecordedFile>(StringComparer.Ordinal);
         var whiteouts = new HashSet<string>(StringComparer.Ordinal);
         var opaqueDirectories = new HashSet<string>(StringComparer.Ordinal);
+        var pendingLinkTargets = new Dictionary<string, RecordedFileKind>(StringComparer.Ordinal);
         try
         {
             // The decompressed bytes are counted as the tar reader consumes them, through a large buffer because the
@@ -135,7 +136,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                         break;
                     }
 
-                    await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, cancellationToken).ConfigureAwait(false);
+                    await RecordEntryAsync(entry, files, whiteouts, opaqueDirectories, pendingLinkTargets, cancellationToken).ConfigureAwait(false);
 
                     // Unread entry data is drained here in 1 MiB reads rather than left for TarReader to skip.
                     if (entry.DataStream is { } data)
@@ -188,6 +189,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         Dictionary<string, RecordedFile> files,
         HashSet<string> whiteouts,
         HashSet<string> opaqueDirectories,
+        Dictionary<string, RecordedFileKind> pendingLinkTargets,
         CancellationToken cancellationToken)
     {
         var path = LayerPaths.Normalize(entry.Name);
@@ -216,6 +218,13 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
 
         if (LayerPaths.Recognize(path) is not { } kind)
         {
+            // A regular file that an earlier symbolic link at a recognised path points to is read as that path's kind.
+            // Targets that come before their link, and every hard link's target, have already been passed by then.
+            if (IsRegularFile(entry.EntryType) && pendingLinkTargets.TryGetValue(path, out var linkedKind))
+            {
+                files[path] = await ReadRecognizedFileAsync(entry, path, linkedKind, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -228,6 +237,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                 break;
             case TarEntryType.SymbolicLink:
                 files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.SymbolicLink, LinkTarget = entry.LinkName };
+                var target = LayerPaths.ResolveSymbolicLink(path, entry.LinkName);
+                if (target.Length > 0 && LayerPaths.Recognize(target) is null)
+                {
+                    pendingLinkTargets.TryAdd(target, kind);
+                }
+
                 break;
             case TarEntryType.HardLink:
                 files[path] = new RecordedFile { Path = path, Kind = RecordedFileKind.HardLink, LinkTarget = LayerPaths.Normalize(entry.LinkName) };
@@ -235,11 +250,15 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         }
     }
 
+    private static bool IsRegularFile(TarEntryType type) =>
+        type is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile;
+
     private async Task<RecordedFile> ReadRecognizedFileAsync(TarEntry entry, string path, RecordedFileKind kind, CancellationToken cancellationToken)
     {
         var file = new RecordedFile { Path = path, Kind = kind };
         if (entry.Length > _limits.MaxPackageDatabaseBytes)
         {
+            file.LimitExceeded = true;
             file.Message = $"The file has {entry.Length} bytes, more than the {_limits.MaxPackageDatabaseBytes} bytes set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxPackageDatabaseBytes)}, so it was not read.";
             return file;
         }
@@ -285,10 +304,12 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                     file.OperatingSystem = ReleaseFileParser.ParseDebianVersion(Encoding.UTF8.GetString(buffer, 0, length));
                     break;
                 case RecordedFileKind.ApkDatabase:
-                    file.Packages = ApkDatabaseParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    file.Packages = ApkDatabaseParser.Parse(Encoding.UTF8.GetString(buffer, 0, length), out var blocks, out var invalidBlocks);
+                    file.Message = DescribeInvalidEntries("apk database", "blocks", blocks, invalidBlocks, "P (name) and V (version)");
                     break;
                 case RecordedFileKind.DpkgStatus:
-                    file.Packages = DpkgStatusParser.Parse(Encoding.UTF8.GetString(buffer, 0, length));
+                    file.Packages = DpkgStatusParser.Parse(Encoding.UTF8.GetString(buffer, 0, length), out var paragraphs, out var invalidParagraphs);
+                    file.Message = DescribeInvalidEntries("dpkg status file", "paragraphs", paragraphs, invalidParagraphs, "Package and Version");
                     break;
                 case RecordedFileKind.RpmDatabase:
                     file.Packages = RpmDatabaseReader.Read(buffer, length);
@@ -302,6 +323,24 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         {
             file.Message = $"The file could not be parsed: {exception.Message}";
         }
+    }
+
+    /// <summary>
+    /// Returns a message when at least half of a package database's entries describe no package, or null otherwise.
+    /// Random bytes or a file of another format at a database path give such entries.
+    /// </summary>
+    /// <remarks>
+    /// A few invalid entries among many valid ones are ignored, so one damaged entry does not make the scan partial.
+    /// An empty file, or one of blank lines, has no entries and gives no message.
+    /// </remarks>
+    private static string? DescribeInvalidEntries(string database, string entryName, int entries, int invalidEntries, string requiredFields)
+    {
+        if (invalidEntries == 0 || invalidEntries * 2 < entries)
+        {
+            return null;
+        }
+
+        return $"The file is not a valid {database}: {invalidEntries} of its {entries} {entryName} lack the {requiredFields} fields of a package, so its packages may be missing from the inventory.";
     }
 
     private enum LayerCompression

@@ -225,6 +225,104 @@ public class LayerMergeTests
         var inventory = await Analysis.InventoryAsync(lower, upper);
 
         Assert.Empty(inventory.Packages);
+        Assert.Equal(LayerReadStatus.Complete, inventory.Layers[0].Status);
+        Assert.Equal(LayerReadStatus.Unreadable, inventory.Layers[1].Status);
+        Assert.Contains("'var/lib/dpkg/status' is a symbolic link to '/dev/null'", inventory.Layers[1].Message);
+    }
+
+    [Fact]
+    public async Task DatabaseHardLinkToOtherPath_Reported()
+    {
+        // The database sits at a path the analyzer does not read, and the recognised path links to it.
+        var layer = new TestLayer()
+            .File("var/lib/dpkg/status-old", Status(("libc6", "2.36-9")))
+            .HardLink("var/lib/dpkg/status", "var/lib/dpkg/status-old")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Empty(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.Equal(
+            "'var/lib/dpkg/status' is a hard link to 'var/lib/dpkg/status-old', which does not lead to a recognised file, so its content was not read.",
+            result.Message);
+    }
+
+    [Fact]
+    public async Task DatabaseSymbolicLinkToOtherPath_Reported()
+    {
+        var lower = new TestLayer().File("opt/db/installed", "P:musl\nV:1.2.4-r2\n").Build();
+        var upper = new TestLayer().SymbolicLink("lib/apk/db/installed", "/opt/db/installed").Build();
+
+        var inventory = await Analysis.InventoryAsync(lower, upper);
+
+        Assert.Empty(inventory.Packages);
+        Assert.Equal(LayerReadStatus.Complete, inventory.Layers[0].Status);
+        Assert.Equal(LayerReadStatus.Unreadable, inventory.Layers[1].Status);
+        Assert.Contains("'lib/apk/db/installed' is a symbolic link to '/opt/db/installed'", inventory.Layers[1].Message);
+    }
+
+    [Fact]
+    public async Task DatabaseSymbolicLinkToLaterFile_Read()
+    {
+        // The link comes first in the archive, so the analyzer records the target's path and reads the file when it arrives.
+        var layer = new TestLayer()
+            .SymbolicLink("var/lib/dpkg/status", "../../../opt/db/status")
+            .File("opt/db/status", Status(("libc6", "2.36-9")))
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        var libc = Analysis.Single(inventory, PackageType.Deb, "libc6");
+        Assert.Equal("opt/db/status", libc.Path);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Complete, result.Status);
+        Assert.Null(result.Message);
+    }
+
+    [Fact]
+    public async Task DatabaseSymbolicLinkToEarlierFile_Reported()
+    {
+        var layer = new TestLayer()
+            .File("opt/db/status", Status(("libc6", "2.36-9")))
+            .SymbolicLink("var/lib/dpkg/status", "/opt/db/status")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Empty(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.Contains("'var/lib/dpkg/status' is a symbolic link to '/opt/db/status'", result.Message);
+    }
+
+    [Fact]
+    public async Task LinkToRecognisedFile_NotReported()
+    {
+        var layer = new TestLayer()
+            .File("var/lib/dpkg/status.d/libc6", Status(("libc6", "2.36-9")))
+            .SymbolicLink("var/lib/dpkg/status", "status.d/libc6")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Equal("2.36-9", Analysis.Single(inventory, PackageType.Deb, "libc6").Version);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Complete, result.Status);
+        Assert.Null(result.Message);
+    }
+
+    [Fact]
+    public async Task LinkRemovedByUpperLayer_NotReported()
+    {
+        var lower = new TestLayer().SymbolicLink("var/lib/dpkg/status", "/dev/null").Build();
+        var upper = new TestLayer().File("var/lib/dpkg/status", Status(("libc6", "2.36-9"))).Build();
+
+        var inventory = await Analysis.InventoryAsync(lower, upper);
+
+        Assert.Single(inventory.Packages);
+        Assert.All(inventory.Layers, layer => Assert.Equal(LayerReadStatus.Complete, layer.Status));
     }
 
     [Fact]

@@ -134,8 +134,62 @@ public class LayerReadingTests
         var inventory = analyzer.BuildInventory([(Digest.Compute(small), smallJson), (Digest.Compute(large), largeJson)]);
 
         Assert.Contains("MaxPackageDatabaseBytes", largeJson, StringComparison.Ordinal);
-        Assert.All(inventory.Layers, layer => Assert.Equal(LayerReadStatus.Complete, layer.Status));
+        Assert.Equal(LayerReadStatus.Complete, inventory.Layers[0].Status);
+        Assert.Equal(LayerReadStatus.LimitExceeded, inventory.Layers[1].Status);
+        Assert.StartsWith("'var/lib/dpkg/status': ", inventory.Layers[1].Message, StringComparison.Ordinal);
+        Assert.Contains("MaxPackageDatabaseBytes", inventory.Layers[1].Message, StringComparison.Ordinal);
         Assert.Empty(inventory.Packages);
+    }
+
+    [Theory]
+    [InlineData("var/lib/dpkg/status", "not a valid dpkg status file")]
+    [InlineData("var/lib/dpkg/status.d/base", "not a valid dpkg status file")]
+    [InlineData("lib/apk/db/installed", "not a valid apk database")]
+    public async Task DatabaseOfRandomBytes_Reported(string path, string expected)
+    {
+        var layer = new TestLayer().File(path, RandomBytes(4096)).Build();
+
+        var inventory = await InventoryOfAsync(layer, TestLayer.OciGzip);
+
+        Assert.Empty(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.StartsWith($"'{path}': ", result.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, result.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("var/lib/dpkg/status", "Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n\nDescription: no package\n\nVersion: 1.0\n\n")]
+    [InlineData("lib/apk/db/installed", "P:zlib\nV:1.2.13-r1\n\nA:x86_64\n\nL:MIT\n\n")]
+    public async Task DatabaseMostlyInvalid_Reported(string path, string content)
+    {
+        // One valid entry and two that name no package: at least half are invalid.
+        var layer = new TestLayer().File(path, content).Build();
+
+        var inventory = await InventoryOfAsync(layer, TestLayer.OciGzip);
+
+        Assert.Single(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.Contains("2 of its 3", result.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("var/lib/dpkg/status", "")]
+    [InlineData("var/lib/dpkg/status", "\n\n")]
+    [InlineData("lib/apk/db/installed", "")]
+    [InlineData("var/lib/dpkg/status", "Package: old\nStatus: purge ok not-installed\n\n")]
+    [InlineData("var/lib/dpkg/status", "Package: a\nVersion: 1\n\nPackage: b\nVersion: 2\n\nPackage: c\nVersion: 3\n\nbroken line\n\n")]
+    [InlineData("lib/apk/db/installed", "P:a\nV:1\nP:b\nV:2\nP:c\nV:3\n\nbroken\n")]
+    public async Task DatabaseValidOrEmpty_NotReported(string path, string content)
+    {
+        // Empty databases, removed packages without a version and one damaged entry among many are not reported.
+        var layer = new TestLayer().File(path, content).Build();
+
+        var result = await SingleResultAsync(layer);
+
+        Assert.Equal(LayerReadStatus.Complete, result.Status);
+        Assert.Null(result.Message);
     }
 
     [Theory]

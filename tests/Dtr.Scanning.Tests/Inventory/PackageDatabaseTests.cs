@@ -355,7 +355,9 @@ public class PackageDatabaseTests
         var inventory = await Analysis.InventoryAsync(layer);
 
         Assert.Contains("could not be parsed", json, StringComparison.Ordinal);
-        Assert.Equal(LayerReadStatus.Complete, Assert.Single(inventory.Layers).Status);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.StartsWith("'var/lib/rpm/rpmdb.sqlite': The file could not be parsed", result.Message, StringComparison.Ordinal);
         Assert.Empty(inventory.Packages);
     }
 
