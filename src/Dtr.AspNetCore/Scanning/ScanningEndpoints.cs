@@ -107,7 +107,7 @@ internal sealed class ScanningEndpoints
             .WithName("UploadVulnerabilityDatabase")
             .WithSummary("Import an OSV archive (zip or tar.gz) as source ?source= (default upload); signature in X-Dtr-Signature or a multipart 'signature' part (system administrators)")
             .Accepts<byte[]>("application/octet-stream", "multipart/form-data", ManagementEndpoints.AnyContentType)
-            .Produces<DatabaseImportResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<DatabaseImportResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         scanning.MapPost("/database/update", ([FromServices] ScanningEndpoints e, HttpContext c) => e.StartUpdateAsync(c))
             .WithName("StartVulnerabilityDatabaseUpdate").WithSummary("Start the online update now (system administrators)")
@@ -214,15 +214,18 @@ internal sealed class ScanningEndpoints
                 var result = await _importer.ImportAsync(source, archive, signature, null, cancellationToken);
                 ScanningHttpLog.Uploaded(_logger, source, Describe(caller), result.RecordCount);
                 var database = await ReadDatabaseAsync(cancellationToken);
-                return TypedResults.Ok(new DatabaseImportResponse(result.Source, result.RecordCount, result.SkippedCount, database));
+                return TypedResults.Ok(new DatabaseImportResponse(result.Source, result.RecordCount, result.SkippedCount, result.Unchanged, database));
             }
         }
         catch (DatabaseArchiveException rejected)
         {
             ScanningHttpLog.UploadRejected(_logger, source, Describe(caller), rejected.Message);
-            throw rejected.Rejection == ArchiveRejection.TooLarge
-                ? ManagementProblem.ContentTooLarge(rejected.Message)
-                : ManagementProblem.BadRequest(rejected.Message);
+            throw rejected.Rejection switch
+            {
+                ArchiveRejection.TooLarge => ManagementProblem.ContentTooLarge(rejected.Message),
+                ArchiveRejection.Conflict => ManagementProblem.Conflict(rejected.Message),
+                _ => ManagementProblem.BadRequest(rejected.Message),
+            };
         }
     }
 

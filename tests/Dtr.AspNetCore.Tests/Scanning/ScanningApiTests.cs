@@ -102,6 +102,23 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
+    public async Task Database_PutSameArchive_Unchanged()
+    {
+        var archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-3", "2.0"));
+
+        using var first = await SendArchiveAsync(_admin, "same", archive);
+        using var second = await SendArchiveAsync(_admin, "same", archive);
+
+        var imported = await ReadJsonAsync(first);
+        var repeated = await ReadJsonAsync(second);
+        Assert.False(imported.GetProperty("unchanged").GetBoolean());
+        Assert.True(repeated.GetProperty("unchanged").GetBoolean());
+        Assert.Equal(1, repeated.GetProperty("recordCount").GetInt32());
+        var source = repeated.GetProperty("database").GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "same");
+        Assert.Equal(imported.GetProperty("database").GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "same").GetProperty("updatedAt").GetString(), source.GetProperty("updatedAt").GetString());
+    }
+
+    [Fact]
     public async Task Database_PutMultipart_Imports()
     {
         using var content = new MultipartFormDataContent
