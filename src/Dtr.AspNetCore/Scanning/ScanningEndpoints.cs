@@ -44,6 +44,8 @@ internal sealed class ScanningEndpoints
 
     private const string DefaultSource = "upload";
 
+    private const int MaxSourceNameLength = 100;
+
     private readonly IScanStore _store;
     private readonly IMetadataStore _metadata;
     private readonly ManagementAccess _access;
@@ -108,6 +110,10 @@ internal sealed class ScanningEndpoints
             .WithSummary("Import an OSV archive (zip or tar.gz) as source ?source= (default upload); signature in X-Dtr-Signature or a multipart 'signature' part (system administrators)")
             .Accepts<byte[]>("application/octet-stream", "multipart/form-data", ManagementEndpoints.AnyContentType)
             .Produces<DatabaseImportResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        scanning.MapDelete("/database", ([FromServices] ScanningEndpoints e, HttpContext c) => e.DeleteSourceAsync(c))
+            .WithName("RemoveVulnerabilitySource").WithSummary("Remove the source ?source= from the vulnerability database and re-match stored scans (system administrators)")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         scanning.MapPost("/database/update", ([FromServices] ScanningEndpoints e, HttpContext c) => e.StartUpdateAsync(c))
             .WithName("StartVulnerabilityDatabaseUpdate").WithSummary("Start the online update now (system administrators)")
@@ -229,6 +235,7 @@ internal sealed class ScanningEndpoints
         }
     }
 
+    /// <summary>Reads the upload's source name; names taken from a URL are left to the online update.</summary>
     private static string ReadSource(HttpRequest request)
     {
         var source = request.Query["source"].ToString();
@@ -237,12 +244,38 @@ internal sealed class ScanningEndpoints
             return DefaultSource;
         }
 
-        if (source.Length > 200 || source.Any(char.IsControl))
+        if (!IsValidSourceName(source))
         {
-            throw ManagementProblem.Invalid("source", "The source name must be 1 to 200 characters without control characters.");
+            throw ManagementProblem.Invalid(
+                "source",
+                "The source name is invalid: use 1 to 100 characters from letters, digits, '.', '_' and '-', not starting with '.'.");
         }
 
         return source;
+    }
+
+    private static bool IsValidSourceName(string source) =>
+        source.Length is >= 1 and <= MaxSourceNameLength
+        && source[0] != '.'
+        && source.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    private async Task<IResult> DeleteSourceAsync(HttpContext context)
+    {
+        var caller = ManagementRequestFilter.GetCaller(context);
+        ManagementAccess.RequireAdmin(caller, "remove a vulnerability database source");
+        var source = context.Request.Query["source"].ToString();
+        if (string.IsNullOrEmpty(source))
+        {
+            throw ManagementProblem.Invalid("source", "The source parameter is missing; name the source to remove, as listed by GET .../scanning/database.");
+        }
+
+        if (!await _importer.RemoveSourceAsync(source, context.RequestAborted))
+        {
+            throw ManagementProblem.NotFound($"The vulnerability database has no source '{source}'.");
+        }
+
+        ScanningHttpLog.SourceRemoved(_logger, source, Describe(caller));
+        return TypedResults.NoContent();
     }
 
     /// <summary>Reads an upload: the body itself with the signature header, or the multipart parts archive and signature.</summary>

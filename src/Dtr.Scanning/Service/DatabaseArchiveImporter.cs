@@ -212,6 +212,18 @@ internal sealed class DatabaseArchiveImporter
         return result;
     }
 
+    /// <summary>Removes a source and starts the re-match; returns false when there is no such source.</summary>
+    public async Task<bool> RemoveSourceAsync(string source, CancellationToken cancellationToken)
+    {
+        if (!await _store.RemoveVulnerabilitySourceAsync(source, cancellationToken))
+        {
+            return false;
+        }
+
+        _rematcher.Signal.Set();
+        return true;
+    }
+
     /// <summary>Returns whether the signature was verified; throws when a key is configured and it is missing or wrong.</summary>
     private bool VerifySignature(SpooledArchive archive, byte[]? signature)
     {

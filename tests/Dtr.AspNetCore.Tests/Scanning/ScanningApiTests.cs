@@ -119,6 +119,45 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
+    public async Task Database_PutSourceName_Validated()
+    {
+        var archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-4", "2.0"));
+
+        foreach (var name in new[] { ".hidden", "with%20space", "a%2Fb", new string('x', 101), "https%3A%2F%2Fexample.test%2Fa.zip" })
+        {
+            using var rejected = await SendArchiveAsync(_admin, name, archive);
+            var problem = await AssertProblemAsync(rejected, HttpStatusCode.BadRequest);
+            Assert.Contains("letters, digits", problem.GetRawText(), StringComparison.Ordinal);
+        }
+
+        using var accepted = await SendArchiveAsync(_admin, "Osv_2024.debian-12", archive);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task Database_Delete_RemovesSource()
+    {
+        using var writer = Client(_writer);
+        using var imported = await SendArchiveAsync(_admin, "removable", TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-5", "2.0")));
+        var version = (await ReadJsonAsync(imported)).GetProperty("database").GetProperty("version").GetInt64();
+
+        using var forbidden = await writer.DeleteAsync("/scanning/database?source=removable");
+        using var removed = await _admin.DeleteAsync("/scanning/database?source=removable");
+        using var again = await _admin.DeleteAsync("/scanning/database?source=removable");
+        using var missing = await _admin.DeleteAsync("/scanning/database");
+        using var after = await _admin.GetAsync("/scanning/database");
+
+        await AssertProblemAsync(forbidden, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        var notFound = await AssertProblemAsync(again, HttpStatusCode.NotFound);
+        Assert.Contains("removable", notFound.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(missing, HttpStatusCode.BadRequest);
+        var database = await ReadJsonAsync(after);
+        Assert.DoesNotContain(database.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "removable");
+        Assert.True(database.GetProperty("version").GetInt64() > version);
+    }
+
+    [Fact]
     public async Task Database_PutMultipart_Imports()
     {
         using var content = new MultipartFormDataContent
