@@ -183,7 +183,7 @@ internal sealed class ScanningEndpoints
         var queueLength = await _store.CountScanJobsAsync(cancellationToken);
         var status = _updater.Status;
         var online = new OnlineUpdateResponse(
-            _options.DatabaseUrls.Select(url => url.ToString()).ToList(),
+            _options.DatabaseUrls.Select(DatabaseUrl.Redact).ToList(),
             _options.UpdateInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             status.LastAttemptAt,
             status.LastSuccessAt,
