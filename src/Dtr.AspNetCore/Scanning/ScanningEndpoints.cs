@@ -217,6 +217,13 @@ internal sealed class ScanningEndpoints
             var (archive, signature) = await ReadUploadAsync(context.Request, cancellationToken);
             await using (archive)
             {
+                if (archive.Length == 0)
+                {
+                    throw new DatabaseArchiveException(
+                        ArchiveRejection.Invalid,
+                        "The request body is empty. Send the OSV archive (zip or gzip-compressed tar) as the body, or as a multipart part named archive.");
+                }
+
                 var result = await _importer.ImportAsync(source, archive, signature, null, cancellationToken);
                 ScanningHttpLog.Uploaded(_logger, source, Describe(caller), result.RecordCount);
                 var database = await ReadDatabaseAsync(cancellationToken);
@@ -284,8 +291,14 @@ internal sealed class ScanningEndpoints
         if (!request.HasFormContentType || !MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            var header = request.Headers[SignatureHeader].ToString();
-            var signature = string.IsNullOrWhiteSpace(header) ? null : Encoding.ASCII.GetBytes(header);
+            var header = request.Headers[SignatureHeader].ToString().Trim();
+            if (header.Length > 0 && !IsBase64(header))
+            {
+                throw ManagementProblem.BadRequest(
+                    $"signature invalid: the {SignatureHeader} header is not valid base64. Send the detached signature encoded as base64, for example with 'openssl base64 -A'.");
+            }
+
+            var signature = header.Length == 0 ? null : Encoding.ASCII.GetBytes(header);
             return (await _importer.SpoolAsync(request.Body, request.ContentLength, cancellationToken), signature);
         }
 
@@ -329,6 +342,12 @@ internal sealed class ScanningEndpoints
         return archive is null
             ? throw ManagementProblem.Invalid("archive", "The multipart body has no part named 'archive'; send the OSV archive in a file part named archive.")
             : (archive, partSignature);
+    }
+
+    private static bool IsBase64(string text)
+    {
+        var bytes = new byte[(text.Length / 4 * 3) + 3];
+        return Convert.TryFromBase64String(text, bytes, out _);
     }
 
     private static async Task<byte[]> ReadSignaturePartAsync(Stream body, CancellationToken cancellationToken)
@@ -529,7 +548,7 @@ internal sealed class ScanningEndpoints
     {
         if (!Digest.TryParse(digestText, out var digest, out var error))
         {
-            throw ManagementProblem.Invalid("digest", $"The digest '{digestText}' is invalid: {error}");
+            throw ManagementProblem.Invalid("digest", error);
         }
 
         return await _metadata.GetManifestAsync(repository, ManifestReference.ForDigest(digest), cancellationToken)

@@ -192,10 +192,8 @@ internal sealed class DatabaseArchiveImporter
             }
             catch (InvalidDataException invalid)
             {
-                throw new DatabaseArchiveException(
-                    ArchiveRejection.Invalid,
-                    $"The archive is not a zip or gzip-compressed tar of OSV JSON records: {invalid.Message}",
-                    invalid);
+                // The reader and the database say what is wrong: not an archive, corrupt, or without records.
+                throw new DatabaseArchiveException(ArchiveRejection.Invalid, invalid.Message, invalid);
             }
             catch (InvalidOperationException replaced) when (!cancellationToken.IsCancellationRequested)
             {

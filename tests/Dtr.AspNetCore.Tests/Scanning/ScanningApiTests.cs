@@ -93,7 +93,7 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
 
         await AssertProblemAsync(forbidden, HttpStatusCode.Forbidden);
         var problem = await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
-        Assert.Contains("not a zip or gzip-compressed tar", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("neither a zip file nor a gzip-compressed tar file", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var result = await ReadJsonAsync(imported);
         Assert.Equal("other", result.GetProperty("source").GetString());
         Assert.Equal(1, result.GetProperty("recordCount").GetInt32());
@@ -155,6 +155,49 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
         var database = await ReadJsonAsync(after);
         Assert.DoesNotContain(database.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "removable");
         Assert.True(database.GetProperty("version").GetInt64() > version);
+    }
+
+    [Fact]
+    public async Task Database_PutBadArchives_SayWhy()
+    {
+        var notJson = TestArtifacts.OsvZip("this is not JSON");
+        var emptyZip = TestArtifacts.OsvZip();
+
+        using var empty = await SendArchiveAsync(_admin, "bad", []);
+        using var withoutRecords = await SendArchiveAsync(_admin, "bad", notJson);
+        using var withoutFiles = await SendArchiveAsync(_admin, "bad", emptyZip);
+
+        var emptyDetail = (await AssertProblemAsync(empty, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("The request body is empty", emptyDetail, StringComparison.Ordinal);
+        var recordsDetail = (await AssertProblemAsync(withoutRecords, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("is a valid archive but its only file is not a valid OSV JSON record", recordsDetail, StringComparison.Ordinal);
+        Assert.DoesNotContain("not a zip", recordsDetail, StringComparison.Ordinal);
+        var filesDetail = (await AssertProblemAsync(withoutFiles, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("contains no files", filesDetail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Database_PutSignatureNotBase64_SaysSo()
+    {
+        using var request = Request(HttpMethod.Put, "/scanning/database?source=bad", new ByteArrayContent(TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-6", "2.0"))), _admin);
+        request.Headers.Add("X-Dtr-Signature", "not base64!");
+
+        using var response = await _admin.Http.SendAsync(request);
+
+        var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("X-Dtr-Signature header is not valid base64", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_InvalidDigest_StatedOnce()
+    {
+        var repository = await CreateRepositoryAsync("digests");
+
+        using var response = await _admin.GetAsync($"/repositories/{repository}/manifests/sha256:abc/scan");
+
+        var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString()!;
+        Assert.StartsWith("The digest 'sha256:abc' is invalid", detail, StringComparison.Ordinal);
+        Assert.Equal(1, detail.Split("is invalid").Length - 1);
     }
 
     [Fact]
