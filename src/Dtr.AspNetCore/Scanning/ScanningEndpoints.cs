@@ -127,11 +127,11 @@ internal sealed class ScanningEndpoints
 
         repositories.MapGet("/{namespace}/{repo}/manifests/{digest}/scan", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo, string digest) => e.GetScanAsync(c, @namespace, repo, digest))
             .WithName("GetScan").WithSummary("Get the scan result of a manifest; ?severity= keeps vulnerabilities at or above it")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status200OK, typeof(JsonElement), "application/json").ProducesProblem(StatusCodes.Status404NotFound);
 
         repositories.MapGet("/{namespace}/{repo}/manifests/{digest}/sbom", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo, string digest) => e.GetSbomAsync(c, @namespace, repo, digest))
             .WithName("GetSbom").WithSummary("Get a CycloneDX 1.6 SBOM of an image manifest's latest scan")
-            .Produces(StatusCodes.Status200OK, contentType: CycloneDxContentType).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces(StatusCodes.Status200OK, typeof(JsonElement), CycloneDxContentType).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         repositories.MapGet("/{namespace}/{repo}/scanning/policy", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo) => e.GetPolicyAsync(c, @namespace, repo))
             .WithName("GetPullPolicy").WithSummary("Get the repository's pull policy")

@@ -201,6 +201,22 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
+    public async Task OpenApi_ListsScanningOperations()
+    {
+        using var response = await _admin.GetAsync("/openapi.json");
+
+        var paths = (await ReadJsonAsync(response)).GetProperty("paths");
+        var sbom = paths.GetProperty("/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/sbom").GetProperty("get");
+        Assert.Equal("GetSbom", sbom.GetProperty("operationId").GetString());
+        Assert.True(sbom.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/vnd.cyclonedx+json", out _));
+        var scan = paths.GetProperty("/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/scan").GetProperty("get");
+        Assert.True(scan.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+        var database = paths.GetProperty("/api/v0/scanning/database");
+        Assert.Equal("RemoveVulnerabilitySource", database.GetProperty("delete").GetProperty("operationId").GetString());
+        Assert.True(database.GetProperty("put").GetProperty("responses").TryGetProperty("409", out _));
+    }
+
+    [Fact]
     public async Task Database_PutMultipart_Imports()
     {
         using var content = new MultipartFormDataContent
