@@ -332,10 +332,20 @@ internal sealed class ScanningEndpoints
                 }
             }
         }
-        catch when (archive is not null)
+        catch (Exception exception)
         {
             // The archive part was spooled before a later part failed, so its temporary file is removed here.
-            await archive.DisposeAsync();
+            if (archive is not null)
+            {
+                await archive.DisposeAsync();
+            }
+
+            // MultipartReader throws IOException for a truncated body and InvalidDataException for a malformed one.
+            if (exception is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+            {
+                throw ManagementProblem.BadRequest($"The multipart/form-data body is malformed: {exception.Message} Send parts separated by the boundary in the Content-Type.");
+            }
+
             throw;
         }
 

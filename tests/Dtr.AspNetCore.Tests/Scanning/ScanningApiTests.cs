@@ -217,6 +217,22 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
+    public async Task Database_PutMalformedMultipart_BadRequest()
+    {
+        var bodies = new[] { "not multipart at all", "--b\r\nContent-Disposition: form-data; name=\"archive\"\r\n\r\ntruncated" };
+
+        foreach (var body in bodies)
+        {
+            var content = new StringContent(body);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+            using var response = await _admin.Http.SendAsync(Request(HttpMethod.Put, "/scanning/database?source=bad", content, _admin));
+
+            var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+            Assert.Contains("multipart", detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Database_PutMultipart_Imports()
     {
         using var content = new MultipartFormDataContent
