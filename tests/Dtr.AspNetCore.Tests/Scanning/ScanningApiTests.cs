@@ -158,7 +158,7 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
-    public async Task Database_PutBadArchives_SayWhy()
+    public async Task Database_PutBadArchive_NamesProblem()
     {
         var notJson = TestArtifacts.OsvZip("this is not JSON");
         var emptyZip = TestArtifacts.OsvZip();
@@ -177,7 +177,7 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     }
 
     [Fact]
-    public async Task Database_PutSignatureNotBase64_SaysSo()
+    public async Task Database_PutSignatureNotBase64_Rejected()
     {
         using var request = Request(HttpMethod.Put, "/scanning/database?source=bad", new ByteArrayContent(TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-6", "2.0"))), _admin);
         request.Headers.Add("X-Dtr-Signature", "not base64!");
