@@ -82,7 +82,9 @@ internal sealed class PullPolicy
         throw Deny(
             repository,
             manifest.Digest,
-            $"The image {manifest.Digest} has {blocking.Count} vulnerabilities at or above {SeverityNames.Format(severity)} severity, which the pull policy of repository '{repository}' blocks: {listed}{more}. Pull a fixed image, or ask a repository administrator to allowlist them.",
+            blocking.Count == 1
+                ? $"The image {manifest.Digest} has 1 vulnerability at or above {SeverityNames.Format(severity)} severity, which the pull policy of repository '{repository}' blocks: {listed}. Pull a fixed image, or ask a repository administrator to allowlist it."
+                : $"The image {manifest.Digest} has {blocking.Count} vulnerabilities at or above {SeverityNames.Format(severity)} severity, which the pull policy of repository '{repository}' blocks: {listed}{more}. Pull a fixed image, or ask a repository administrator to allowlist them.",
             blocking.Take(MaxListed).ToList());
     }
 

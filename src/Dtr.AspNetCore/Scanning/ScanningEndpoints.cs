@@ -44,6 +44,8 @@ internal sealed class ScanningEndpoints
 
     private const string DefaultSource = "upload";
 
+    private const int MaxSourceNameLength = 100;
+
     private readonly IScanStore _store;
     private readonly IMetadataStore _metadata;
     private readonly ManagementAccess _access;
@@ -107,7 +109,11 @@ internal sealed class ScanningEndpoints
             .WithName("UploadVulnerabilityDatabase")
             .WithSummary("Import an OSV archive (zip or tar.gz) as source ?source= (default upload); signature in X-Dtr-Signature or a multipart 'signature' part (system administrators)")
             .Accepts<byte[]>("application/octet-stream", "multipart/form-data", ManagementEndpoints.AnyContentType)
-            .Produces<DatabaseImportResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<DatabaseImportResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        scanning.MapDelete("/database", ([FromServices] ScanningEndpoints e, HttpContext c) => e.DeleteSourceAsync(c))
+            .WithName("RemoveVulnerabilitySource").WithSummary("Remove the source ?source= from the vulnerability database and re-match stored scans (system administrators)")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         scanning.MapPost("/database/update", ([FromServices] ScanningEndpoints e, HttpContext c) => e.StartUpdateAsync(c))
             .WithName("StartVulnerabilityDatabaseUpdate").WithSummary("Start the online update now (system administrators)")
@@ -121,11 +127,11 @@ internal sealed class ScanningEndpoints
 
         repositories.MapGet("/{namespace}/{repo}/manifests/{digest}/scan", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo, string digest) => e.GetScanAsync(c, @namespace, repo, digest))
             .WithName("GetScan").WithSummary("Get the scan result of a manifest; ?severity= keeps vulnerabilities at or above it")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status200OK, typeof(JsonElement), "application/json").ProducesProblem(StatusCodes.Status404NotFound);
 
         repositories.MapGet("/{namespace}/{repo}/manifests/{digest}/sbom", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo, string digest) => e.GetSbomAsync(c, @namespace, repo, digest))
             .WithName("GetSbom").WithSummary("Get a CycloneDX 1.6 SBOM of an image manifest's latest scan")
-            .Produces(StatusCodes.Status200OK, contentType: CycloneDxContentType).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces(StatusCodes.Status200OK, typeof(JsonElement), CycloneDxContentType).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         repositories.MapGet("/{namespace}/{repo}/scanning/policy", ([FromServices] ScanningEndpoints e, HttpContext c, string @namespace, string repo) => e.GetPolicyAsync(c, @namespace, repo))
             .WithName("GetPullPolicy").WithSummary("Get the repository's pull policy")
@@ -177,7 +183,7 @@ internal sealed class ScanningEndpoints
         var queueLength = await _store.CountScanJobsAsync(cancellationToken);
         var status = _updater.Status;
         var online = new OnlineUpdateResponse(
-            _options.DatabaseUrls.Select(url => url.ToString()).ToList(),
+            _options.DatabaseUrls.Select(DatabaseUrl.Redact).ToList(),
             _options.UpdateInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             status.LastAttemptAt,
             status.LastSuccessAt,
@@ -211,21 +217,32 @@ internal sealed class ScanningEndpoints
             var (archive, signature) = await ReadUploadAsync(context.Request, cancellationToken);
             await using (archive)
             {
+                if (archive.Length == 0)
+                {
+                    throw new DatabaseArchiveException(
+                        ArchiveRejection.Invalid,
+                        "The request body is empty. Send the OSV archive (zip or gzip-compressed tar) as the body, or as a multipart part named archive.");
+                }
+
                 var result = await _importer.ImportAsync(source, archive, signature, null, cancellationToken);
                 ScanningHttpLog.Uploaded(_logger, source, Describe(caller), result.RecordCount);
                 var database = await ReadDatabaseAsync(cancellationToken);
-                return TypedResults.Ok(new DatabaseImportResponse(result.Source, result.RecordCount, result.SkippedCount, database));
+                return TypedResults.Ok(new DatabaseImportResponse(result.Source, result.RecordCount, result.SkippedCount, result.Unchanged, database));
             }
         }
         catch (DatabaseArchiveException rejected)
         {
             ScanningHttpLog.UploadRejected(_logger, source, Describe(caller), rejected.Message);
-            throw rejected.Rejection == ArchiveRejection.TooLarge
-                ? ManagementProblem.ContentTooLarge(rejected.Message)
-                : ManagementProblem.BadRequest(rejected.Message);
+            throw rejected.Rejection switch
+            {
+                ArchiveRejection.TooLarge => ManagementProblem.ContentTooLarge(rejected.Message),
+                ArchiveRejection.Conflict => ManagementProblem.Conflict(rejected.Message),
+                _ => ManagementProblem.BadRequest(rejected.Message),
+            };
         }
     }
 
+    /// <summary>Reads the upload's source name; names taken from a URL are left to the online update.</summary>
     private static string ReadSource(HttpRequest request)
     {
         var source = request.Query["source"].ToString();
@@ -234,12 +251,38 @@ internal sealed class ScanningEndpoints
             return DefaultSource;
         }
 
-        if (source.Length > 200 || source.Any(char.IsControl))
+        if (!IsValidSourceName(source))
         {
-            throw ManagementProblem.Invalid("source", "The source name must be 1 to 200 characters without control characters.");
+            throw ManagementProblem.Invalid(
+                "source",
+                "The source name is invalid: use 1 to 100 characters from letters, digits, '.', '_' and '-', not starting with '.'.");
         }
 
         return source;
+    }
+
+    private static bool IsValidSourceName(string source) =>
+        source.Length is >= 1 and <= MaxSourceNameLength
+        && source[0] != '.'
+        && source.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    private async Task<IResult> DeleteSourceAsync(HttpContext context)
+    {
+        var caller = ManagementRequestFilter.GetCaller(context);
+        ManagementAccess.RequireAdmin(caller, "remove a vulnerability database source");
+        var source = context.Request.Query["source"].ToString();
+        if (string.IsNullOrEmpty(source))
+        {
+            throw ManagementProblem.Invalid("source", "The source parameter is missing; name the source to remove, as listed by GET .../scanning/database.");
+        }
+
+        if (!await _importer.RemoveSourceAsync(source, context.RequestAborted))
+        {
+            throw ManagementProblem.NotFound($"The vulnerability database has no source '{source}'.");
+        }
+
+        ScanningHttpLog.SourceRemoved(_logger, source, Describe(caller));
+        return TypedResults.NoContent();
     }
 
     /// <summary>Reads an upload: the body itself with the signature header, or the multipart parts archive and signature.</summary>
@@ -248,8 +291,14 @@ internal sealed class ScanningEndpoints
         if (!request.HasFormContentType || !MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            var header = request.Headers[SignatureHeader].ToString();
-            var signature = string.IsNullOrWhiteSpace(header) ? null : Encoding.ASCII.GetBytes(header);
+            var header = request.Headers[SignatureHeader].ToString().Trim();
+            if (header.Length > 0 && !IsBase64(header))
+            {
+                throw ManagementProblem.BadRequest(
+                    $"signature invalid: the {SignatureHeader} header is not valid base64. Send the detached signature encoded as base64, for example with 'openssl base64 -A'.");
+            }
+
+            var signature = header.Length == 0 ? null : Encoding.ASCII.GetBytes(header);
             return (await _importer.SpoolAsync(request.Body, request.ContentLength, cancellationToken), signature);
         }
 
@@ -283,16 +332,32 @@ internal sealed class ScanningEndpoints
                 }
             }
         }
-        catch when (archive is not null)
+        catch (Exception exception)
         {
             // The archive part was spooled before a later part failed, so its temporary file is removed here.
-            await archive.DisposeAsync();
+            if (archive is not null)
+            {
+                await archive.DisposeAsync();
+            }
+
+            // MultipartReader throws IOException for a truncated body and InvalidDataException for a malformed one.
+            if (exception is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+            {
+                throw ManagementProblem.BadRequest($"The multipart/form-data body is malformed: {exception.Message} Send parts separated by the boundary in the Content-Type.");
+            }
+
             throw;
         }
 
         return archive is null
             ? throw ManagementProblem.Invalid("archive", "The multipart body has no part named 'archive'; send the OSV archive in a file part named archive.")
             : (archive, partSignature);
+    }
+
+    private static bool IsBase64(string text)
+    {
+        var bytes = new byte[(text.Length / 4 * 3) + 3];
+        return Convert.TryFromBase64String(text, bytes, out _);
     }
 
     private static async Task<byte[]> ReadSignaturePartAsync(Stream body, CancellationToken cancellationToken)
@@ -493,7 +558,7 @@ internal sealed class ScanningEndpoints
     {
         if (!Digest.TryParse(digestText, out var digest, out var error))
         {
-            throw ManagementProblem.Invalid("digest", $"The digest '{digestText}' is invalid: {error}");
+            throw ManagementProblem.Invalid("digest", error);
         }
 
         return await _metadata.GetManifestAsync(repository, ManifestReference.ForDigest(digest), cancellationToken)

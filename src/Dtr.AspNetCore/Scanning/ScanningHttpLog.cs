@@ -20,6 +20,9 @@ internal static partial class ScanningHttpLog
     [LoggerMessage(EventId = 3204, Level = LogLevel.Information, Message = "Pull policy of {Repository} set by {Caller}: block {BlockSeverity}, allow unscanned {AllowUnscanned}, {AllowlistCount} allowlisted")]
     public static partial void PolicySet(ILogger logger, string repository, string caller, string blockSeverity, bool allowUnscanned, int allowlistCount);
 
+    [LoggerMessage(EventId = 3206, Level = LogLevel.Information, Message = "Vulnerability database source {Source} removed by {Caller}")]
+    public static partial void SourceRemoved(ILogger logger, string source, string caller);
+
     [LoggerMessage(EventId = 3205, Level = LogLevel.Information, Message = "Online vulnerability database update requested by {Caller}")]
     public static partial void UpdateRequested(ILogger logger, string caller);
 }

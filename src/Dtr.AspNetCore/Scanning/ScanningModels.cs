@@ -44,8 +44,11 @@ internal sealed record OnlineUpdateResponse(
     string? LastError,
     DateTimeOffset? NextAttemptAt);
 
-/// <summary>The outcome of an uploaded archive's import.</summary>
-internal sealed record DatabaseImportResponse(string Source, int RecordCount, int SkippedCount, DatabaseResponse Database);
+/// <summary>
+/// The outcome of an uploaded archive's import. <c>Unchanged</c> is true when the archive was the source's current copy,
+/// so nothing was imported.
+/// </summary>
+internal sealed record DatabaseImportResponse(string Source, int RecordCount, int SkippedCount, bool Unchanged, DatabaseResponse Database);
 
 /// <summary>The response to <c>POST /scanning/database/update</c>.</summary>
 internal sealed record UpdateStartedResponse(bool Started);

@@ -132,7 +132,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                     if (++entryCount > _limits.MaxEntries)
                     {
                         document.Status = LayerReadStatus.LimitExceeded;
-                        document.Message = $"The layer has more than {_limits.MaxEntries} entries, the limit set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxEntries)}; later entries were not read.";
+                        document.Message = $"The layer has more than {_limits.MaxEntries} entries, the limit set by {_limits.MaxEntriesSetting}; later entries were not read.";
                         break;
                     }
 
@@ -151,7 +151,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         catch (LayerLimitExceededException)
         {
             document.Status = LayerReadStatus.LimitExceeded;
-            document.Message = $"The layer decompresses to more than {_limits.MaxDecompressedBytes} bytes, the limit set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxDecompressedBytes)}; later entries were not read.";
+            document.Message = $"The layer decompresses to more than {_limits.MaxDecompressedBytes} bytes, the limit set by {_limits.MaxDecompressedBytesSetting}; later entries were not read.";
         }
         catch (Exception exception) when (!source.SourceFailed && IsContentError(exception))
         {
@@ -259,7 +259,7 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
         if (entry.Length > _limits.MaxPackageDatabaseBytes)
         {
             file.LimitExceeded = true;
-            file.Message = $"The file has {entry.Length} bytes, more than the {_limits.MaxPackageDatabaseBytes} bytes set by {nameof(LayerAnalyzerLimits)}.{nameof(LayerAnalyzerLimits.MaxPackageDatabaseBytes)}, so it was not read.";
+            file.Message = $"The file has {entry.Length} bytes, more than the {_limits.MaxPackageDatabaseBytes} bytes set by {_limits.MaxPackageDatabaseBytesSetting}, so it was not read.";
             return file;
         }
 

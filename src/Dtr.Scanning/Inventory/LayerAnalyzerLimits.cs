@@ -24,4 +24,13 @@ public sealed record LayerAnalyzerLimits
     /// hides the same path in lower layers. The default is 64 MiB.
     /// </summary>
     public long MaxPackageDatabaseBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>The setting that messages name when <see cref="MaxDecompressedBytes"/> is reached.</summary>
+    public string MaxDecompressedBytesSetting { get; init; } = $"{nameof(LayerAnalyzerLimits)}.{nameof(MaxDecompressedBytes)}";
+
+    /// <summary>The setting that messages name when <see cref="MaxEntries"/> is reached.</summary>
+    public string MaxEntriesSetting { get; init; } = $"{nameof(LayerAnalyzerLimits)}.{nameof(MaxEntries)}";
+
+    /// <summary>The setting that messages name when a file is larger than <see cref="MaxPackageDatabaseBytes"/>.</summary>
+    public string MaxPackageDatabaseBytesSetting { get; init; } = $"{nameof(LayerAnalyzerLimits)}.{nameof(MaxPackageDatabaseBytes)}";
 }

@@ -19,6 +19,9 @@ internal enum ArchiveRejection
 
     /// <summary>The archive is larger than <see cref="ScanningOptions.MaxArchiveBytes"/>.</summary>
     TooLarge,
+
+    /// <summary>Another import of the same source began while this one ran and replaced it.</summary>
+    Conflict,
 }
 
 /// <summary>A vulnerability database archive that was rejected; the previous database stays in use.</summary>
@@ -75,6 +78,7 @@ internal sealed class DatabaseArchiveImporter
     private const int CopyBufferBytes = 81920;
 
     private readonly IVulnerabilityDatabase _database;
+    private readonly IScanStore _store;
     private readonly VulnerabilityRematcher _rematcher;
     private readonly ScanningOptions _options;
     private readonly TimeProvider _time;
@@ -82,12 +86,14 @@ internal sealed class DatabaseArchiveImporter
 
     public DatabaseArchiveImporter(
         IVulnerabilityDatabase database,
+        IScanStore store,
         VulnerabilityRematcher rematcher,
         IOptions<ScanningOptions> options,
         TimeProvider time,
         ILogger<DatabaseArchiveImporter> logger)
     {
         _database = database;
+        _store = store;
         _rematcher = rematcher;
         _options = options.Value;
         _time = time;
@@ -145,11 +151,14 @@ internal sealed class DatabaseArchiveImporter
 
     /// <summary>
     /// Checks the signature when a key is configured, imports the archive as <paramref name="source"/> and starts the
-    /// re-match.
+    /// re-match. An archive with the digest of the source's current copy changes nothing and returns a result with
+    /// <see cref="ImportResult.Unchanged"/> set.
     /// </summary>
     /// <param name="signature">The detached signature, raw or base64; null when none came with the archive.</param>
     /// <param name="update">The ETag and Last-Modified of a downloaded archive; the digest and signature fields are set here.</param>
-    /// <exception cref="DatabaseArchiveException">The signature is missing or invalid, or the archive is not valid.</exception>
+    /// <exception cref="DatabaseArchiveException">
+    /// The signature is missing or invalid, the archive is not valid, or another import of the source replaced this one.
+    /// </exception>
     public async Task<ImportResult> ImportAsync(
         string source,
         SpooledArchive archive,
@@ -158,6 +167,16 @@ internal sealed class DatabaseArchiveImporter
         CancellationToken cancellationToken)
     {
         var verified = VerifySignature(archive, signature);
+
+        // An identical archive would only raise the version and re-match every stored scan for nothing.
+        var current = await _store.GetVulnerabilityDatabaseAsync(cancellationToken);
+        var existing = current.Sources.FirstOrDefault(candidate => string.Equals(candidate.Name, source, StringComparison.Ordinal));
+        if (existing is not null && string.Equals(existing.ArchiveDigest, archive.Digest, StringComparison.Ordinal))
+        {
+            ScanningLog.SourceUnchanged(_logger, source, archive.Digest);
+            return new ImportResult(source, existing.RecordCount, 0, current) { Unchanged = true };
+        }
+
         update = (update ?? new VulnerabilitySourceUpdate(0, _time.GetUtcNow())) with
         {
             ArchiveDigest = archive.Digest,
@@ -173,16 +192,34 @@ internal sealed class DatabaseArchiveImporter
             }
             catch (InvalidDataException invalid)
             {
+                // The reader and the database say what is wrong: not an archive, corrupt, or without records.
+                throw new DatabaseArchiveException(ArchiveRejection.Invalid, invalid.Message, invalid);
+            }
+            catch (InvalidOperationException replaced) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Both stores throw this when completing an import that a newer import of the same source replaced.
                 throw new DatabaseArchiveException(
-                    ArchiveRejection.Invalid,
-                    $"The archive is not a zip or gzip-compressed tar of OSV JSON records: {invalid.Message}",
-                    invalid);
+                    ArchiveRejection.Conflict,
+                    $"Another import of source '{source}' ran at the same time and replaced this one; retry the upload.",
+                    replaced);
             }
         }
 
         ScanningLog.SourceImported(_logger, source, result.RecordCount, result.SkippedCount, result.Database.Version);
         _rematcher.Signal.Set();
         return result;
+    }
+
+    /// <summary>Removes a source and starts the re-match; returns false when there is no such source.</summary>
+    public async Task<bool> RemoveSourceAsync(string source, CancellationToken cancellationToken)
+    {
+        if (!await _store.RemoveVulnerabilitySourceAsync(source, cancellationToken))
+        {
+            return false;
+        }
+
+        _rematcher.Signal.Set();
+        return true;
     }
 
     /// <summary>Returns whether the signature was verified; throws when a key is configured and it is missing or wrong.</summary>

@@ -178,8 +178,9 @@ internal sealed class DatabaseUpdater : BackgroundService
                     var message = exception is HttpRequestException or DatabaseArchiveException or TimeoutException or OperationCanceledException
                         ? exception.Message
                         : $"{exception.GetType().Name}: {exception.Message}";
-                    ScanningLog.UpdateFailed(_logger, url.ToString(), message, exception);
-                    errors.Add($"{url}: {message}");
+                    var redacted = DatabaseUrl.Redact(url);
+                    ScanningLog.UpdateFailed(_logger, redacted, message, exception);
+                    errors.Add($"{redacted}: {message}");
                 }
             }
         }
@@ -201,8 +202,10 @@ internal sealed class DatabaseUpdater : BackgroundService
 
     private async Task UpdateSourceAsync(int index, Uri url, CancellationToken cancellationToken)
     {
-        ScanningLog.UpdateStarted(_logger, url.ToString());
-        var source = url.ToString();
+        // The source name is the redacted URL: it is shown in the API and logs, and stays the same for one URL, so
+        // the stored ETag and Last-Modified still apply. Only the request itself uses the full URL.
+        var source = DatabaseUrl.Redact(url);
+        ScanningLog.UpdateStarted(_logger, source);
         var database = await _store.GetVulnerabilityDatabaseAsync(cancellationToken);
         var previous = database.Sources.FirstOrDefault(candidate => string.Equals(candidate.Name, source, StringComparison.Ordinal));
 
@@ -237,7 +240,7 @@ internal sealed class DatabaseUpdater : BackgroundService
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException(
-                $"GET {url} returned {(int)response.StatusCode} {response.ReasonPhrase}.",
+                $"GET {source} returned {(int)response.StatusCode} {response.ReasonPhrase}.",
                 null,
                 response.StatusCode);
         }
@@ -271,7 +274,7 @@ internal sealed class DatabaseUpdater : BackgroundService
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException(
-                $"signature required: GET {signatureUrl} returned {(int)response.StatusCode} {response.ReasonPhrase}.",
+                $"signature required: GET {DatabaseUrl.Redact(signatureUrl)} returned {(int)response.StatusCode} {response.ReasonPhrase}.",
                 null,
                 response.StatusCode);
         }
@@ -287,7 +290,7 @@ internal sealed class DatabaseUpdater : BackgroundService
             {
                 throw new DatabaseArchiveException(
                     ArchiveRejection.SignatureInvalid,
-                    $"signature invalid: {signatureUrl} is larger than {ArchiveSignatureVerifier.MaxSignatureLength} bytes.");
+                    $"signature invalid: {DatabaseUrl.Redact(signatureUrl)} is larger than {ArchiveSignatureVerifier.MaxSignatureLength} bytes.");
             }
         }
 
@@ -330,7 +333,7 @@ internal sealed class DatabaseUpdater : BackgroundService
                 {
                     var outcome = arguments.Outcome.Exception?.Message
                         ?? $"{(int)arguments.Outcome.Result!.StatusCode} {arguments.Outcome.Result.ReasonPhrase}";
-                    ScanningLog.DownloadRetry(_logger, url.ToString(), outcome, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalSeconds);
+                    ScanningLog.DownloadRetry(_logger, DatabaseUrl.Redact(url), outcome, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalSeconds);
                     arguments.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },

@@ -71,6 +71,9 @@ internal static partial class ScanningLog
     [LoggerMessage(EventId = 4132, Level = LogLevel.Information, Message = "Vulnerability database source {Source} imported: {RecordCount} records, {SkippedCount} skipped, database version {DatabaseVersion}")]
     public static partial void SourceImported(ILogger logger, string source, int recordCount, int skippedCount, long databaseVersion);
 
+    [LoggerMessage(EventId = 4137, Level = LogLevel.Information, Message = "Vulnerability database source {Source} is unchanged: the archive {Digest} is the current copy")]
+    public static partial void SourceUnchanged(ILogger logger, string source, string digest);
+
     [LoggerMessage(EventId = 4133, Level = LogLevel.Error, Message = "Vulnerability database update from {Url} failed; the previous database stays in use: {Error}")]
     public static partial void UpdateFailed(ILogger logger, string url, string error, Exception? exception);
 

@@ -52,12 +52,18 @@ internal static class ScanningOptionsValidator
             errors.Add($"{prefix}:JobLeaseDuration is {options.JobLeaseDuration}; set a value from 00:00:10 to 01:00:00 (the default is 00:05:00).");
         }
 
+        // Each URL's redacted form is its source name, so two URLs that redact alike would overwrite one source.
+        var sourceNames = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < options.DatabaseUrls.Count; i++)
         {
             var url = options.DatabaseUrls[i];
             if (!IsHttpUrl(url))
             {
-                errors.Add($"{prefix}:DatabaseUrls:{i} '{url}' must be an absolute http or https URL.");
+                errors.Add($"{prefix}:DatabaseUrls:{i} '{(url is null ? "" : DatabaseUrl.Redact(url))}' must be an absolute http or https URL.");
+            }
+            else if (!sourceNames.TryAdd(DatabaseUrl.Redact(url), i))
+            {
+                errors.Add($"{prefix}:DatabaseUrls:{i} and :{sourceNames[DatabaseUrl.Redact(url)]} differ only in credentials or query values, so they would share the source name '{DatabaseUrl.Redact(url)}'; remove one or change its path.");
             }
         }
 
@@ -65,7 +71,7 @@ internal static class ScanningOptionsValidator
         {
             if (!IsHttpUrl(url))
             {
-                errors.Add($"{prefix}:SignatureUrls '{key}' maps to '{url}', which is not an absolute http or https URL.");
+                errors.Add($"{prefix}:SignatureUrls '{key}' maps to '{(url is null ? "" : DatabaseUrl.Redact(url))}', which is not an absolute http or https URL.");
             }
         }
 

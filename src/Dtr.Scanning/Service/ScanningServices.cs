@@ -25,6 +25,9 @@ internal static class ScanningServices
                 MaxDecompressedBytes = options.MaxLayerBytes,
                 MaxEntries = options.MaxLayerEntries,
                 MaxPackageDatabaseBytes = options.MaxPackageDatabaseBytes,
+                MaxDecompressedBytesSetting = "Registry:Scanning:MaxLayerBytes",
+                MaxEntriesSetting = "Registry:Scanning:MaxLayerEntries",
+                MaxPackageDatabaseBytesSetting = "Registry:Scanning:MaxPackageDatabaseBytes",
             });
         });
         services.TryAddSingleton<IVulnerabilityDatabase, VulnerabilityDatabase>();

@@ -47,6 +47,11 @@ internal sealed class OsvArchiveReader : IAsyncDisposable
         var header = new byte[4];
         var headerLength = await archive.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
 
+        if (headerLength == 0)
+        {
+            throw new InvalidDataException("The vulnerability archive is empty (0 bytes). Send an OSV archive such as osv.dev's all.zip.");
+        }
+
         if (headerLength >= 2 && header[0] == 0x1F && header[1] == 0x8B)
         {
             var content = new PrefixedReadStream(header.AsMemory(0, headerLength), archive);

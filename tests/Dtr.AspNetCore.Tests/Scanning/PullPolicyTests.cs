@@ -112,6 +112,8 @@ public sealed class PullPolicyTests : IClassFixture<ScanningFactory>, IAsyncLife
 
         var message = await AssertDeniedAsync(denied);
         Assert.Contains("CVE-2023-4911 (high, libc6 2.36-9)", message, StringComparison.Ordinal);
+        Assert.Contains("has 1 vulnerability at or above high", message, StringComparison.Ordinal);
+        Assert.Contains("allowlist it.", message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Equal(HttpStatusCode.OK, clean.StatusCode);
 

@@ -93,12 +93,143 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
 
         await AssertProblemAsync(forbidden, HttpStatusCode.Forbidden);
         var problem = await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
-        Assert.Contains("not a zip or gzip-compressed tar", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("neither a zip file nor a gzip-compressed tar file", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var result = await ReadJsonAsync(imported);
         Assert.Equal("other", result.GetProperty("source").GetString());
         Assert.Equal(1, result.GetProperty("recordCount").GetInt32());
         Assert.Equal(0, result.GetProperty("skippedCount").GetInt32());
         Assert.True(result.GetProperty("database").GetProperty("version").GetInt64() > version);
+    }
+
+    [Fact]
+    public async Task Database_PutSameArchive_Unchanged()
+    {
+        var archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-3", "2.0"));
+
+        using var first = await SendArchiveAsync(_admin, "same", archive);
+        using var second = await SendArchiveAsync(_admin, "same", archive);
+
+        var imported = await ReadJsonAsync(first);
+        var repeated = await ReadJsonAsync(second);
+        Assert.False(imported.GetProperty("unchanged").GetBoolean());
+        Assert.True(repeated.GetProperty("unchanged").GetBoolean());
+        Assert.Equal(1, repeated.GetProperty("recordCount").GetInt32());
+        var source = repeated.GetProperty("database").GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "same");
+        Assert.Equal(imported.GetProperty("database").GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "same").GetProperty("updatedAt").GetString(), source.GetProperty("updatedAt").GetString());
+    }
+
+    [Fact]
+    public async Task Database_PutSourceName_Validated()
+    {
+        var archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-4", "2.0"));
+
+        foreach (var name in new[] { ".hidden", "with%20space", "a%2Fb", new string('x', 101), "https%3A%2F%2Fexample.test%2Fa.zip" })
+        {
+            using var rejected = await SendArchiveAsync(_admin, name, archive);
+            var problem = await AssertProblemAsync(rejected, HttpStatusCode.BadRequest);
+            Assert.Contains("letters, digits", problem.GetRawText(), StringComparison.Ordinal);
+        }
+
+        using var accepted = await SendArchiveAsync(_admin, "Osv_2024.debian-12", archive);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task Database_Delete_RemovesSource()
+    {
+        using var writer = Client(_writer);
+        using var imported = await SendArchiveAsync(_admin, "removable", TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-5", "2.0")));
+        var version = (await ReadJsonAsync(imported)).GetProperty("database").GetProperty("version").GetInt64();
+
+        using var forbidden = await writer.DeleteAsync("/scanning/database?source=removable");
+        using var removed = await _admin.DeleteAsync("/scanning/database?source=removable");
+        using var again = await _admin.DeleteAsync("/scanning/database?source=removable");
+        using var missing = await _admin.DeleteAsync("/scanning/database");
+        using var after = await _admin.GetAsync("/scanning/database");
+
+        await AssertProblemAsync(forbidden, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        var notFound = await AssertProblemAsync(again, HttpStatusCode.NotFound);
+        Assert.Contains("removable", notFound.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(missing, HttpStatusCode.BadRequest);
+        var database = await ReadJsonAsync(after);
+        Assert.DoesNotContain(database.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "removable");
+        Assert.True(database.GetProperty("version").GetInt64() > version);
+    }
+
+    [Fact]
+    public async Task Database_PutBadArchive_NamesProblem()
+    {
+        var notJson = TestArtifacts.OsvZip("this is not JSON");
+        var emptyZip = TestArtifacts.OsvZip();
+
+        using var empty = await SendArchiveAsync(_admin, "bad", []);
+        using var withoutRecords = await SendArchiveAsync(_admin, "bad", notJson);
+        using var withoutFiles = await SendArchiveAsync(_admin, "bad", emptyZip);
+
+        var emptyDetail = (await AssertProblemAsync(empty, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("The request body is empty", emptyDetail, StringComparison.Ordinal);
+        var recordsDetail = (await AssertProblemAsync(withoutRecords, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("is a valid archive but its only file is not a valid OSV JSON record", recordsDetail, StringComparison.Ordinal);
+        Assert.DoesNotContain("not a zip", recordsDetail, StringComparison.Ordinal);
+        var filesDetail = (await AssertProblemAsync(withoutFiles, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("contains no files", filesDetail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Database_PutSignatureNotBase64_Rejected()
+    {
+        using var request = Request(HttpMethod.Put, "/scanning/database?source=bad", new ByteArrayContent(TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-6", "2.0"))), _admin);
+        request.Headers.Add("X-Dtr-Signature", "not base64!");
+
+        using var response = await _admin.Http.SendAsync(request);
+
+        var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+        Assert.Contains("X-Dtr-Signature header is not valid base64", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_InvalidDigest_StatedOnce()
+    {
+        var repository = await CreateRepositoryAsync("digests");
+
+        using var response = await _admin.GetAsync($"/repositories/{repository}/manifests/sha256:abc/scan");
+
+        var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString()!;
+        Assert.StartsWith("The digest 'sha256:abc' is invalid", detail, StringComparison.Ordinal);
+        Assert.Equal(1, detail.Split("is invalid").Length - 1);
+    }
+
+    [Fact]
+    public async Task OpenApi_ListsScanningOperations()
+    {
+        using var response = await _admin.GetAsync("/openapi.json");
+
+        var paths = (await ReadJsonAsync(response)).GetProperty("paths");
+        var sbom = paths.GetProperty("/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/sbom").GetProperty("get");
+        Assert.Equal("GetSbom", sbom.GetProperty("operationId").GetString());
+        Assert.True(sbom.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/vnd.cyclonedx+json", out _));
+        var scan = paths.GetProperty("/api/v0/repositories/{namespace}/{repo}/manifests/{digest}/scan").GetProperty("get");
+        Assert.True(scan.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+        var database = paths.GetProperty("/api/v0/scanning/database");
+        Assert.Equal("RemoveVulnerabilitySource", database.GetProperty("delete").GetProperty("operationId").GetString());
+        Assert.True(database.GetProperty("put").GetProperty("responses").TryGetProperty("409", out _));
+    }
+
+    [Fact]
+    public async Task Database_PutMalformedMultipart_BadRequest()
+    {
+        var bodies = new[] { "not multipart at all", "--b\r\nContent-Disposition: form-data; name=\"archive\"\r\n\r\ntruncated" };
+
+        foreach (var body in bodies)
+        {
+            var content = new StringContent(body);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+            using var response = await _admin.Http.SendAsync(Request(HttpMethod.Put, "/scanning/database?source=bad", content, _admin));
+
+            var detail = (await AssertProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString();
+            Assert.Contains("multipart", detail, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -153,7 +153,9 @@ public sealed class OnlineUpdateFactory : ScanningFactory
     {
     }
 
-    /// <summary>A URL on a loopback port that was free a moment ago, so downloads fail at once.</summary>
+    /// <summary>
+    /// A URL with credentials on a loopback port that was free a moment ago, so downloads fail at once.
+    /// </summary>
     public static Uri ClosedPortUrl { get; } = FindClosedPortUrl();
 
     private static Uri FindClosedPortUrl()
@@ -162,8 +164,11 @@ public sealed class OnlineUpdateFactory : ScanningFactory
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/osv.zip");
+        return new Uri($"http://reader:secret@127.0.0.1:{port}/osv.zip?token=abc123");
     }
+
+    /// <summary><see cref="ClosedPortUrl"/> as the API and logs show it.</summary>
+    public static string RedactedUrl => $"http://127.0.0.1:{ClosedPortUrl.Port}/osv.zip?token=…";
 }
 
 public sealed class OnlineUpdateTests : IClassFixture<OnlineUpdateFactory>
@@ -185,10 +190,13 @@ public sealed class OnlineUpdateTests : IClassFixture<OnlineUpdateFactory>
         {
             using var response = await admin.GetAsync("/scanning/database");
             var online = (await ReadJsonAsync(response)).GetProperty("online");
-            Assert.Equal([OnlineUpdateFactory.ClosedPortUrl.ToString()], online.GetProperty("urls").EnumerateArray().Select(url => url.GetString()));
+            Assert.Equal([OnlineUpdateFactory.RedactedUrl], online.GetProperty("urls").EnumerateArray().Select(url => url.GetString()));
             if (online.GetProperty("lastError").ValueKind == System.Text.Json.JsonValueKind.String)
             {
-                Assert.Contains(OnlineUpdateFactory.ClosedPortUrl.ToString(), online.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+                var error = online.GetProperty("lastError").GetString();
+                Assert.Contains(OnlineUpdateFactory.RedactedUrl, error, StringComparison.Ordinal);
+                Assert.DoesNotContain("secret", error, StringComparison.Ordinal);
+                Assert.DoesNotContain("abc123", error, StringComparison.Ordinal);
                 Assert.Equal(System.Text.Json.JsonValueKind.Null, online.GetProperty("lastSuccessAt").ValueKind);
                 Assert.Equal(System.Text.Json.JsonValueKind.String, online.GetProperty("nextAttemptAt").ValueKind);
                 return;

@@ -41,6 +41,44 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_UrlWithCredentials_Redacted()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        _server.Archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2023-4911", "2.36-9+deb12u3"));
+        _server.FailuresBeforeSuccess = 1;
+        var url = new Uri($"http://reader:secret@127.0.0.1:{_server.ArchiveUrl.Port}/osv.zip?token=abc123&flag");
+        var logs = new LogCollector();
+        await using var host = await ScanningTestHost.StartAsync(
+            options =>
+            {
+                options.DatabaseUrls.Add(url);
+                options.PublicKeyPem = key.ExportSubjectPublicKeyInfoPem();
+            },
+            services: collection => collection.AddSingleton<ILoggerProvider>(logs));
+        var updater = host.Get<DatabaseUpdater>();
+        updater.RetryDelay = TimeSpan.FromMilliseconds(20);
+
+        // The first run fails for the missing signature; the second imports a signed archive.
+        await updater.RunOnceAsync(CancellationToken.None);
+        var error = updater.Status.LastError;
+        _server.Signature = TestArtifacts.SignDer(key, _server.Archive);
+        await updater.RunOnceAsync(CancellationToken.None);
+        await updater.RunOnceAsync(CancellationToken.None);
+
+        var redacted = $"http://127.0.0.1:{_server.ArchiveUrl.Port}/osv.zip?token=…&…";
+        var source = Assert.Single((await host.Store.GetVulnerabilityDatabaseAsync()).Sources);
+        Assert.Equal(redacted, source.Name);
+        Assert.Equal(["500", "200", "200", "304"], _server.Responses);
+        Assert.StartsWith(redacted, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc123", error, StringComparison.Ordinal);
+        Assert.NotEmpty(logs.Messages);
+        Assert.Contains(logs.Messages, message => message.Contains(redacted, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Messages, message => message.Contains("secret", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Messages, message => message.Contains("abc123", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Update_ServerError_Retried()
     {
         _server.Archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2023-4911", "2.36-9+deb12u3"));
@@ -141,6 +179,42 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
         // Retries keep their count and backoff, with delays short enough for a test.
         host.Get<DatabaseUpdater>().RetryDelay = TimeSpan.FromMilliseconds(20);
         return host;
+    }
+
+    /// <summary>Collects every log message, with its exception's message, of every category.</summary>
+    private sealed class LogCollector : ILoggerProvider, ILogger
+    {
+        private readonly List<string> _messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return _messages.ToList();
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_messages)
+            {
+                _messages.Add($"{formatter(state, exception)} {exception?.Message}");
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>

@@ -193,4 +193,18 @@ public sealed class ImageScannerTests : IAsyncLifetime
 
         public ImageInventory BuildInventory(IReadOnlyList<(Digest Layer, string AnalysisJson)> layers) => inner.BuildInventory(layers);
     }
+
+    [Fact]
+    public async Task Scan_LayerLimit_NamesRegistrySetting()
+    {
+        await using var host = await ScanningTestHost.StartAsync(options => options.MaxLayerEntries = 1);
+        var (digest, _) = await host.PushImageAsync(Repository, TestArtifacts.Config(), TestArtifacts.DebianLayer("2.36-9"));
+
+        await host.Get<ImageScanner>().ScanAsync(Repository, digest, CancellationToken.None);
+
+        var scan = await host.Store.GetImageScanAsync(digest);
+        Assert.NotNull(scan);
+        Assert.Contains("Registry:Scanning:MaxLayerEntries", scan.ResultJson, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(LayerAnalyzerLimits), scan.ResultJson, StringComparison.Ordinal);
+    }
 }
