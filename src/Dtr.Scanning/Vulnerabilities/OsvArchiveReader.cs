@@ -81,7 +81,7 @@ internal sealed class OsvArchiveReader : IAsyncDisposable
 
         throw new InvalidDataException(
             $"The vulnerability archive is neither a zip file nor a gzip-compressed tar file (it starts with bytes " +
-            $"{Convert.ToHexString(header, 0, headerLength)}). Upload an OSV archive such as osv.dev's all.zip.");
+            $"{Convert.ToHexString(header, 0, headerLength)}). An OSV archive, such as osv.dev's per-ecosystem all.zip, is expected.");
     }
 
     /// <summary>Returns the next <c>*.json</c> file, or null at the end of the archive.</summary>
