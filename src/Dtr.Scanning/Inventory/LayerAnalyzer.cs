@@ -24,7 +24,7 @@ namespace Dtr.Scanning.Inventory;
 public sealed class LayerAnalyzer : ILayerAnalyzer
 {
     /// <summary>The analysis format version that <see cref="Version"/> returns.</summary>
-    internal const int FormatVersion = 2;
+    internal const int FormatVersion = 3;
 
     private const int ReadBufferBytes = 1024 * 1024;
     private const int PooledFileBytes = 1024 * 1024;
@@ -213,6 +213,18 @@ public sealed class LayerAnalyzer : ILayerAnalyzer
                 whiteouts.Add(slash < 0 ? hidden.ToString() : string.Concat(directory, "/", hidden));
             }
 
+            return;
+        }
+
+        if (entry.EntryType == TarEntryType.SymbolicLink && LayerPaths.IsPackageDatabaseFolder(path))
+        {
+            files[path] = new RecordedFile
+            {
+                Path = path,
+                Kind = RecordedFileKind.SymbolicLink,
+                LinkTarget = entry.LinkName,
+                Message = $"The folder is a symbolic link to '{entry.LinkName}', and package databases under a linked folder are not read.",
+            };
             return;
         }
 

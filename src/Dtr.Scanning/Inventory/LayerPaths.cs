@@ -59,6 +59,18 @@ internal static class LayerPaths
         return Normalize(slash < 0 ? target : string.Concat(linkPath.AsSpan(0, slash + 1), target));
     }
 
+    // Folders that contain package databases. A symbolic link in place of one of them would hide the databases under
+    // its target, which the single pass does not record. `lib`, `usr` and `usr/lib` are left out: merged-/usr images
+    // link `lib` to `usr/lib`, and the databases under `usr/lib` are recognised at their own paths.
+    private static readonly HashSet<string> PackageDatabaseFolders = new(StringComparer.Ordinal)
+    {
+        "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status.d", "var/lib/rpm",
+        "lib/apk", "lib/apk/db", "usr/lib/apk", "usr/lib/apk/db", "usr/lib/sysimage", "usr/lib/sysimage/rpm",
+    };
+
+    /// <summary>Returns whether a path is a folder on the way to a package database, such as <c>var/lib/dpkg</c>.</summary>
+    public static bool IsPackageDatabaseFolder(string path) => PackageDatabaseFolders.Contains(path);
+
     /// <summary>Returns the kind of recognised file at a normalised path, or null when the analyzer ignores the path.</summary>
     public static RecordedFileKind? Recognize(string path)
     {

@@ -250,6 +250,39 @@ public class LayerMergeTests
     }
 
     [Fact]
+    public async Task DatabaseFolderSymbolicLink_Reported()
+    {
+        // The dpkg folder itself links elsewhere, so var/lib/dpkg/status never appears as an entry.
+        var layer = new TestLayer()
+            .File("usr/share/dpkgdb/status", Status(("libc6", "2.36-9")))
+            .SymbolicLink("var/lib/dpkg", "../../usr/share/dpkgdb")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Empty(inventory.Packages);
+        var result = Assert.Single(inventory.Layers);
+        Assert.Equal(LayerReadStatus.Unreadable, result.Status);
+        Assert.Contains("'var/lib/dpkg'", result.Message, StringComparison.Ordinal);
+        Assert.Contains("linked folder", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MergedUsrLibLink_NotReported()
+    {
+        // Merged-/usr images link lib to usr/lib; the apk database is then read at its usr/lib path.
+        var layer = new TestLayer()
+            .SymbolicLink("lib", "usr/lib")
+            .File("usr/lib/apk/db/installed", "P:musl\nV:1.2.4-r2\no:musl\n")
+            .Build();
+
+        var inventory = await Analysis.InventoryAsync(layer);
+
+        Assert.Equal("1.2.4-r2", Analysis.Single(inventory, PackageType.Apk, "musl").Version);
+        Assert.Equal(LayerReadStatus.Complete, Assert.Single(inventory.Layers).Status);
+    }
+
+    [Fact]
     public async Task DatabaseSymbolicLinkToOtherPath_Reported()
     {
         var lower = new TestLayer().File("opt/db/installed", "P:musl\nV:1.2.4-r2\n").Build();
