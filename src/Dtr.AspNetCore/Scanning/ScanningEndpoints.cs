@@ -245,12 +245,14 @@ internal sealed class ScanningEndpoints
     /// <summary>Reads the upload's source name; names taken from a URL are left to the online update.</summary>
     private static string ReadSource(HttpRequest request)
     {
-        var source = request.Query["source"].ToString();
-        if (string.IsNullOrEmpty(source))
+        if (!request.Query.TryGetValue("source", out var values))
         {
             return DefaultSource;
         }
 
+        // A present but empty ?source= is rejected rather than read as the default, so a script whose variable is
+        // empty does not replace the "upload" source by mistake.
+        var source = values.ToString();
         if (!IsValidSourceName(source))
         {
             throw ManagementProblem.Invalid(

@@ -123,7 +123,7 @@ public sealed class ScanningApiTests : IClassFixture<ScanningFactory>, IAsyncLif
     {
         var archive = TestArtifacts.OsvZip(TestArtifacts.GlibcRecord("CVE-2024-4", "2.0"));
 
-        foreach (var name in new[] { ".hidden", "with%20space", "a%2Fb", new string('x', 101), "https%3A%2F%2Fexample.test%2Fa.zip" })
+        foreach (var name in new[] { "", ".hidden", "with%20space", "a%2Fb", new string('x', 101), "https%3A%2F%2Fexample.test%2Fa.zip" })
         {
             using var rejected = await SendArchiveAsync(_admin, name, archive);
             var problem = await AssertProblemAsync(rejected, HttpStatusCode.BadRequest);
