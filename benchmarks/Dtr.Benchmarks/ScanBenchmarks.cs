@@ -26,7 +26,7 @@ namespace Dtr.Benchmarks;
 /// The layer contains <see cref="LayerMiB"/> MiB of random data in 1 MiB files, 2,000 small files and this machine's
 /// <c>/var/lib/dpkg/status</c>; the setup prints its compressed size, so layer MB/s is that size divided by the mean
 /// time. Each scan invocation uses a new analyzer version, so the stored layer analysis is never reused and the blob
-/// is read, decompressed and analysed every time. The database holds three generated records for every source
+/// is read, decompressed and analysed every time. The database contains three generated records for every source
 /// package of the dpkg status (one fixed below, one above and one at the installed version) plus
 /// <see cref="NoiseRecords"/> records for other packages. Before each re-match invocation a one-record source is
 /// imported, which raises the database version so that every stored scan is matched again.

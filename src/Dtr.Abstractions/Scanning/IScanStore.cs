@@ -10,7 +10,7 @@ namespace Dtr.Scanning;
 /// </summary>
 /// <remarks>
 /// The store treats inventories, analyses, results and vulnerability records as opaque JSON documents that the scanner
-/// writes and reads; it indexes only the columns that the methods below filter on. Each method is one transaction,
+/// writes and reads. It indexes only the columns that the methods below filter on. Each method is one transaction,
 /// except that the methods that replace or remove a copy of a source may delete that copy's rows afterwards, in
 /// further transactions, after the copy stopped being visible.
 /// </remarks>
@@ -74,7 +74,7 @@ public interface IScanStore
 
     /// <summary>
     /// Stores the scan of an image manifest, replacing the previous one. Scans are kept by manifest digest, because an
-    /// image's content and so its packages are the same in every repository that holds it.
+    /// image's content and so its packages are the same in every repository that contains it.
     /// </summary>
     ValueTask PutImageScanAsync(ImageScan scan, CancellationToken cancellationToken = default);
 
@@ -109,10 +109,10 @@ public interface IScanStore
     /// </summary>
     ValueTask<ScanJob?> TryClaimScanJobAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Extends the lease on a claimed job. Returns false when <paramref name="holder"/> no longer holds it.</summary>
+    /// <summary>Extends the lease on a claimed job. Returns false when the lease is no longer <paramref name="holder"/>'s.</summary>
     ValueTask<bool> RenewScanJobAsync(long jobId, string holder, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes a finished job when <paramref name="holder"/> holds it. Returns whether it did.</summary>
+    /// <summary>Removes a finished job when <paramref name="holder"/> has its lease. Returns whether the job was removed.</summary>
     ValueTask<bool> CompleteScanJobAsync(long jobId, string holder, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -66,7 +66,7 @@ public sealed record VulnerabilityDatabaseState(long Version, DateTimeOffset? Up
     public int RecordCount => Sources.Sum(source => source.RecordCount);
 }
 
-/// <summary>Where an image scan stands.</summary>
+/// <summary>The outcome of an image scan.</summary>
 public enum ScanStatus
 {
     /// <summary>The scan finished; the result lists what was found.</summary>

@@ -17,7 +17,7 @@ public interface ILayerAnalyzer
     /// <summary>
     /// Reads a layer to its end or to a limit and returns its analysis as a JSON document for
     /// <see cref="IScanStore.PutLayerAnalysisAsync"/>. A layer over a limit, or one that cannot be read, gives an
-    /// analysis whose status says so; it does not throw.
+    /// analysis with that status instead of an exception.
     /// </summary>
     /// <param name="layer">The layer blob's digest, recorded as the layer that brought each package.</param>
     /// <param name="mediaType">The layer descriptor's media type, which says how it is compressed.</param>

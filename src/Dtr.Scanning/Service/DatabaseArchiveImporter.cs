@@ -192,7 +192,7 @@ internal sealed class DatabaseArchiveImporter
             }
             catch (InvalidDataException invalid)
             {
-                // The reader and the database say what is wrong: not an archive, corrupt, or without records.
+                // The messages of the reader and the database name the problem: not an archive, corrupt, or without records.
                 throw new DatabaseArchiveException(ArchiveRejection.Invalid, invalid.Message, invalid);
             }
             catch (InvalidOperationException replaced) when (!cancellationToken.IsCancellationRequested)

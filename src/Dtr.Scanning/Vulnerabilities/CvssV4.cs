@@ -6,7 +6,7 @@ namespace Dtr.Scanning.Vulnerabilities;
 /// score is then lowered by the vector's mean severity distance from the highest vectors of the MacroVector.
 /// </summary>
 /// <remarks>
-/// Threat and environmental metrics take part as the specification says, so a vector with them gives a CVSS-BT,
+/// Threat and environmental metrics take part as the specification defines, so a vector with them gives a CVSS-BT,
 /// CVSS-BE or CVSS-BTE score. The lookup table, the highest vectors and the MacroVector depths are the
 /// specification's data, as published with FIRST's reference calculator.
 /// </remarks>

@@ -219,7 +219,7 @@ public sealed class DatabaseUpdaterTests : IAsyncLifetime
 
     /// <summary>
     /// Serves one archive at <c>/osv.zip</c> and its signature at <c>/osv.zip.sig</c> from Kestrel on a loopback port,
-    /// with an ETag, answering 304 to a matching If-None-Match, and failing the first requests when configured to.
+    /// with an ETag, returning 304 for a matching If-None-Match, and failing the first requests when configured to.
     /// </summary>
     private sealed class ArchiveServer : IAsyncDisposable
     {
