@@ -140,7 +140,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
             {
                 if (Layout.TryParseBlobKey(item.Name, out var digest))
                 {
-                    yield return new BlobInfo(digest, item.Properties.ContentLength ?? 0);
+                    yield return new BlobInfo(digest, item.Properties.ContentLength ?? 0) { LastModified = item.Properties.LastModified };
                 }
             }
 

@@ -141,7 +141,7 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
         {
             if (Layout.TryParseBlobKey(entry.Key, out var digest))
             {
-                yield return new BlobInfo(digest, entry.Size ?? 0);
+                yield return new BlobInfo(digest, entry.Size ?? 0) { LastModified = entry.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime()) : null };
             }
         }
     }

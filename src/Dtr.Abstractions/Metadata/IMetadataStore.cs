@@ -31,8 +31,10 @@ public interface IMetadataStore
 
     /// <summary>
     /// Records that <paramref name="repository"/> may see the blob, creating the repository when it does not exist.
-    /// Linking a blob that is already linked changes nothing.
+    /// Linking a blob that is already linked adds no link. Either way the store records the time as the blob's last use,
+    /// which garbage collection compares with its grace period (see <see cref="IGarbageCollectionStore"/>).
     /// </summary>
+    /// <exception cref="BlobDeletionPendingException">A garbage collection run is deleting the blob's bytes.</exception>
     ValueTask LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken = default);
 
     /// <summary>Returns the size of a blob linked into the repository, or null when it is not linked there.</summary>

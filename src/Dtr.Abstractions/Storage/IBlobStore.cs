@@ -26,7 +26,7 @@ public interface IBlobStore
     /// <summary>Deletes a stored blob and returns whether it existed.</summary>
     ValueTask<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists every stored blob, in no particular order.</summary>
+    /// <summary>Lists every stored blob, with <see cref="BlobInfo.LastModified"/>, in no particular order.</summary>
     IAsyncEnumerable<BlobInfo> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates an empty upload with the given id.</summary>
@@ -77,7 +77,14 @@ public interface IBlobUploadWriter : IAsyncDisposable
 /// <summary>The digest and size of a stored blob.</summary>
 /// <param name="Digest">The blob's digest.</param>
 /// <param name="Size">The blob's size, in bytes.</param>
-public sealed record BlobInfo(Digest Digest, long Size);
+public sealed record BlobInfo(Digest Digest, long Size)
+{
+    /// <summary>
+    /// When the blob's bytes were last written, as the storage reports it, or null when it was not read. Stores fill it
+    /// in <see cref="IBlobStore.ListAsync"/>; garbage collection keeps a blob written after its cutoff.
+    /// </summary>
+    public DateTimeOffset? LastModified { get; init; }
+}
 
 /// <summary>Thrown when an upload id names no upload in the blob store.</summary>
 public sealed class UploadNotFoundException : Exception

@@ -120,7 +120,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
                         continue;
                     }
 
-                    yield return new BlobInfo(digest, file.Length);
+                    yield return new BlobInfo(digest, file.Length) { LastModified = file.LastWriteTimeUtc };
                 }
             }
         }

@@ -94,7 +94,10 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         await UploadAsync("upload-512", digest, content);
 
         Assert.Equal(content, await ReadAllAsync(digest));
-        Assert.Contains(new BlobInfo(digest, content.Length), await ListAsync());
+        var listed = Assert.Single(await ListAsync(), blob => blob.Digest == digest);
+        Assert.Equal(content.Length, listed.Size);
+        Assert.NotNull(listed.LastModified);
+        Assert.InRange(listed.LastModified.Value, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
     }
 
     [Fact]
