@@ -30,7 +30,12 @@ public sealed record ManifestNode(
 /// <param name="Digest">The blob's digest.</param>
 /// <param name="Size">The blob's length in bytes.</param>
 /// <param name="LinkedAt">When the link was created.</param>
-public sealed record BlobLinkEntry(Digest Digest, long Size, DateTimeOffset LinkedAt);
+/// <param name="LastUsedAt">
+/// When the blob was last used in any repository (see <see cref="IGarbageCollectionStore.TryUseBlobAsync"/>), or null
+/// when no use is recorded. Only <see cref="IGarbageCollectionStore.GetRepositoryContentsAsync"/> fills it; the deletes
+/// that return links leave it null.
+/// </param>
+public sealed record BlobLinkEntry(Digest Digest, long Size, DateTimeOffset LinkedAt, DateTimeOffset? LastUsedAt = null);
 
 /// <summary>A blob that a run marked for deletion and did not finish deleting.</summary>
 /// <param name="Digest">The blob's digest.</param>
