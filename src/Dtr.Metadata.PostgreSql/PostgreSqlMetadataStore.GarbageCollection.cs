@@ -312,7 +312,7 @@ internal sealed partial class PostgreSqlMetadataStore : IGarbageCollectionStore
     }
 
     /// <inheritdoc />
-    /// <remarks>The deletions are in digest order. A mark whose run has no record counts as pending.</remarks>
+    /// <remarks>The deletions are ordered by run id, then digest. A mark whose run has no record counts as pending.</remarks>
     public ValueTask<IReadOnlyList<PendingBlobDeletion>> ListPendingBlobDeletionsAsync(int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -322,7 +322,7 @@ internal sealed partial class PostgreSqlMetadataStore : IGarbageCollectionStore
                 SELECT b.digest, b.deleting_run FROM blobs AS b
                 WHERE b.deleting_run IS NOT NULL
                   AND NOT EXISTS (SELECT 1 FROM gc_runs AS g WHERE g.id = b.deleting_run AND g.status = {(int)GarbageCollectionStatus.Running})
-                ORDER BY b.digest
+                ORDER BY b.deleting_run, b.digest
                 LIMIT @limit;
                 """);
             command.Parameters.AddWithValue("@limit", limit);

@@ -304,7 +304,7 @@ internal static class PostgreSqlMigrations
             deleting_run text COLLATE "C"
         );
 
-        CREATE INDEX blobs_being_deleted ON blobs (digest) WHERE deleting_run IS NOT NULL;
+        CREATE INDEX blobs_marked_for_deletion ON blobs (deleting_run, digest) WHERE deleting_run IS NOT NULL;
 
         -- Garbage collection deletes a manifest's scan result once no repository stores the manifest.
         CREATE INDEX manifests_by_digest ON manifests (digest);

@@ -1,34 +1,25 @@
-using System.Text;
 using Dtr.Digests;
 using Dtr.Manifests;
 using Dtr.Names;
-using Microsoft.Extensions.Time.Testing;
+using Dtr.Storage.Tests.Contracts;
 using Npgsql;
 
 namespace Dtr.Metadata.PostgreSql.Tests;
 
 [Collection(PostgreSqlCollection.Name)]
-public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster cluster) : IAsyncLifetime
+public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster cluster) : GarbageCollectionStoreContractTests
 {
     // The last schema version before garbage collection.
     private const int VersionBeforeGarbageCollection = 4;
 
-    private static readonly DateTimeOffset Start = new(2025, 3, 4, 5, 6, 7, TimeSpan.Zero);
-
     private readonly PostgreSqlStores _stores = new(cluster);
-    private PostgreSqlMetadataStore? _store;
-
-    private FakeTimeProvider Time { get; } = new(Start);
-
-    private PostgreSqlMetadataStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
-
-    public async Task InitializeAsync()
+    protected override async Task<GarbageCollectionStores> CreateStoresAsync(TimeProvider timeProvider)
     {
-        _store = await _stores.CreateAsync(Time);
-        await Store.MigrateAsync();
+        var store = await _stores.CreateAsync(timeProvider);
+        return new GarbageCollectionStores(store, store, store);
     }
 
-    public Task DisposeAsync() => _stores.DisposeAsync().AsTask();
+    protected override Task DisposeStoresAsync() => _stores.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Migrate_FromVersionBeforeGarbageCollection()
@@ -38,7 +29,7 @@ public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster clus
         await before.MigrateAsync();
 
         // This package's LinkBlobAsync needs the blobs table, so the link is written as version 4 would have.
-        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = BlobDigest("layer"), Size = 5 };
+        var layer = Blob("layer");
         await ExecuteAsync($"""
             INSERT INTO upgraded.repositories (name, created_at) VALUES ('{repository}', {Start.ToUnixTimeMilliseconds()});
             INSERT INTO upgraded.blob_links (repository_id, digest, size, created_at)
@@ -72,8 +63,7 @@ public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster clus
     [Fact]
     public async Task Hosts_BeginDeletionRacesLink()
     {
-        // Two stores with their own connection pools, as two registry hosts would have.
-        var collector = Store;
+        // A second store with its own connection pool, as a second registry host would have.
         var client = await _stores.CreateAsync(Time);
         var repository = RepositoryName.Parse("library/blobs");
         var other = RepositoryName.Parse("library/other");
@@ -81,7 +71,8 @@ public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster clus
         var blobs = new List<Descriptor>();
         for (var i = 0; i < Count; i++)
         {
-            var blob = await LinkAsync(client, repository, $"blob {i}");
+            var blob = Blob($"blob {i}");
+            await client.LinkBlobAsync(repository, blob.Digest, blob.Size);
             Assert.True(await client.UnlinkBlobAsync(repository, blob.Digest));
             blobs.Add(blob);
         }
@@ -89,13 +80,13 @@ public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster clus
         Time.Advance(TimeSpan.FromHours(1));
         var cutoff = Time.GetUtcNow().AddMinutes(-1);
 
-        // The collector marks blobs from the front, the client links them from the back, so they meet in between.
+        // The run marks blobs from the front while the client links them from the back, so the two meet in between.
         var marking = Task.Run(async () =>
         {
             var marked = new List<Digest>();
             foreach (var blob in blobs)
             {
-                marked.AddRange(await collector.BeginBlobDeletionAsync("run-1", [blob.Digest], cutoff));
+                marked.AddRange(await Gc.BeginBlobDeletionAsync("run-1", [blob.Digest], cutoff));
             }
 
             return marked;
@@ -128,25 +119,10 @@ public sealed class PostgreSqlGarbageCollectionStoreTests(PostgreSqlCluster clus
             Assert.Null(await client.GetBlobLinkAsync(other, digest));
         }
 
-        Assert.Equal(Count, (await collector.FindBlobsToKeepAsync(blobs.Select(blob => blob.Digest).ToList(), cutoff)).Count);
-        var pending = await collector.ListPendingBlobDeletionsAsync(Count + 1);
+        Assert.Equal(Count, (await Gc.FindBlobsToKeepAsync(blobs.Select(blob => blob.Digest).ToList(), cutoff)).Count);
+        var pending = await Gc.ListPendingBlobDeletionsAsync(Count + 1);
         Assert.Equal(Sorted(markedDigests), Sorted(pending.Select(deletion => deletion.Digest)));
         Assert.Equal(linkedDigests.Count, await QueryLongAsync("SELECT count(*) FROM dtr.blob_links;"));
-    }
-
-    private static Digest BlobDigest(string name) => Digest.Compute(Encoding.UTF8.GetBytes(name));
-
-    private static async Task<Descriptor> LinkAsync(IMetadataStore store, RepositoryName repository, string name)
-    {
-        var blob = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = BlobDigest(name), Size = name.Length };
-        await store.LinkBlobAsync(repository, blob.Digest, blob.Size);
-        return blob;
-    }
-
-    private static ManifestWrite ManifestWriteFor(RepositoryName repository, ParsedManifest manifest, string label, IReadOnlyList<string> tags)
-    {
-        var content = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{manifest.MediaType}}","label":"{{label}}"}""");
-        return new ManifestWrite { Repository = repository, Digest = Digest.Compute(content), Content = content, Manifest = manifest, Tags = tags };
     }
 
     private static List<string> Sorted(IEnumerable<Digest> digests) =>
