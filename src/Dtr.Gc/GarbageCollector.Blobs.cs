@@ -131,7 +131,8 @@ internal sealed partial class GarbageCollector
         finally
         {
             await EndBlobDeletionsAsync(context, marked, [.. gone]);
-            foreach (var digest in marked)
+            // Items follow digest order, as in a dry run, whatever order the deletes finished in.
+            foreach (var digest in marked.OrderBy(digest => digest.Value, StringComparer.Ordinal))
             {
                 if (freed.TryGetValue(digest, out var size))
                 {
