@@ -116,7 +116,12 @@ internal sealed class RunContext : IAsyncDisposable
         _stop.Token.ThrowIfCancellationRequested();
     }
 
-    public void StartHeartbeat() => _heartbeat = Task.Run(HeartbeatLoopAsync);
+    /// <summary>Starts the heartbeat; its timer starts counting now, before this method returns.</summary>
+    public void StartHeartbeat()
+    {
+        var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        _heartbeat = Task.Run(() => HeartbeatLoopAsync(timer));
+    }
 
     public void CountManifest() => Interlocked.Increment(ref _manifests);
 
@@ -241,9 +246,9 @@ internal sealed class RunContext : IAsyncDisposable
         }
     }
 
-    private async Task HeartbeatLoopAsync()
+    private async Task HeartbeatLoopAsync(PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_heartbeatStop.Token))

@@ -190,7 +190,7 @@ public sealed class GarbageCollectorTests
         var real = await host.Collector.RunAsync(Request(deleteUntagged: true));
 
         Assert.Equal(GarbageCollectionStatus.Completed, real.Status);
-        Assert.Equal(3 + 2, real.ManifestsDeleted);
+        Assert.Equal(4, real.ManifestsDeleted);
         Assert.Equal(dry.ManifestsDeleted, real.ManifestsDeleted);
         Assert.Equal(dry.BlobLinksDeleted, real.BlobLinksDeleted);
         Assert.Equal(dry.BlobsDeleted, real.BlobsDeleted);
@@ -316,19 +316,20 @@ public sealed class GarbageCollectorTests
     public async Task Estimate_IsCachedForThirtySeconds()
     {
         await using var host = await GcTestHost.StartAsync();
-        await host.PushImageAsync(App, GcTestHost.Bytes("config"), [GcTestHost.Bytes("layer")]);
+        await host.PushImageAsync(App, GcTestHost.Bytes("config"), [GcTestHost.Bytes("layer")], "v1");
         host.PassGracePeriod();
         var first = await host.Collector.EstimateReclaimableAsync(deleteUntagged: true);
-        await host.PushImageAsync(App, GcTestHost.Bytes("config 2"), [GcTestHost.Bytes("layer 2")]);
-        host.PassGracePeriod();
-        host.Time.SetUtcNow(first.ComputedAt.AddSeconds(29));
+        Assert.True(await host.Metadata.DeleteTagAsync(App, "v1"));
+        host.Time.Advance(TimeSpan.FromSeconds(29));
 
         var cached = await host.Collector.EstimateReclaimableAsync(deleteUntagged: true);
         host.Time.Advance(TimeSpan.FromSeconds(1));
         var fresh = await host.Collector.EstimateReclaimableAsync(deleteUntagged: true);
 
         Assert.Same(first, cached);
-        Assert.NotSame(first, fresh);
+        Assert.Equal(0, first.Manifests);
+        Assert.Equal(1, fresh.Manifests);
+        Assert.Equal(2, fresh.Blobs);
     }
 
     internal static async Task CreateUploadAsync(GcTestHost host, RepositoryName repository, string id, byte[] data, DateTimeOffset updatedAt)

@@ -53,7 +53,8 @@ internal sealed class GcTestHost : IAsyncDisposable
     {
         var ownsFolder = folder is null;
         folder ??= Directory.CreateTempSubdirectory("dtr-gc-").FullName;
-        time ??= new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(2));
+        // Whole seconds, because the store keeps milliseconds and tests compare stored times with the clock.
+        time ??= new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(2).ToUnixTimeSeconds()));
 
         var collection = new ServiceCollection();
         collection.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Debug));

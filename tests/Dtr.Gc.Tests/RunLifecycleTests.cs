@@ -173,7 +173,7 @@ public sealed class RunLifecycleTests
         Assert.Equal(GarbageCollectionStatus.BudgetExhausted, run.Status);
         Assert.Equal(1, run.ManifestsDeleted);
         Assert.Equal(0, run.BlobsDeleted);
-        Assert.Equal(3, (await host.ListBlobsAsync()).Count);
+        Assert.Equal(2, (await host.ListBlobsAsync()).Count);
         Assert.Null(await host.Metadata.GetManifestAsync(App, ManifestReference.ForDigest(untagged.Digest)));
         Assert.Equal(GarbageCollectionStatus.BudgetExhausted, (await host.Store.GetRunAsync(run.Id))?.Status);
 
