@@ -64,8 +64,8 @@ internal sealed partial class GarbageCollector
 
     private async Task SweepBlobBatchAsync(RunContext context, BlobInfo[] batch, BlobMarks marks)
     {
-        // Blobs whose links this run removed (or would remove) are garbage by the run's own marking; the others were
-        // never linked when the repositories were read, and only the metadata store can tell whether that still holds.
+        // Blobs whose links this run removed (or would remove) are garbage by the run's own marking. The others had no
+        // link when the repositories were read, and only the metadata store can tell whether that is still true.
         var neverLinked = batch.Where(blob => !marks.Linked.Contains(blob.Digest)).Select(blob => blob.Digest).ToList();
         IReadOnlySet<Digest> keep = neverLinked.Count == 0
             ? new HashSet<Digest>()
@@ -93,9 +93,9 @@ internal sealed partial class GarbageCollector
     }
 
     /// <summary>
-    /// Deletes the bytes of blobs this host holds deletion marks for, <see cref="GarbageCollectionOptions.DeleteConcurrency"/>
-    /// at a time, and then clears every mark: as deleted for those gone, as usable again for failures and for blobs not
-    /// reached because the run stopped.
+    /// Deletes the bytes of blobs marked for deletion, by this run or an interrupted one, <see cref="GarbageCollectionOptions.DeleteConcurrency"/>
+    /// at a time, and then clears every mark. Blobs whose bytes are gone end as deleted. Failed deletes, and blobs not
+    /// reached because the run stopped, become usable again.
     /// </summary>
     /// <param name="context">The run.</param>
     /// <param name="marked">The marked digests.</param>

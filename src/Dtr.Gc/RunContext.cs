@@ -23,6 +23,7 @@ internal sealed class RunContext : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly CancellationTokenSource? _budget;
     private readonly CancellationTokenRegistration _callerRegistration;
+    private readonly CancellationTokenRegistration _shutdownRegistration;
     private readonly GarbageCollectionStatus _statusOnCallerCancel;
     private readonly Lock _lock = new();
     private readonly List<string> _errors = [];
@@ -46,7 +47,8 @@ internal sealed class RunContext : IAsyncDisposable
         GarbageCollectionOptions options,
         ILogger logger,
         CancellationToken callerToken,
-        GarbageCollectionStatus statusOnCallerCancel)
+        GarbageCollectionStatus statusOnCallerCancel,
+        CancellationToken shutdownToken)
     {
         Run = run;
         _store = store;
@@ -64,6 +66,7 @@ internal sealed class RunContext : IAsyncDisposable
         }
 
         _callerRegistration = callerToken.Register(() => RequestStop(_statusOnCallerCancel));
+        _shutdownRegistration = shutdownToken.Register(() => RequestStop(GarbageCollectionStatus.Interrupted));
     }
 
     /// <summary>The run's record as created; <see cref="Snapshot"/> adds the current counts.</summary>
@@ -305,6 +308,7 @@ internal sealed class RunContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _callerRegistration.DisposeAsync();
+        await _shutdownRegistration.DisposeAsync();
         _budget?.Dispose();
         _stop.Dispose();
         _heartbeatStop.Dispose();

@@ -263,15 +263,19 @@ internal sealed record Image(Digest Digest, byte[] Content);
 
 /// <summary>
 /// The filesystem blob store with a hook that runs before each listing, which lets a test hold a run at a known point
-/// or move the clock while the run goes on.
+/// or move the clock while the run goes on, and one that runs before each blob delete, which may throw to fail it.
 /// </summary>
-internal sealed class HookedBlobStore(IBlobStore inner, Func<CancellationToken, Task> beforeList) : IBlobStore
+internal sealed class HookedBlobStore(IBlobStore inner, Func<CancellationToken, Task> beforeList, Action<Digest>? beforeDelete = null) : IBlobStore
 {
     public ValueTask<BlobInfo?> StatAsync(Digest digest, CancellationToken cancellationToken = default) => inner.StatAsync(digest, cancellationToken);
 
     public ValueTask<Stream?> OpenReadAsync(Digest digest, long offset = 0, CancellationToken cancellationToken = default) => inner.OpenReadAsync(digest, offset, cancellationToken);
 
-    public ValueTask<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken = default) => inner.DeleteAsync(digest, cancellationToken);
+    public ValueTask<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        beforeDelete?.Invoke(digest);
+        return inner.DeleteAsync(digest, cancellationToken);
+    }
 
     public async IAsyncEnumerable<BlobInfo> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

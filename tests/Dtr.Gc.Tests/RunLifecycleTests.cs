@@ -197,6 +197,51 @@ public sealed class RunLifecycleTests
     }
 
     [Fact]
+    public async Task HostShutdown_InterruptsInlineRun()
+    {
+        await using var host = await GcTestHost.StartAsync();
+        var (collector, gate) = await HeldCollectorAsync(host);
+
+        var run = collector.RunAsync(new GarbageCollectionRequest()).AsTask();
+        await gate.Entered;
+        await ((IHostedService)collector).StopAsync(CancellationToken.None);
+        var ended = await run;
+
+        Assert.Equal(GarbageCollectionStatus.Interrupted, ended.Status);
+        await collector.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await collector.RunAsync(new GarbageCollectionRequest()));
+    }
+
+    [Fact]
+    public async Task FailedBlobDelete_IsRecordedAndRunGoesOn()
+    {
+        await using var host = await GcTestHost.StartAsync();
+        var failing = await host.StoreBlobAsync(GcTestHost.Bytes("failing"));
+        var other = await host.StoreBlobAsync(GcTestHost.Bytes("other"));
+        host.PassGracePeriod();
+        var collector = host.CreateCollector(new HookedBlobStore(host.Blobs, _ => Task.CompletedTask, digest =>
+        {
+            if (digest == failing)
+            {
+                throw new IOException("The disk is read-only.");
+            }
+        }));
+        await using var _ = collector;
+
+        var run = await collector.RunAsync(new GarbageCollectionRequest());
+
+        Assert.Equal(GarbageCollectionStatus.Completed, run.Status);
+        Assert.Equal(1, run.BlobsDeleted);
+        var error = Assert.Single(run.Errors);
+        Assert.Contains(failing.Value, error);
+        Assert.Contains("The disk is read-only.", error);
+        Assert.NotNull(await host.Blobs.StatAsync(failing));
+        Assert.Null(await host.Blobs.StatAsync(other));
+        Assert.Empty(await host.Store.ListPendingBlobDeletionsAsync(10));
+        await host.Metadata.LinkBlobAsync(App, failing, 10);
+    }
+
+    [Fact]
     public async Task NewRun_MarksAbandonedRunsInterrupted()
     {
         await using var host = await GcTestHost.StartAsync();
