@@ -103,7 +103,7 @@ internal sealed partial class GarbageCollector
     private async Task DeleteMarkedBlobsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyDictionary<Digest, long>? sizes)
     {
         var freed = new ConcurrentDictionary<Digest, long>();
-        var gone = new ConcurrentBag<Digest>();
+        var deleted = new ConcurrentBag<Digest>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.DeleteConcurrency, CancellationToken = context.Token };
         try
         {
@@ -119,7 +119,7 @@ internal sealed partial class GarbageCollector
                         freed[digest] = length;
                     }
 
-                    gone.Add(digest);
+                    deleted.Add(digest);
                 }
                 catch (Exception exception)
                 {
@@ -130,7 +130,7 @@ internal sealed partial class GarbageCollector
         }
         finally
         {
-            await EndBlobDeletionsAsync(context, marked, [.. gone]);
+            await EndBlobDeletionsAsync(context, marked, [.. deleted]);
             // Items follow digest order, as in a dry run, whatever order the deletes finished in.
             foreach (var digest in marked.OrderBy(digest => digest.Value, StringComparer.Ordinal))
             {
@@ -143,20 +143,20 @@ internal sealed partial class GarbageCollector
         }
     }
 
-    private async Task EndBlobDeletionsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyList<Digest> gone)
+    private async Task EndBlobDeletionsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyList<Digest> deleted)
     {
-        var goneSet = gone.ToHashSet();
-        var kept = marked.Where(digest => !goneSet.Contains(digest)).ToList();
+        var deletedSet = deleted.ToHashSet();
+        var remaining = marked.Where(digest => !deletedSet.Contains(digest)).ToList();
         try
         {
-            if (gone.Count > 0)
+            if (deleted.Count > 0)
             {
-                await _store.EndBlobDeletionAsync(gone, deleted: true, CancellationToken.None);
+                await _store.EndBlobDeletionAsync(deleted, deleted: true, CancellationToken.None);
             }
 
-            if (kept.Count > 0)
+            if (remaining.Count > 0)
             {
-                await _store.EndBlobDeletionAsync(kept, deleted: false, CancellationToken.None);
+                await _store.EndBlobDeletionAsync(remaining, deleted: false, CancellationToken.None);
             }
         }
         catch (Exception exception)

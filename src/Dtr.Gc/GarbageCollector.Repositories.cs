@@ -28,8 +28,8 @@ internal sealed partial class GarbageCollector
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    // Going on is safe: the blob sweep asks the metadata store about blobs it did not see linked, and
-                    // the store re-checks every blob before marking it.
+                    // Going on is safe, because the blob sweep checks blobs it did not see linked with the metadata
+                    // store, and the store re-checks every blob before marking it.
                     GcLog.RepositoryFailed(_logger, context.RunId, repository.Value, exception);
                     context.AddError($"Sweeping repository {repository} failed: {exception.Message}");
                 }

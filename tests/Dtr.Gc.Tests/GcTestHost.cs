@@ -262,8 +262,8 @@ internal sealed class GcTestHost : IAsyncDisposable
 internal sealed record Image(Digest Digest, byte[] Content);
 
 /// <summary>
-/// The filesystem blob store with a hook that runs before each listing, which lets a test hold a run at a known point
-/// or move the clock while the run goes on, and one that runs before each blob delete, which may throw to fail it.
+/// The filesystem blob store with hooks for tests. One runs before each listing, so a test can stop a run at a known
+/// point or move the clock while the run goes on. The other runs before each blob delete and may throw to fail it.
 /// </summary>
 internal sealed class HookedBlobStore(IBlobStore inner, Func<CancellationToken, Task> beforeList, Action<Digest>? beforeDelete = null) : IBlobStore
 {

@@ -9,7 +9,7 @@ public sealed class RunLifecycleTests
 {
     private static readonly RepositoryName App = RepositoryName.Parse("team/app");
 
-    /// <summary>A blob store hook that holds the run at its blob listing until the run's token is cancelled.</summary>
+    /// <summary>A blob store hook that stops the run at its blob listing until the run's token is cancelled.</summary>
     private sealed class Gate
     {
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,7 +213,7 @@ public sealed class RunLifecycleTests
     }
 
     [Fact]
-    public async Task FailedBlobDelete_IsRecordedAndRunGoesOn()
+    public async Task FailedBlobDelete_IsRecordedNotFatal()
     {
         await using var host = await GcTestHost.StartAsync();
         var failing = await host.StoreBlobAsync(GcTestHost.Bytes("failing"));
