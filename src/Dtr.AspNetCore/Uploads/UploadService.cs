@@ -73,10 +73,10 @@ internal sealed class UploadService
         _logger = logger;
     }
 
-    /// <summary>Creates an empty upload session in <paramref name="repository"/>.</summary>
-    /// <remarks>
-    /// TODO: abandoned sessions and their data stay until cancelled; nothing purges uploads older than a maximum age yet.
-    /// </remarks>
+    /// <summary>
+    /// Creates an empty upload session in <paramref name="repository"/>. Garbage collection removes sessions that
+    /// receive no data for <c>Registry:GarbageCollection:UploadMaxAge</c>.
+    /// </summary>
     public async Task<UploadSession> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
