@@ -100,12 +100,14 @@ public static class DockerRegistryServiceCollectionExtensions
 
     /// <summary>
     /// Adds the garbage collector and its schedule with <see cref="RegistryOptions.GarbageCollection"/> as their
-    /// options, and the garbage collection endpoints.
+    /// options, and the garbage collection endpoints. <see cref="RegistryOptionsValidator"/> checks those options at
+    /// start, because an options instance created here skips the validators registered for the type.
     /// </summary>
     private static void AddGarbageCollection(IServiceCollection services)
     {
         services.TryAddSingleton<IOptions<GarbageCollectionOptions>>(provider =>
             Microsoft.Extensions.Options.Options.Create(provider.GetRequiredService<IOptions<RegistryOptions>>().Value.GarbageCollection));
+        GarbageCollectionServices.Add(services);
         services.TryAddSingleton<GarbageCollectionEndpoints>();
     }
 

@@ -37,7 +37,7 @@ public sealed class GcRaceTests
     {
         await using var factory = CreateFactory("00:00:00");
 
-        var outcome = await RunWorkloadAsync(factory, runs: 300, clients: 4);
+        var outcome = await RunWorkloadAsync(factory, runs: 300, minImages: 200, clients: 4);
 
         Assert.Empty(outcome.UnexpectedFailures);
         Assert.True(outcome.ImagesPushed > 0, "No image was pushed while the runs went on.");
@@ -49,7 +49,7 @@ public sealed class GcRaceTests
     {
         await using var factory = CreateFactory(null);
 
-        var outcome = await RunWorkloadAsync(factory, runs: 60, clients: 4);
+        var outcome = await RunWorkloadAsync(factory, runs: 60, minImages: 100, clients: 4);
 
         Assert.Empty(outcome.UnexpectedFailures);
         Assert.Empty(outcome.Retries);
@@ -68,7 +68,11 @@ public sealed class GcRaceTests
         return new RegistryFactory { Settings = settings };
     }
 
-    private async Task<WorkloadOutcome> RunWorkloadAsync(RegistryFactory factory, int runs, int clients)
+    /// <summary>
+    /// Runs collections back to back, at least <paramref name="runs"/> of them and until the clients pushed at least
+    /// <paramref name="minImages"/> images, alternating between keeping and removing untagged manifests.
+    /// </summary>
+    private async Task<WorkloadOutcome> RunWorkloadAsync(RegistryFactory factory, int runs, int minImages, int clients)
     {
         var collector = factory.Services.GetRequiredService<IGarbageCollector>();
         var outcome = new WorkloadOutcome();
@@ -79,9 +83,10 @@ public sealed class GcRaceTests
             .Select(client => Task.Run(() => PushUntilStoppedAsync(factory, client, outcome, stop.Token)))
             .ToList();
         var runErrors = new List<string>();
+        var runCount = 0;
         try
         {
-            for (var i = 0; i < runs; i++)
+            for (var i = 0; i < runs || (outcome.ImagesPushed < minImages && !pushers.All(pusher => pusher.IsCompleted)); i++)
             {
                 var run = await collector.RunAsync(new GarbageCollectionRequest { DeleteUntagged = i % 2 == 1 });
                 if (run.Status != GarbageCollectionStatus.Completed || run.Errors.Count > 0)
@@ -90,6 +95,11 @@ public sealed class GcRaceTests
                 }
 
                 outcome.AddRun(run);
+                runCount++;
+
+                // With a zero grace period, runs back to back delete each blob before its manifest arrives, so no push
+                // would finish. A pause of random length lets pushes end at every point of a run.
+                await Task.Delay(Random.Shared.Next(0, 30));
             }
         }
         finally
@@ -99,7 +109,7 @@ public sealed class GcRaceTests
         }
 
         _output.WriteLine(
-            $"{runs} runs and {outcome.ImagesPushed} image pushes by {clients} clients in {watch.Elapsed.TotalSeconds:F1} s; "
+            $"{runCount} runs and {outcome.ImagesPushed} image pushes by {clients} clients in {watch.Elapsed.TotalSeconds:F1} s; "
             + $"removed {outcome.ManifestsDeleted} manifests, {outcome.BlobLinksDeleted} links, {outcome.BlobsDeleted} blobs; "
             + $"retries: {string.Join(", ", outcome.Retries.GroupBy(code => code).Select(group => $"{group.Key} {group.Count()}"))}");
         Assert.Empty(runErrors);
