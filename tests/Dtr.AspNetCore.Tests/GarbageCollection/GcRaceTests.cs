@@ -12,7 +12,7 @@ using static Dtr.AspNetCore.Tests.RegistryClient;
 namespace Dtr.AspNetCore.Tests.GarbageCollection;
 
 /// <summary>
-/// Collection runs back to back while several clients push images over HTTP: layers shared between images and
+/// Collection runs, one after another, while several clients push images over HTTP: layers shared between images and
 /// repositories, blobs sent whole, in chunks or by mount, tags that move, indexes, and deletes of tags and manifests.
 /// At the end every manifest that remains must pull with all its blobs.
 /// </summary>
@@ -69,7 +69,7 @@ public sealed class GcRaceTests
     }
 
     /// <summary>
-    /// Runs collections back to back, at least <paramref name="runs"/> of them and until the clients pushed at least
+    /// Runs collections one after another, at least <paramref name="runs"/> of them and until the clients pushed at least
     /// <paramref name="minImages"/> images, alternating between keeping and removing untagged manifests.
     /// </summary>
     private async Task<WorkloadOutcome> RunWorkloadAsync(RegistryFactory factory, int runs, int minImages, int clients)
