@@ -66,19 +66,7 @@ internal sealed partial class SqliteMetadataStore : IGarbageCollectionStore
                 return deleted;
             }
 
-            // Each condition of the interface is one NOT EXISTS. The child check looks up references by digest
-            // (manifest_references_by_digest) and the subject check the manifest by repository and digest.
-            await using var find = CreateCommand(connection, transaction, """
-                SELECT m.id FROM manifests AS m
-                WHERE m.repository_id = $repository_id AND m.digest = $digest AND m.created_at < $cutoff
-                  AND NOT EXISTS (SELECT 1 FROM tags AS t WHERE t.manifest_id = m.id)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM manifest_references AS r
-                      JOIN manifests AS parent ON parent.id = r.manifest_id
-                      WHERE r.digest = m.digest AND r.kind = 1 AND parent.repository_id = m.repository_id AND parent.id <> m.id)
-                  AND (m.subject_digest IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM manifests AS s WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest));
-                """);
+            await using var find = CreateCommand(connection, transaction, DeletableManifestQuery);
             find.Parameters.AddWithValue("$repository_id", repositoryId.Value);
             find.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
             var findDigest = find.Parameters.Add("$digest", SqliteType.Text);
@@ -139,16 +127,7 @@ internal sealed partial class SqliteMetadataStore : IGarbageCollectionStore
                 return deleted;
             }
 
-            await using var delete = CreateCommand(connection, transaction, """
-                DELETE FROM blob_links AS b
-                WHERE b.repository_id = $repository_id AND b.digest = $digest AND b.created_at < $cutoff
-                  AND NOT EXISTS (
-                      SELECT 1 FROM manifest_references AS r
-                      JOIN manifests AS m ON m.id = r.manifest_id
-                      WHERE r.digest = b.digest AND r.kind = 0 AND m.repository_id = b.repository_id)
-                  AND NOT EXISTS (SELECT 1 FROM blobs AS u WHERE u.digest = b.digest AND u.last_used_at >= $cutoff)
-                RETURNING size, created_at;
-                """);
+            await using var delete = CreateCommand(connection, transaction, UnusedBlobLinkDelete);
             delete.Parameters.AddWithValue("$repository_id", repositoryId.Value);
             delete.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
             var digestParameter = delete.Parameters.Add("$digest", SqliteType.Text);
@@ -180,7 +159,7 @@ internal sealed partial class SqliteMetadataStore : IGarbageCollectionStore
                 return keep;
             }
 
-            await using var command = CreateCommand(connection, transaction, $"SELECT NOT ({BlobIsGarbage});");
+            await using var command = CreateCommand(connection, transaction, BlobToKeepQuery);
             command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
             var digestParameter = command.Parameters.Add("$digest", SqliteType.Text);
             foreach (var digest in digests)
@@ -209,14 +188,7 @@ internal sealed partial class SqliteMetadataStore : IGarbageCollectionStore
                 return marked;
             }
 
-            // A blob without a use record gets a row with last_used_at 0, which reads the same as no row once the
-            // mark is removed. The upsert's WHERE repeats the row conditions of BlobIsGarbage for an existing row.
-            await using var command = CreateCommand(connection, transaction, $"""
-                INSERT INTO blobs (digest, last_used_at, deleting_run)
-                SELECT $digest, 0, $run_id WHERE {BlobIsGarbage}
-                ON CONFLICT (digest) DO UPDATE SET deleting_run = excluded.deleting_run
-                WHERE blobs.deleting_run IS NULL AND blobs.last_used_at < $cutoff;
-                """);
+            await using var command = CreateCommand(connection, transaction, BlobDeletionMark);
             command.Parameters.AddWithValue("$run_id", runId);
             command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
             var digestParameter = command.Parameters.Add("$digest", SqliteType.Text);
@@ -327,6 +299,51 @@ internal sealed partial class SqliteMetadataStore : IGarbageCollectionStore
             return sessions;
         }, cancellationToken);
     }
+
+    // The statements that run once per digest in a batch. They are internal so tests can check their query plans.
+    // SQLite keeps the left table of a CROSS JOIN as the outer loop, so the references of the one digest are looked
+    // up first and then their manifests by id. With a plain JOIN the planner walked every manifest of the repository
+    // once per digest (QueryPlans_SearchLargeTablesByIndex checks this).
+
+    /// <summary>Selects the id of manifest <c>$digest</c> of the repository when the interface's conditions allow deleting it.</summary>
+    internal const string DeletableManifestQuery = """
+        SELECT m.id FROM manifests AS m
+        WHERE m.repository_id = $repository_id AND m.digest = $digest AND m.created_at < $cutoff
+          AND NOT EXISTS (SELECT 1 FROM tags AS t WHERE t.manifest_id = m.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM manifest_references AS r
+              CROSS JOIN manifests AS parent ON parent.id = r.manifest_id
+              WHERE r.digest = m.digest AND r.kind = 1 AND parent.repository_id = m.repository_id AND parent.id <> m.id)
+          AND (m.subject_digest IS NULL OR NOT EXISTS (
+              SELECT 1 FROM manifests AS s WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest));
+        """;
+
+    /// <summary>Deletes the link of <c>$digest</c> when nothing in the repository uses it, returning its size and creation time.</summary>
+    internal const string UnusedBlobLinkDelete = """
+        DELETE FROM blob_links AS b
+        WHERE b.repository_id = $repository_id AND b.digest = $digest AND b.created_at < $cutoff
+          AND NOT EXISTS (
+              SELECT 1 FROM manifest_references AS r
+              CROSS JOIN manifests AS m ON m.id = r.manifest_id
+              WHERE r.digest = b.digest AND r.kind = 0 AND m.repository_id = b.repository_id)
+          AND NOT EXISTS (SELECT 1 FROM blobs AS u WHERE u.digest = b.digest AND u.last_used_at >= $cutoff)
+        RETURNING size, created_at;
+        """;
+
+    /// <summary>Selects 1 when collection must keep blob <c>$digest</c>, 0 when it is garbage.</summary>
+    internal const string BlobToKeepQuery = $"SELECT NOT ({BlobIsGarbage});";
+
+    /// <summary>
+    /// Marks garbage blob <c>$digest</c> for deletion by <c>$run_id</c>. A blob without a use record gets a row
+    /// with last_used_at 0, which reads the same as no row once the mark is removed. The upsert's WHERE repeats the
+    /// row conditions of <see cref="BlobIsGarbage"/> for an existing row.
+    /// </summary>
+    internal const string BlobDeletionMark = $"""
+        INSERT INTO blobs (digest, last_used_at, deleting_run)
+        SELECT $digest, 0, $run_id WHERE {BlobIsGarbage}
+        ON CONFLICT (digest) DO UPDATE SET deleting_run = excluded.deleting_run
+        WHERE blobs.deleting_run IS NULL AND blobs.last_used_at < $cutoff;
+        """;
 
     /// <summary>
     /// The condition, on parameters <c>$digest</c> and <c>$cutoff</c>, that a blob is garbage: no repository links it,

@@ -156,7 +156,7 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     /// <inheritdoc />
     /// <remarks>
     /// The use is recorded and the deletion mark checked in the same immediate transaction as the link, so a garbage
-    /// collection run that marks the blob either sees the link or makes this call throw.
+    /// collection run that marks the blob either finds the link in place or makes this call throw.
     /// </remarks>
     public async ValueTask LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken = default)
     {
