@@ -8,8 +8,8 @@ namespace Dtr.Gc;
 
 /// <summary>
 /// Starts garbage collection runs at <see cref="GarbageCollectionOptions.ScheduleInterval"/> or at the times of
-/// <see cref="GarbageCollectionOptions.ScheduleCron"/>. Every host runs the schedule; the collection lease lets one of
-/// them run each due run, and the others see its record and wait for the next due time.
+/// <see cref="GarbageCollectionOptions.ScheduleCron"/>. Every host runs the schedule. The collection lease lets one of
+/// them run each due run, and the others read its record and wait for the next due time.
 /// </summary>
 internal sealed class GarbageCollectionScheduler : BackgroundService
 {

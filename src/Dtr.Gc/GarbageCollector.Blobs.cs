@@ -64,8 +64,8 @@ internal sealed partial class GarbageCollector
 
     private async Task SweepBlobBatchAsync(RunContext context, BlobInfo[] batch, BlobMarks marks)
     {
-        // Blobs whose links this run removed (or would remove) are garbage by the run's own marking; the others were
-        // never linked when the repositories were read, and only the metadata store can tell whether that still holds.
+        // Blobs whose links this run removed (or would remove) are garbage by the run's own marking. The others had no
+        // link when the repositories were read, and only the metadata store can tell whether that is still true.
         var neverLinked = batch.Where(blob => !marks.Linked.Contains(blob.Digest)).Select(blob => blob.Digest).ToList();
         IReadOnlySet<Digest> keep = neverLinked.Count == 0
             ? new HashSet<Digest>()
@@ -93,9 +93,9 @@ internal sealed partial class GarbageCollector
     }
 
     /// <summary>
-    /// Deletes the bytes of blobs this host holds deletion marks for, <see cref="GarbageCollectionOptions.DeleteConcurrency"/>
-    /// at a time, and then clears every mark: as deleted for those gone, as usable again for failures and for blobs not
-    /// reached because the run stopped.
+    /// Deletes the bytes of blobs marked for deletion, by this run or an interrupted one, <see cref="GarbageCollectionOptions.DeleteConcurrency"/>
+    /// at a time, and then clears every mark. Blobs whose bytes are gone end as deleted. Failed deletes, and blobs not
+    /// reached because the run stopped, become usable again.
     /// </summary>
     /// <param name="context">The run.</param>
     /// <param name="marked">The marked digests.</param>
@@ -103,7 +103,7 @@ internal sealed partial class GarbageCollector
     private async Task DeleteMarkedBlobsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyDictionary<Digest, long>? sizes)
     {
         var freed = new ConcurrentDictionary<Digest, long>();
-        var gone = new ConcurrentBag<Digest>();
+        var deleted = new ConcurrentBag<Digest>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.DeleteConcurrency, CancellationToken = context.Token };
         try
         {
@@ -119,7 +119,7 @@ internal sealed partial class GarbageCollector
                         freed[digest] = length;
                     }
 
-                    gone.Add(digest);
+                    deleted.Add(digest);
                 }
                 catch (Exception exception)
                 {
@@ -130,8 +130,9 @@ internal sealed partial class GarbageCollector
         }
         finally
         {
-            await EndBlobDeletionsAsync(context, marked, [.. gone]);
-            foreach (var digest in marked)
+            await EndBlobDeletionsAsync(context, marked, [.. deleted]);
+            // Items follow digest order, as in a dry run, whatever order the deletes finished in.
+            foreach (var digest in marked.OrderBy(digest => digest.Value, StringComparer.Ordinal))
             {
                 if (freed.TryGetValue(digest, out var size))
                 {
@@ -142,20 +143,20 @@ internal sealed partial class GarbageCollector
         }
     }
 
-    private async Task EndBlobDeletionsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyList<Digest> gone)
+    private async Task EndBlobDeletionsAsync(RunContext context, IReadOnlyList<Digest> marked, IReadOnlyList<Digest> deleted)
     {
-        var goneSet = gone.ToHashSet();
-        var kept = marked.Where(digest => !goneSet.Contains(digest)).ToList();
+        var deletedSet = deleted.ToHashSet();
+        var remaining = marked.Where(digest => !deletedSet.Contains(digest)).ToList();
         try
         {
-            if (gone.Count > 0)
+            if (deleted.Count > 0)
             {
-                await _store.EndBlobDeletionAsync(gone, deleted: true, CancellationToken.None);
+                await _store.EndBlobDeletionAsync(deleted, deleted: true, CancellationToken.None);
             }
 
-            if (kept.Count > 0)
+            if (remaining.Count > 0)
             {
-                await _store.EndBlobDeletionAsync(kept, deleted: false, CancellationToken.None);
+                await _store.EndBlobDeletionAsync(remaining, deleted: false, CancellationToken.None);
             }
         }
         catch (Exception exception)

@@ -22,7 +22,17 @@ internal sealed partial class GarbageCollector
             foreach (var repository in page)
             {
                 context.ThrowIfStopped();
-                await SweepRepositoryAsync(context, repository, marks);
+                try
+                {
+                    await SweepRepositoryAsync(context, repository, marks);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // Going on is safe, because the blob sweep checks blobs it did not see linked with the metadata
+                    // store, and the store re-checks every blob before marking it.
+                    GcLog.RepositoryFailed(_logger, context.RunId, repository.Value, exception);
+                    context.AddError($"Sweeping repository {repository} failed: {exception.Message}");
+                }
             }
 
             if (page.Count < RepositoryPageSize)

@@ -20,7 +20,7 @@ internal sealed partial class GarbageCollector
             context.ThrowIfStopped();
 
             // The listing has no cursor, and skipped sessions (and every session of a dry run) stay in it, so each page
-            // asks for the sessions seen so far plus one batch.
+            // requests the sessions seen so far plus one batch.
             var limit = seen.Count + Options.BatchSize;
             var page = await _store.ListStaleUploadsAsync(staleBefore, limit, context.Token);
             var unseen = page.Where(upload => seen.Add(upload.Id)).ToList();

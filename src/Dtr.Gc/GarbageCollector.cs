@@ -56,7 +56,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
-        var context = await BeginRunAsync(request, _shutdown.Token, GarbageCollectionStatus.Interrupted, cancellationToken);
+        var context = await BeginRunAsync(request, CancellationToken.None, GarbageCollectionStatus.Cancelled, cancellationToken);
         var task = Task.Run(async () =>
         {
             await using (context)
@@ -75,14 +75,14 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
 
     /// <summary>
     /// Runs a run on the caller's task. When <paramref name="cancellationToken"/> is cancelled, the run ends with
-    /// <paramref name="statusOnCancel"/>: the schedule passes <see cref="GarbageCollectionStatus.Interrupted"/>, because
+    /// <paramref name="statusOnCancel"/>. The schedule passes <see cref="GarbageCollectionStatus.Interrupted"/>, because
     /// its token is cancelled when the host stops.
     /// </summary>
     internal async ValueTask<GarbageCollectionRun> RunAsync(GarbageCollectionRequest request, GarbageCollectionStatus statusOnCancel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        await using var context = await BeginRunAsync(request, linked.Token, statusOnCancel, cancellationToken);
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        await using var context = await BeginRunAsync(request, cancellationToken, statusOnCancel, cancellationToken);
         return await ExecuteAsync(context);
     }
 
@@ -103,7 +103,9 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
         _store.RequestRunCancellationAsync(runId, cancellationToken);
 
     /// <summary>
-    /// Takes the lease, marks runs that a stopped host left running as interrupted, and creates the run record.
+    /// Takes the lease, marks runs that a stopped host left running as interrupted, and creates the run record. The
+    /// run stops with <paramref name="statusOnCancel"/> when <paramref name="runToken"/> is cancelled, and as
+    /// interrupted when this host stops.
     /// </summary>
     private async ValueTask<RunContext> BeginRunAsync(
         GarbageCollectionRequest request,
@@ -142,7 +144,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
                 HeartbeatAt = now,
             };
             await _store.CreateRunAsync(run, cancellationToken);
-            return new RunContext(run, _store, _leases, _time, options, _logger, runToken, statusOnCancel);
+            return new RunContext(run, _store, _leases, _time, options, _logger, runToken, statusOnCancel, _shutdown.Token);
         }
         catch
         {

@@ -23,6 +23,7 @@ internal sealed class RunContext : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly CancellationTokenSource? _budget;
     private readonly CancellationTokenRegistration _callerRegistration;
+    private readonly CancellationTokenRegistration _shutdownRegistration;
     private readonly GarbageCollectionStatus _statusOnCallerCancel;
     private readonly Lock _lock = new();
     private readonly List<string> _errors = [];
@@ -46,7 +47,8 @@ internal sealed class RunContext : IAsyncDisposable
         GarbageCollectionOptions options,
         ILogger logger,
         CancellationToken callerToken,
-        GarbageCollectionStatus statusOnCallerCancel)
+        GarbageCollectionStatus statusOnCallerCancel,
+        CancellationToken shutdownToken)
     {
         Run = run;
         _store = store;
@@ -64,6 +66,7 @@ internal sealed class RunContext : IAsyncDisposable
         }
 
         _callerRegistration = callerToken.Register(() => RequestStop(_statusOnCallerCancel));
+        _shutdownRegistration = shutdownToken.Register(() => RequestStop(GarbageCollectionStatus.Interrupted));
     }
 
     /// <summary>The run's record as created; <see cref="Snapshot"/> adds the current counts.</summary>
@@ -116,7 +119,12 @@ internal sealed class RunContext : IAsyncDisposable
         _stop.Token.ThrowIfCancellationRequested();
     }
 
-    public void StartHeartbeat() => _heartbeat = Task.Run(HeartbeatLoopAsync);
+    /// <summary>Starts the heartbeat; its timer starts counting now, before this method returns.</summary>
+    public void StartHeartbeat()
+    {
+        var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        _heartbeat = Task.Run(() => HeartbeatLoopAsync(timer));
+    }
 
     public void CountManifest() => Interlocked.Increment(ref _manifests);
 
@@ -241,9 +249,9 @@ internal sealed class RunContext : IAsyncDisposable
         }
     }
 
-    private async Task HeartbeatLoopAsync()
+    private async Task HeartbeatLoopAsync(PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_heartbeatStop.Token))
@@ -300,6 +308,7 @@ internal sealed class RunContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _callerRegistration.DisposeAsync();
+        await _shutdownRegistration.DisposeAsync();
         _budget?.Dispose();
         _stop.Dispose();
         _heartbeatStop.Dispose();
