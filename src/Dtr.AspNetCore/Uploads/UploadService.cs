@@ -38,8 +38,8 @@ internal sealed class UploadService
 
     /// <summary>
     /// How long a completion waits for garbage collection to finish deleting the blob before it fails with 503. A
-    /// run deletes a batch of blobs within moments, so a longer wait means the run's host stopped midway, and the
-    /// next run finishes the deletion.
+    /// run removes its mark once it has deleted the batch of blobs that the mark belongs to. A mark that stays longer
+    /// was most likely left by a host that stopped midway, and the next run finishes that deletion.
     /// </summary>
     internal static readonly TimeSpan BlobDeletionMaxWait = TimeSpan.FromSeconds(30);
 
@@ -240,7 +240,7 @@ internal sealed class UploadService
                 GarbageCollectionHttpLog.BlobDeletionWaitTimedOut(_logger, session.Repository.Value, session.Id, digest.Value, waited.TotalSeconds);
                 throw new RegistryException(
                     OciErrorCode.Unavailable,
-                    $"Garbage collection has been deleting the blob {digest} for {waited.TotalSeconds:F0} s, so the upload cannot store it now; send the completion of upload '{session.Id}' again in a minute.");
+                    $"The blob {digest} stayed marked for deletion by garbage collection for the {waited.TotalSeconds:F0} s this request waited, so the upload cannot store it now; send the completion of upload '{session.Id}' again in a minute.");
             }
 
             if (!waiting)
