@@ -39,6 +39,9 @@ public sealed class ScaledOutRegistryFixture : IAsyncLifetime
     /// <summary>The bootstrap administrator's password, new for every fixture and given to both secured hosts.</summary>
     public string AdminPassword { get; } = "Adm-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
 
+    /// <summary>The connection string of the open pair's database, for tests that act as a third host on it.</summary>
+    internal string OpenConnectionString { get; private set; } = "";
+
     /// <summary>The first host of the pair with authentication off.</summary>
     internal ScaledOutHost OpenA { get; private set; } = null!;
 
@@ -61,6 +64,7 @@ public sealed class ScaledOutRegistryFixture : IAsyncLifetime
             // The key file stands for a file on storage that every host mounts, or a copy deployed to each host.
             var signingKeyPath = WriteSigningKey(Directory.CreateDirectory(Path.Combine(_work.FullName, "shared")).FullName);
             var openDatabase = await _postgres.CreateDatabaseAsync();
+            OpenConnectionString = openDatabase;
             var securedDatabase = await _postgres.CreateDatabaseAsync();
 
             // The hosts of a pair start at once, so they also race to migrate the schema and to create the administrator.

@@ -1,3 +1,4 @@
+using Dtr.Gc;
 using Dtr.Scanning.Service;
 
 namespace Dtr.AspNetCore.Configuration;
@@ -89,4 +90,7 @@ public sealed class RegistryOptions
 
     /// <summary>Image scanning and the vulnerability database (<c>Registry:Scanning</c>).</summary>
     public ScanningOptions Scanning { get; set; } = new();
+
+    /// <summary>Garbage collection: grace period, schedule and run limits (<c>Registry:GarbageCollection</c>).</summary>
+    public GarbageCollectionOptions GarbageCollection { get; set; } = new();
 }

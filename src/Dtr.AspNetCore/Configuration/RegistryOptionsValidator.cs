@@ -1,3 +1,4 @@
+using Dtr.Gc;
 using Dtr.Names;
 using Dtr.Scanning.Service;
 using Microsoft.Extensions.Options;
@@ -81,6 +82,7 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         }
 
         errors.AddRange(ScanningOptionsValidator.Validate(options.Scanning, "Registry:Scanning"));
+        errors.AddRange(GarbageCollectionOptionsValidator.Check(options.GarbageCollection));
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

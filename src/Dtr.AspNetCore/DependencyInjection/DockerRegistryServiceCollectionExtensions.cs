@@ -1,10 +1,12 @@
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.DependencyInjection;
 using Dtr.AspNetCore.Endpoints;
+using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Scanning;
 using Dtr.AspNetCore.Uploads;
+using Dtr.Gc;
 using Dtr.Scanning.Service;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -64,6 +66,7 @@ public static class DockerRegistryServiceCollectionExtensions
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);
+        AddGarbageCollection(services);
 
         var builder = new DockerRegistryBuilder(services);
         EmbeddedStorageDefaults.Add(builder);
@@ -93,6 +96,19 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<PullPolicy>();
         services.TryAddSingleton<ScanOnPush>();
         services.TryAddSingleton<ScanningEndpoints>();
+    }
+
+    /// <summary>
+    /// Adds the garbage collector and its schedule with <see cref="RegistryOptions.GarbageCollection"/> as their
+    /// options, and the garbage collection endpoints. <see cref="RegistryOptionsValidator"/> checks those options at
+    /// start, because an options instance created here skips the validators registered for the type.
+    /// </summary>
+    private static void AddGarbageCollection(IServiceCollection services)
+    {
+        services.TryAddSingleton<IOptions<GarbageCollectionOptions>>(provider =>
+            Microsoft.Extensions.Options.Options.Create(provider.GetRequiredService<IOptions<RegistryOptions>>().Value.GarbageCollection));
+        GarbageCollectionServices.Add(services);
+        services.TryAddSingleton<GarbageCollectionEndpoints>();
     }
 
     /// <summary>The folder in the data directory where uploaded and downloaded database archives are copied before import.</summary>

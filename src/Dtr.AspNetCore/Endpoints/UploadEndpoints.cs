@@ -1,3 +1,4 @@
+using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Security;
@@ -152,7 +153,26 @@ internal sealed class UploadEndpoints
             return false;
         }
 
-        await _metadata.LinkBlobAsync(repository, digest, size.Value, cancellationToken);
+        // A garbage collection run may mark the blob for deletion after the checks above, because the source's link
+        // can go at any moment. Then the link fails while the run deletes the bytes, or succeeds once they are gone.
+        // In both cases the client gets a plain upload session and sends the bytes.
+        try
+        {
+            await _metadata.LinkBlobAsync(repository, digest, size.Value, cancellationToken);
+        }
+        catch (BlobDeletionPendingException)
+        {
+            GarbageCollectionHttpLog.MountSkippedForDeletion(_logger, repository.Value, digest.Value, source.Value);
+            return false;
+        }
+
+        if (await _blobs.StatAsync(digest, cancellationToken) is null)
+        {
+            await _metadata.UnlinkBlobAsync(repository, digest, CancellationToken.None);
+            GarbageCollectionHttpLog.MountSkippedForDeletion(_logger, repository.Value, digest.Value, source.Value);
+            return false;
+        }
+
         RegistryLog.BlobMounted(_logger, repository.Value, digest.Value, source.Value);
         return true;
     }

@@ -57,6 +57,7 @@ internal static class ManagementEndpoints
         OrganizationEndpoints.Map(group);
         Scanning.ScanningEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
+        GarbageCollection.GarbageCollectionEndpoints.Map(group);
 
         // The description of the API is public, so this endpoint sits outside the authenticated group.
         endpoints.MapGet(prefix + "/openapi.json", WriteOpenApiDocumentAsync)

@@ -152,6 +152,11 @@ internal static class ManagementInput
             return new FieldKind("true, false or null", kind => kind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null);
         }
 
+        if (type == typeof(int) || type == typeof(int?))
+        {
+            return new FieldKind("a whole number or null", kind => kind is JsonValueKind.Number or JsonValueKind.Null);
+        }
+
         return null;
     }
 

@@ -20,6 +20,9 @@ internal sealed class ManagementProblem : Exception
 
     private string? Type { get; init; }
 
+    // Members added to the problem details body beside the standard ones, such as the id of a conflicting run.
+    private IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
     /// <summary>The HTTP status code.</summary>
     public int Status { get; }
 
@@ -45,6 +48,10 @@ internal sealed class ManagementProblem : Exception
     /// <summary>Creates a 409 for a name that is taken or a state that forbids the change.</summary>
     public static ManagementProblem Conflict(string detail) => new(StatusCodes.Status409Conflict, detail);
 
+    /// <summary>Creates a 409 whose body also has the given members, which clients read instead of parsing the detail.</summary>
+    public static ManagementProblem Conflict(string detail, IReadOnlyDictionary<string, object?> extensions) =>
+        new(StatusCodes.Status409Conflict, detail) { Extensions = extensions };
+
     /// <summary>Creates a 413 for a request body over the size limit.</summary>
     public static ManagementProblem ContentTooLarge(string detail) => new(StatusCodes.Status413PayloadTooLarge, detail)
     {
@@ -57,6 +64,6 @@ internal sealed class ManagementProblem : Exception
 
     /// <summary>Returns the problem details result of this failure.</summary>
     public IResult ToResult() => Errors is null
-        ? TypedResults.Problem(detail: Message, statusCode: Status, title: Title, type: Type)
+        ? TypedResults.Problem(detail: Message, statusCode: Status, title: Title, type: Type, extensions: Extensions)
         : TypedResults.ValidationProblem(Errors, detail: Message);
 }

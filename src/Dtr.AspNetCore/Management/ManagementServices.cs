@@ -32,7 +32,7 @@ internal static class ManagementServices
                 {
                     Title = "Dtr management API",
                     Version = "v0",
-                    Description = "Users, organizations, teams, repositories and access tokens of a Dtr registry. "
+                    Description = "Users, organizations, teams, repositories, access tokens, scanning and garbage collection of a Dtr registry. "
                         + "Every endpoint requires HTTP basic authentication (password or personal access token) or a bearer token from /auth/token "
                         + "with scope registry:management:*. Creating access tokens and changing passwords require a password sign-in.",
                 };

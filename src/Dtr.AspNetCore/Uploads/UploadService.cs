@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.Digests;
@@ -9,6 +10,7 @@ using Dtr.Errors;
 using Dtr.Metadata;
 using Dtr.Names;
 using Dtr.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,19 +24,41 @@ namespace Dtr.AspNetCore.Uploads;
 /// A request that reads or writes an upload first takes the upload's lock in this process, which queues requests of
 /// one host without database round trips, and then the upload's lease in the metadata store (<see cref="UploadLease"/>),
 /// which keeps requests on other hosts out.
+/// <para>
+/// Garbage collection runs while uploads complete. Before a completion moves verified bytes into the blob store, it
+/// records a use of the blob, so a run that starts later keeps the blob for its grace period. While a run is deleting
+/// the same digest, the completion waits. After linking, it checks that the bytes are still there, because with a
+/// zero grace period a run can delete them between that use and the link.
+/// </para>
 /// </remarks>
 internal sealed class UploadService
 {
+    /// <summary>How long a completion waits between checks while garbage collection is deleting the blob.</summary>
+    internal static readonly TimeSpan BlobDeletionPollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long a completion waits for garbage collection to finish deleting the blob before it fails with 503. A
+    /// run removes its mark once it has deleted the batch of blobs that the mark belongs to. A mark that stays longer
+    /// was most likely left by a host that stopped midway, and the next run finishes that deletion.
+    /// </summary>
+    internal static readonly TimeSpan BlobDeletionMaxWait = TimeSpan.FromSeconds(30);
+
     private readonly IBlobStore _blobs;
     private readonly IMetadataStore _metadata;
+    private readonly IGarbageCollectionStore? _collection;
     private readonly UploadStateCache _states;
     private readonly TimeProvider _timeProvider;
     private readonly RegistryOptions _options;
     private readonly ILogger<UploadService> _logger;
 
+    /// <param name="services">
+    /// Supplies the <see cref="IGarbageCollectionStore"/>, when the metadata store has one. Without it no collection
+    /// runs, and completions skip the use records and checks that guard against one.
+    /// </param>
     public UploadService(
         IBlobStore blobs,
         IMetadataStore metadata,
+        IServiceProvider services,
         UploadStateCache states,
         TimeProvider timeProvider,
         IOptions<RegistryOptions> options,
@@ -42,16 +66,17 @@ internal sealed class UploadService
     {
         _blobs = blobs;
         _metadata = metadata;
+        _collection = services.GetService<IGarbageCollectionStore>();
         _states = states;
         _timeProvider = timeProvider;
         _options = options.Value;
         _logger = logger;
     }
 
-    /// <summary>Creates an empty upload session in <paramref name="repository"/>.</summary>
-    /// <remarks>
-    /// TODO: abandoned sessions and their data stay until cancelled; nothing purges uploads older than a maximum age yet.
-    /// </remarks>
+    /// <summary>
+    /// Creates an empty upload session in <paramref name="repository"/>. Garbage collection removes sessions that
+    /// receive no data for <c>Registry:GarbageCollection:UploadMaxAge</c>.
+    /// </summary>
     public async Task<UploadSession> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
@@ -146,15 +171,17 @@ internal sealed class UploadService
                     new { expected = digest.Value, actual = actual.Value });
             }
 
-            // 3. Move the verified bytes into the content store; an existing copy of the same digest is kept.
+            // 3. Record the use, so that garbage collection keeps an existing copy of the digest, which the commit
+            // keeps in place of these bytes. Then move the verified bytes into the content store.
             // NOTE: the lease is not renewed during one storage call, so a write or commit that outlasts half the
             // lease duration can still be running when another request takes the lease over.
             await lease.RenewIfDueAsync(cancellationToken);
+            await WaitToUseBlobAsync(session, digest, lease, cancellationToken);
             await _metadata.MarkUploadVerifiedAsync(session.Id, digest, cancellationToken);
             var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
 
             // 4. Make the blob visible in the repository, then forget the session.
-            await _metadata.LinkBlobAsync(session.Repository, digest, blob.Size, cancellationToken);
+            await LinkStoredBlobAsync(session, digest, blob.Size, cancellationToken);
             await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
             _states.Remove(session.Id);
 
@@ -181,13 +208,92 @@ internal sealed class UploadService
                 new { expected = requested.Value, actual = verified.Value });
         }
 
+        await WaitToUseBlobAsync(session, verified, lease: null, cancellationToken);
         var blob = await _blobs.StatAsync(verified, cancellationToken) ?? throw UploadDataMissing(session);
-        await _metadata.LinkBlobAsync(session.Repository, verified, blob.Size, cancellationToken);
+        await LinkStoredBlobAsync(session, verified, blob.Size, cancellationToken);
         await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
         _states.Remove(session.Id);
 
         RegistryLog.InterruptedUploadFinished(_logger, session.Repository.Value, verified.Value, blob.Size, session.Id);
         return blob;
+    }
+
+    /// <summary>
+    /// Records a use of the blob before its bytes are stored or linked, waiting while a garbage collection run is
+    /// deleting the digest, and throws UNAVAILABLE (503) when the run keeps it for <see cref="BlobDeletionMaxWait"/>.
+    /// The session stays, so the client can send the completion again.
+    /// </summary>
+    private async Task WaitToUseBlobAsync(UploadSession session, Digest digest, UploadLease? lease, CancellationToken cancellationToken)
+    {
+        if (_collection is null)
+        {
+            return;
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        var waiting = false;
+        while (!await _collection.TryUseBlobAsync(digest, _timeProvider.GetUtcNow(), cancellationToken))
+        {
+            var waited = _timeProvider.GetElapsedTime(started);
+            if (waited >= BlobDeletionMaxWait)
+            {
+                GarbageCollectionHttpLog.BlobDeletionWaitTimedOut(_logger, session.Repository.Value, session.Id, digest.Value, waited.TotalSeconds);
+                throw new RegistryException(
+                    OciErrorCode.Unavailable,
+                    $"The blob {digest} stayed marked for deletion by garbage collection for the {waited.TotalSeconds:F0} s this request waited, so the upload cannot store it now; send the completion of upload '{session.Id}' again in a minute.");
+            }
+
+            if (!waiting)
+            {
+                GarbageCollectionHttpLog.WaitingForBlobDeletion(_logger, session.Repository.Value, session.Id, digest.Value);
+                waiting = true;
+            }
+
+            await Task.Delay(BlobDeletionPollInterval, _timeProvider, cancellationToken);
+            if (lease is not null)
+            {
+                await lease.RenewIfDueAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Links a blob whose bytes the completion just stored or found in the blob store, then checks that the bytes
+    /// are still there. A garbage collection run with a zero grace period can delete them after the use that
+    /// <see cref="WaitToUseBlobAsync"/> recorded. Then the link is removed, the session is discarded, and the
+    /// request fails with BLOB_UPLOAD_INVALID, whose message asks the client to upload the blob again.
+    /// </summary>
+    private async Task LinkStoredBlobAsync(UploadSession session, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _metadata.LinkBlobAsync(session.Repository, digest, size, cancellationToken);
+        }
+        catch (BlobDeletionPendingException)
+        {
+            // A run marked the digest after the use was recorded and is deleting the bytes the commit just stored.
+            throw await BlobDeletedDuringCompletionAsync(session, digest, unlink: false);
+        }
+
+        if (_collection is not null && await _blobs.StatAsync(digest, cancellationToken) is null)
+        {
+            throw await BlobDeletedDuringCompletionAsync(session, digest, unlink: true);
+        }
+    }
+
+    private async Task<RegistryException> BlobDeletedDuringCompletionAsync(UploadSession session, Digest digest, bool unlink)
+    {
+        // The client must upload again anyway, so the cleanup runs even when the request was aborted meanwhile.
+        if (unlink)
+        {
+            await _metadata.UnlinkBlobAsync(session.Repository, digest, CancellationToken.None);
+        }
+
+        await DiscardAsync(session, CancellationToken.None);
+        GarbageCollectionHttpLog.BlobDeletedDuringCompletion(_logger, session.Repository.Value, session.Id, digest.Value);
+        return new RegistryException(
+            OciErrorCode.BlobUploadInvalid,
+            $"Garbage collection deleted the blob {digest} while upload '{session.Id}' completed, and the upload was discarded; upload the blob again with POST /v2/{session.Repository}/blobs/uploads/.");
     }
 
     /// <summary>Cancels an upload and deletes its data.</summary>

@@ -207,32 +207,58 @@ internal sealed class FileSystemBlobStore : IBlobStore
         // stored blob is normally kept. On Unix, .NET 10 checks the target with lstat and then calls rename(2), so
         // two commits that pass the check at once both rename, and the later one replaces the file. Both files hold
         // the verified bytes of one digest and rename swaps the name atomically, so a reader sees one complete copy.
+        // Garbage collection may delete the stored copy between the failed move and reading its size. The upload
+        // file is still in place then, so the move is tried again.
         var blobDirectory = _layout.GetBlobDirectory(digest);
-        var createdDirectory = !Directory.Exists(blobDirectory);
-        Directory.CreateDirectory(blobDirectory);
+        var uploadSize = new FileInfo(uploadPath).Length;
         bool moved;
-        try
+        long size;
+        var attempt = 0;
+        while (true)
         {
-            File.Move(uploadPath, blobPath, overwrite: false);
-            moved = true;
-        }
-        catch (IOException) when (File.Exists(blobPath))
-        {
-            moved = false;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // The upload was deleted between the flush and the move.
-            throw new UploadNotFoundException(uploadId);
+            attempt++;
+            var createdDirectory = !Directory.Exists(blobDirectory);
+            Directory.CreateDirectory(blobDirectory);
+            try
+            {
+                File.Move(uploadPath, blobPath, overwrite: false);
+                moved = true;
+            }
+            catch (IOException) when (File.Exists(blobPath))
+            {
+                moved = false;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // The upload was deleted between the flush and the move.
+                throw new UploadNotFoundException(uploadId);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                // The move found the stored copy, which was deleted before File.Exists looked.
+                continue;
+            }
+
+            // Step 3: make the new name durable. Only then is the upload folder removed. The size is the upload's,
+            // because the new blob may be deleted at once.
+            if (moved)
+            {
+                FlushDirectories(blobDirectory, createdDirectory);
+                size = uploadSize;
+                break;
+            }
+
+            try
+            {
+                size = new FileInfo(blobPath).Length;
+                break;
+            }
+            catch (Exception ex) when (attempt < 3 && ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
-        // Step 3: make the new name durable. Only then is the upload folder removed.
-        if (moved)
-        {
-            FlushDirectories(blobDirectory, createdDirectory);
-        }
-
-        var size = new FileInfo(blobPath).Length;
         if (moved)
         {
             FileSystemLog.BlobCommitted(_logger, digest, size, uploadId);
