@@ -5,9 +5,9 @@
 # For each backend, `Dtr.Benchmarks gc` seeds a registry through the real stores: 10,000 manifests in 100
 # repositories over 100,000 small blobs by default (see benchmarks/README.md). It then runs one collection that
 # removes untagged manifests with a grace period of zero. It prints the run's wall time, the process's peak working
-# set and GC heap during the run, and the removed counts next to those that the seed plan expects. PostgreSQL runs as a
-# throwaway cluster and s3rver from tests/tools (scripts/test.sh installs it there); both listen on 127.0.0.1 only,
-# keep their data under temporary folders, and stop when the script exits.
+# set and GC heap during the run, and the removed counts next to those that the seed plan expects. PostgreSQL runs
+# as a throwaway cluster, and s3rver runs from tests/tools, where scripts/test.sh installs it. Both listen on
+# 127.0.0.1 only, keep their data under temporary folders, and stop when the script exits.
 #
 # Usage: benchmarks/gc/run.sh [--backends LIST] [-- GC-OPTIONS...]
 #   --backends LIST   comma-separated subset of sqlite, postgres-s3 (default both)
@@ -44,17 +44,23 @@ dotnet build "$project" -c Release -nologo -v quiet >"$work_dir/build.log" 2>&1 
 benchmark_dll="$(dotnet msbuild "$project" -nologo -getProperty:TargetPath -p:Configuration=Release)"
 
 status=0
-# Runs the gc command with ARGS plus the pass-through options, printing the exact command line first.
+# Runs the gc command with ARGS plus the pass-through options, printing the exact command line first. Returns the
+# command's exit code and records a failure in status.
 run_gc() {
-  local arguments=(gc "$@" "${gc_options[@]}")
+  local arguments=(gc "$@" "${gc_options[@]}") code=0
   echo
   echo "\$ DOTNET_gcServer=$DOTNET_gcServer dotnet $(printf '%q ' "$benchmark_dll" "${arguments[@]}")"
-  dotnet "$benchmark_dll" "${arguments[@]}" || status=$?
+  dotnet "$benchmark_dll" "${arguments[@]}" || code=$?
+  [ "$code" -eq 0 ] || status=$code
+  return "$code"
 }
 
+# Each backend is seeded by one process and collected by another, so the measured process did not seed.
 if selected sqlite; then
   mkdir -p "$work_dir/sqlite"
-  run_gc --backend sqlite --data-dir "$work_dir/sqlite"
+  if run_gc --backend sqlite --data-dir "$work_dir/sqlite" --phase seed; then
+    run_gc --backend sqlite --data-dir "$work_dir/sqlite" --phase run || true
+  fi
   rm -rf "$work_dir/sqlite"
 fi
 
@@ -92,8 +98,19 @@ if selected postgres-s3; then
     sleep 0.1
   done
 
-  run_gc --backend postgres-s3 --postgres "Host=127.0.0.1;Port=$pg_port;Database=bench_gc;Username=postgres" \
-    --s3-url "http://127.0.0.1:$s3_port"
+  # Seeding commits about 100,000 write transactions one at a time, because every write transaction of the store
+  # takes one advisory lock. The seed phase skips the wait for each WAL flush, and the run phase has the default.
+  psql_command() {
+    runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qAtc "$1" >/dev/null
+  }
+  connection="Host=127.0.0.1;Port=$pg_port;Database=bench_gc;Username=postgres"
+  psql_command "ALTER SYSTEM SET synchronous_commit = off"
+  psql_command "SELECT pg_reload_conf()"
+  if run_gc --backend postgres-s3 --postgres "$connection" --s3-url "http://127.0.0.1:$s3_port" --phase seed; then
+    psql_command "ALTER SYSTEM RESET synchronous_commit"
+    psql_command "SELECT pg_reload_conf()"
+    run_gc --backend postgres-s3 --postgres "$connection" --s3-url "http://127.0.0.1:$s3_port" --phase run || true
+  fi
 fi
 
 echo

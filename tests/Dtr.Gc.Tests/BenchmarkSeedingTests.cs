@@ -34,6 +34,7 @@ public sealed class BenchmarkSeedingTests : IDisposable
         Assert.Equal(3_000, plan.Expected.Manifests);
         Assert.Equal(33_990, plan.Expected.BlobLinks);
         Assert.Equal(43_980, plan.Expected.Blobs);
+        Assert.Equal(28_147_062, plan.Expected.BytesFreed);
         Assert.Equal(56_020, plan.Expected.BlobsLeft);
         Assert.Equal(100, plan.Expected.Uploads);
     }

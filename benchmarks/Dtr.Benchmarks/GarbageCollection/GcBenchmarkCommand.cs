@@ -19,6 +19,9 @@ internal static class GcBenchmarkCommand
 {
     private const string Sqlite = "sqlite";
     private const string PostgresS3 = "postgres-s3";
+    private const string BothPhases = "both";
+    private const string SeedPhase = "seed";
+    private const string RunPhase = "run";
 
     /// <summary>Parses the arguments after <c>gc</c> and runs the benchmark; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args)
@@ -58,12 +61,18 @@ internal static class GcBenchmarkCommand
         {
             Description = "On postgres-s3, seed blobs through the blob store's upload protocol (8 S3 requests each) instead of one PutObject each at the blob's key.",
         };
-        var seedOnly = new Option<bool>("--seed-only") { Description = "Seed the registry and stop without a run; with --data-dir the seeded sqlite backend stays for inspection." };
+        var phase = new Option<string>("--phase")
+        {
+            Description = "What to do: seed, then run (both); only seed (seed); or only run over a registry that an earlier seed phase with the same shape left (run). " +
+                "A separate run phase measures a process that did not seed. Give the seed phase --data-dir on sqlite, so its data stays.",
+            DefaultValueFactory = _ => BothPhases,
+        };
+        phase.AcceptOnlyFromAmong(BothPhases, SeedPhase, RunPhase);
 
         var command = new RootCommand("Measures one garbage collection run over a seeded registry (see benchmarks/README.md).")
         {
             backend, dataDirectory, postgres, s3Url, s3Bucket, s3AccessKey, s3SecretKey,
-            repositories, manifests, blobs, untagged, seedConcurrency, batchSize, deleteConcurrency, s3SeedUploads, seedOnly,
+            repositories, manifests, blobs, untagged, seedConcurrency, batchSize, deleteConcurrency, s3SeedUploads, phase,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -80,7 +89,7 @@ internal static class GcBenchmarkCommand
                 result.GetValue(batchSize),
                 result.GetValue(deleteConcurrency),
                 result.GetValue(s3SeedUploads),
-                result.GetValue(seedOnly));
+                result.GetValue(phase)!);
             return await RunAsync(settings, cancellationToken);
         });
         return command.Parse(args).InvokeAsync();
@@ -91,6 +100,12 @@ internal static class GcBenchmarkCommand
         if (settings.Backend == PostgresS3 && (settings.PostgresConnectionString is null || settings.S3Url is null))
         {
             Console.Error.WriteLine("error: --backend postgres-s3 needs --postgres and --s3-url. benchmarks/gc/run.sh starts both services and passes them.");
+            return 1;
+        }
+
+        if (settings.Backend == Sqlite && settings.Phase == RunPhase && settings.DataDirectory is null)
+        {
+            Console.Error.WriteLine("error: --phase run on sqlite needs --data-dir, the folder that an earlier --phase seed filled.");
             return 1;
         }
 
@@ -147,9 +162,9 @@ internal static class GcBenchmarkCommand
     private static async Task<int> MeasureAsync(GcBenchmarkSettings settings, ServiceProvider services, CancellationToken cancellationToken)
     {
         var collector = services.GetService<IGarbageCollector>();
-        if (collector is null && !settings.SeedOnly)
+        if (collector is null && settings.Phase != SeedPhase)
         {
-            Console.Error.WriteLine("error: no IGarbageCollector is registered by AddDockerRegistry(), so there is no collector to measure.");
+            Console.Error.WriteLine("error: no IGarbageCollector is registered by AddDockerRegistry(), so there is no collector to measure. Run with --phase seed to seed only.");
             return 1;
         }
 
@@ -157,27 +172,25 @@ internal static class GcBenchmarkCommand
         var blobStore = services.GetRequiredService<IBlobStore>();
         await metadata.MigrateAsync(cancellationToken);
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Planning {settings.Shape.Repositories * settings.Shape.ManifestsPerRepository} manifests in {settings.Shape.Repositories} repositories over {settings.Shape.Blobs} blobs..."));
-        var plan = new GcSeedPlan(settings.Shape);
-        var seeding = Stopwatch.StartNew();
-        using var s3Seeder = settings.Backend == PostgresS3 && !settings.S3SeedUploads
-            ? new S3BlobSeeder(settings.S3Url!, settings.S3Bucket, settings.S3AccessKey, settings.S3SecretKey)
-            : null;
-        var seeder = new GcSeeder(metadata, blobStore, settings.SeedConcurrency, services.GetRequiredService<TimeProvider>(), Console.WriteLine, s3Seeder is null ? null : s3Seeder.WriteAsync);
-        await seeder.SeedAsync(plan, cancellationToken);
-        seeding.Stop();
-        if (settings.SeedOnly || collector is null)
+        TimeSpan? seeding = null;
+        if (settings.Phase != RunPhase)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Seeded in {seeding.Elapsed.TotalSeconds:F1} s; --seed-only skips the run."));
-            return 0;
+            seeding = await SeedAsync(settings, services, cancellationToken);
+            if (settings.Phase == SeedPhase)
+            {
+                return 0;
+            }
+
+            // The run keeps what was written at or after its start, and blob stores may round write times to the second.
+            await Task.Delay(TimeSpan.FromSeconds(1.5), cancellationToken);
         }
 
-        // The run keeps what was written at or after its start, and blob stores may round write times to the second.
-        await Task.Delay(TimeSpan.FromSeconds(1.5), cancellationToken);
+        // Only the expected counts stay, so the plan's digests and manifest lists are not part of the memory baseline.
+        var expected = new GcSeedPlan(settings.Shape).Expected;
 
         var sampler = MemorySampler.Start();
         var wallTime = Stopwatch.StartNew();
-        var run = await collector.RunAsync(new GarbageCollectionRequest { DeleteUntagged = true, Trigger = GarbageCollectionTrigger.Manual }, cancellationToken);
+        var run = await collector!.RunAsync(new GarbageCollectionRequest { DeleteUntagged = true, Trigger = GarbageCollectionTrigger.Manual }, cancellationToken);
         wallTime.Stop();
         var memory = sampler.Stop();
 
@@ -187,20 +200,47 @@ internal static class GcBenchmarkCommand
             blobsLeft++;
         }
 
-        var matches = Report(settings, plan, seeding.Elapsed, run, wallTime.Elapsed, memory, blobsLeft);
+        var matches = Report(settings, expected, seeding, run, wallTime.Elapsed, memory, blobsLeft);
         return run.Status == GarbageCollectionStatus.Completed && matches ? 0 : 2;
     }
 
-    /// <summary>Prints the figures and returns whether every count matched the plan.</summary>
-    private static bool Report(GcBenchmarkSettings settings, GcSeedPlan plan, TimeSpan seeding, GarbageCollectionRun run, TimeSpan wallTime, MemoryFigures memory, long blobsLeft)
+    /// <summary>Seeds the plan of <paramref name="settings"/> and returns how long it took.</summary>
+    private static async Task<TimeSpan> SeedAsync(GcBenchmarkSettings settings, ServiceProvider services, CancellationToken cancellationToken)
     {
+        var shape = settings.Shape;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Seeding {shape.Repositories * shape.ManifestsPerRepository} manifests in {shape.Repositories} repositories over {shape.Blobs} blobs..."));
+        var plan = new GcSeedPlan(shape);
+        var stopwatch = Stopwatch.StartNew();
+        using var s3Seeder = settings.Backend == PostgresS3 && !settings.S3SeedUploads
+            ? new S3BlobSeeder(settings.S3Url!, settings.S3Bucket, settings.S3AccessKey, settings.S3SecretKey)
+            : null;
+        var seeder = new GcSeeder(
+            services.GetRequiredService<IMetadataStore>(),
+            services.GetRequiredService<IBlobStore>(),
+            settings.SeedConcurrency,
+            services.GetRequiredService<TimeProvider>(),
+            Console.WriteLine,
+            s3Seeder is null ? null : s3Seeder.WriteAsync);
+        await seeder.SeedAsync(plan, cancellationToken);
+        stopwatch.Stop();
+
         var expected = plan.Expected;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Seeded in {stopwatch.Elapsed.TotalSeconds:F1} s. A run must remove {expected.Manifests} manifests, {expected.BlobLinks} blob links, {expected.Blobs} blobs ({expected.BytesFreed} bytes) and {expected.Uploads} uploads."));
+        return stopwatch.Elapsed;
+    }
+
+    /// <summary>Prints the figures and returns whether every count matched the plan.</summary>
+    private static bool Report(GcBenchmarkSettings settings, GcExpectation expected, TimeSpan? seeding, GarbageCollectionRun run, TimeSpan wallTime, MemoryFigures memory, long blobsLeft)
+    {
+        var shape = settings.Shape;
         var output = Console.Out;
         var invariant = CultureInfo.InvariantCulture;
         output.WriteLine();
         output.WriteLine(string.Create(invariant, $"Backend:               {settings.Backend}"));
         output.WriteLine(string.Create(invariant, $"Machine:               {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC"));
-        output.WriteLine(string.Create(invariant, $"Seeded:                {plan.Manifests.Count} manifests in {settings.Shape.Repositories} repositories, {settings.Shape.Blobs} blobs, {expected.Uploads} stale uploads, in {seeding.TotalSeconds:F1} s"));
+        var seedTime = seeding is { } elapsed ? string.Create(invariant, $"in {elapsed.TotalSeconds:F1} s") : "by an earlier --phase seed";
+        output.WriteLine(string.Create(invariant, $"Seeded:                {shape.Repositories * shape.ManifestsPerRepository} manifests in {shape.Repositories} repositories, {shape.Blobs} blobs, {expected.Uploads} stale uploads, {seedTime}"));
         output.WriteLine(string.Create(invariant, $"Run:                   {run.Id}, status {run.Status}, {run.Errors.Count} errors"));
         foreach (var error in run.Errors)
         {
@@ -247,7 +287,7 @@ internal static class GcBenchmarkCommand
 /// <param name="BatchSize">The collector's batch size, or null for its default.</param>
 /// <param name="DeleteConcurrency">The collector's parallel blob deletes, or null for its default.</param>
 /// <param name="S3SeedUploads">Whether the postgres-s3 backend seeds blobs through uploads instead of single PutObject requests.</param>
-/// <param name="SeedOnly">Whether to stop after seeding.</param>
+/// <param name="Phase"><c>both</c>, <c>seed</c> or <c>run</c>.</param>
 internal sealed record GcBenchmarkSettings(
     string Backend,
     string? DataDirectory,
@@ -261,9 +301,9 @@ internal sealed record GcBenchmarkSettings(
     int? BatchSize,
     int? DeleteConcurrency,
     bool S3SeedUploads,
-    bool SeedOnly)
+    string Phase)
 {
     /// <summary>The sqlite backend with <paramref name="shape"/> and every other option at its default.</summary>
     public static GcBenchmarkSettings ForSqlite(string dataDirectory, GcSeedShape shape) =>
-        new("sqlite", dataDirectory, null, null, "registry", "S3RVER", "S3RVER", shape, 16, null, null, S3SeedUploads: false, SeedOnly: false);
+        new("sqlite", dataDirectory, null, null, "registry", "S3RVER", "S3RVER", shape, 16, null, null, S3SeedUploads: false, Phase: "both");
 }
