@@ -54,4 +54,13 @@ internal static partial class PostgreSqlLog
 
     [LoggerMessage(EventId = 2216, Level = LogLevel.Debug, Message = "Manifest {Digest} was not stored in {Repository}: the repository's tags are immutable and {TagCount} requested tags already point to other manifests, first {Tag}.")]
     public static partial void ManifestRejectedImmutableTags(ILogger logger, string repository, Digest digest, int tagCount, string tag);
+
+    [LoggerMessage(EventId = 2217, Level = LogLevel.Debug, Message = "Garbage collection deleted {DeletedCount} of {RequestedCount} requested manifests from {Repository}.")]
+    public static partial void UnreferencedManifestsDeleted(ILogger logger, string repository, int deletedCount, int requestedCount);
+
+    [LoggerMessage(EventId = 2218, Level = LogLevel.Debug, Message = "Garbage collection deleted {DeletedCount} of {RequestedCount} requested blob links from {Repository}.")]
+    public static partial void UnusedBlobLinksDeleted(ILogger logger, string repository, int deletedCount, int requestedCount);
+
+    [LoggerMessage(EventId = 2219, Level = LogLevel.Debug, Message = "Garbage collection run {RunId} marked {MarkedCount} of {RequestedCount} requested blobs for deletion.")]
+    public static partial void BlobDeletionBegun(ILogger logger, string runId, int markedCount, int requestedCount);
 }

@@ -188,12 +188,22 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The use is recorded in the <c>blobs</c> table in the same write transaction. A garbage collection run that marks
+    /// blobs for deletion therefore either finds the recorded use and keeps the blob, or marks it first, and then the
+    /// link fails.
+    /// </remarks>
     public async ValueTask LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
+            if (!await TryRecordBlobUseAsync(connection, transaction, digest, Now(), cancellationToken).ConfigureAwait(false))
+            {
+                throw new BlobDeletionPendingException(digest);
+            }
+
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
                 INSERT INTO blob_links (repository_id, digest, size, created_at)

@@ -292,5 +292,61 @@ internal static class PostgreSqlMigrations
             expires_at bigint NOT NULL
         );
         """,
+
+        // Version 5: garbage collection, as in version 6 of the SQLite store. blobs records each blob's last use and
+        // the run that is deleting its bytes. gc_runs and gc_run_items record each run and what it removed.
+        """
+        -- A row appears when a blob is first linked or used. deleting_run is the id of the run that marked the blob
+        -- for deletion, or NULL. While it is set, linking and using the blob are rejected.
+        CREATE TABLE blobs (
+            digest text COLLATE "C" PRIMARY KEY,
+            last_used_at bigint NOT NULL,
+            deleting_run text COLLATE "C"
+        );
+
+        CREATE INDEX blobs_marked_for_deletion ON blobs (deleting_run, digest) WHERE deleting_run IS NOT NULL;
+
+        -- Garbage collection deletes a manifest's scan result once no repository stores the manifest.
+        CREATE INDEX manifests_by_digest ON manifests (digest);
+
+        -- trigger is a GarbageCollectionTrigger value, status a GarbageCollectionStatus value (0 is running).
+        -- errors is a JSON array of strings.
+        CREATE TABLE gc_runs (
+            id text COLLATE "C" PRIMARY KEY,
+            trigger smallint NOT NULL,
+            dry_run boolean NOT NULL,
+            delete_untagged boolean NOT NULL,
+            max_duration_ms bigint,
+            requested_by text,
+            host text,
+            status smallint NOT NULL,
+            started_at bigint NOT NULL,
+            ended_at bigint,
+            heartbeat_at bigint,
+            cancel_requested boolean NOT NULL DEFAULT FALSE,
+            manifests_deleted bigint NOT NULL,
+            blob_links_deleted bigint NOT NULL,
+            blobs_deleted bigint NOT NULL,
+            bytes_freed bigint NOT NULL,
+            uploads_purged bigint NOT NULL,
+            errors text NOT NULL
+        );
+
+        CREATE INDEX gc_runs_by_start ON gc_runs (started_at DESC, id DESC);
+        CREATE INDEX gc_runs_by_trigger ON gc_runs (trigger, started_at DESC, id DESC);
+        CREATE INDEX gc_runs_by_end ON gc_runs (ended_at) WHERE ended_at IS NOT NULL;
+
+        -- kind is a GarbageCollectionItemKind value; position counts from 1 within each run.
+        CREATE TABLE gc_run_items (
+            run_id text COLLATE "C" NOT NULL REFERENCES gc_runs (id) ON DELETE CASCADE,
+            position bigint NOT NULL,
+            kind smallint NOT NULL,
+            repository text COLLATE "C",
+            digest text COLLATE "C",
+            upload_id text COLLATE "C",
+            size bigint NOT NULL,
+            PRIMARY KEY (run_id, position)
+        );
+        """,
     ];
 }

@@ -56,6 +56,18 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void AddPostgreSqlMetadata_GarbageCollectionStoreSameInstance()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IGarbageCollectionStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+        builder.AddPostgreSqlMetadata(o => o.ConnectionString = ConnectionString);
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IGarbageCollectionStore));
+        Assert.Same(provider.GetRequiredService<IMetadataStore>(), provider.GetRequiredService<IGarbageCollectionStore>());
+    }
+
+    [Fact]
     public void AddTwice_RegistersValidatorOnce()
     {
         var builder = new TestRegistryBuilder();

@@ -63,4 +63,25 @@ internal static partial class SqliteLog
 
     [LoggerMessage(EventId = 2118, Level = LogLevel.Warning, Message = "{Path} has mode {Mode} (octal), which lets other users read it, and changing the mode failed; run chmod o-rwx on it.")]
     public static partial void FileModeNotRestricted(ILogger logger, Exception exception, string path, string mode);
+
+    [LoggerMessage(EventId = 2119, Level = LogLevel.Debug, Message = "Did not link blob {Digest} into {Repository}: a garbage collection run is deleting its bytes.")]
+    public static partial void BlobLinkRejected(ILogger logger, string repository, Digest digest);
+
+    [LoggerMessage(EventId = 2120, Level = LogLevel.Debug, Message = "Garbage collection deleted {DeletedCount} of {RequestedCount} manifests from {Repository}; the others are tagged, referenced, new or gone.")]
+    public static partial void UnreferencedManifestsDeleted(ILogger logger, string repository, int deletedCount, int requestedCount);
+
+    [LoggerMessage(EventId = 2121, Level = LogLevel.Debug, Message = "Garbage collection deleted {DeletedCount} of {RequestedCount} blob links from {Repository}; the others are referenced, new, recently used or gone.")]
+    public static partial void UnusedBlobLinksDeleted(ILogger logger, string repository, int deletedCount, int requestedCount);
+
+    [LoggerMessage(EventId = 2122, Level = LogLevel.Debug, Message = "Garbage collection run {RunId} marked {MarkedCount} of {RequestedCount} blobs for deletion.")]
+    public static partial void BlobsMarkedForDeletion(ILogger logger, string runId, int markedCount, int requestedCount);
+
+    [LoggerMessage(EventId = 2123, Level = LogLevel.Debug, Message = "Ended the deletion of {Count} blobs (bytes deleted: {Deleted}).")]
+    public static partial void BlobDeletionEnded(ILogger logger, int count, bool deleted);
+
+    [LoggerMessage(EventId = 2124, Level = LogLevel.Information, Message = "Marked {Count} garbage collection runs that were still recorded as running as interrupted; run {RunId} holds the collection lease now.")]
+    public static partial void RunsMarkedInterrupted(ILogger logger, int count, string runId);
+
+    [LoggerMessage(EventId = 2125, Level = LogLevel.Debug, Message = "Deleted {Count} garbage collection run records that ended before {EndedBefore}.")]
+    public static partial void RunsDeleted(ILogger logger, int count, DateTimeOffset endedBefore);
 }

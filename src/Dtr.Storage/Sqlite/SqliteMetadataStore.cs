@@ -154,12 +154,22 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The use is recorded and the deletion mark checked in the same immediate transaction as the link, so a garbage
+    /// collection run that marks the blob either finds the link in place or makes this call throw.
+    /// </remarks>
     public async ValueTask LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken = default)
     {
         ValidateDigest(digest);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         await WriteAsync(async (connection, transaction, cancellationToken) =>
         {
+            if (!await TryRecordBlobUseAsync(connection, transaction, digest, Now(), cancellationToken).ConfigureAwait(false))
+            {
+                SqliteLog.BlobLinkRejected(_logger, repository.Value, digest);
+                throw new BlobDeletionPendingException(digest);
+            }
+
             var repositoryId = await GetOrCreateRepositoryIdAsync(connection, transaction, repository, cancellationToken).ConfigureAwait(false);
             await using var command = CreateCommand(connection, transaction, """
                 INSERT INTO blob_links (repository_id, digest, size, created_at)

@@ -295,5 +295,62 @@ internal static class SqliteMigrations
             expires_at INTEGER NOT NULL
         );
         """,
+
+        // Version 6: garbage collection. A blobs row records a blob's last use and, while a run deletes its bytes,
+        // that run's id, which keeps the blob from being linked. gc_runs and gc_run_items record each run and what it
+        // removed (see SqliteMetadataStore.GarbageCollection).
+        """
+        -- last_used_at is the latest link or upload completion of the blob in any repository. A blob without a row
+        -- has no recorded use: it was linked before this version, or its bytes were deleted.
+        CREATE TABLE blobs (
+            digest TEXT PRIMARY KEY,
+            last_used_at INTEGER NOT NULL,
+            deleting_run TEXT
+        ) WITHOUT ROWID;
+
+        CREATE INDEX blobs_marked_for_deletion ON blobs (deleting_run, digest) WHERE deleting_run IS NOT NULL;
+
+        -- Deleting a manifest asks whether any repository still has a manifest with the digest, before it deletes
+        -- the digest's scan result.
+        CREATE INDEX manifests_by_digest ON manifests (digest);
+
+        -- trigger is a GarbageCollectionTrigger value, status a GarbageCollectionStatus value (0 running), errors a
+        -- JSON array of strings and max_duration_ms a length in milliseconds.
+        CREATE TABLE gc_runs (
+            id TEXT PRIMARY KEY,
+            trigger INTEGER NOT NULL,
+            dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+            delete_untagged INTEGER NOT NULL CHECK (delete_untagged IN (0, 1)),
+            max_duration_ms INTEGER,
+            requested_by TEXT,
+            host TEXT,
+            status INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            heartbeat_at INTEGER,
+            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+            manifests_deleted INTEGER NOT NULL,
+            blob_links_deleted INTEGER NOT NULL,
+            blobs_deleted INTEGER NOT NULL,
+            bytes_freed INTEGER NOT NULL,
+            uploads_purged INTEGER NOT NULL,
+            errors TEXT NOT NULL
+        );
+
+        CREATE INDEX gc_runs_newest_first ON gc_runs (started_at DESC, id DESC);
+        CREATE INDEX gc_runs_by_trigger ON gc_runs (trigger, started_at DESC, id DESC);
+
+        -- kind is a GarbageCollectionItemKind value; position counts from 1 within each run.
+        CREATE TABLE gc_run_items (
+            run_id TEXT NOT NULL REFERENCES gc_runs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            repository TEXT,
+            digest TEXT,
+            upload_id TEXT,
+            size INTEGER NOT NULL,
+            PRIMARY KEY (run_id, position)
+        ) WITHOUT ROWID;
+        """,
     ];
 }
