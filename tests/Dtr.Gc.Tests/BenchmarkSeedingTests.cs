@@ -9,7 +9,7 @@ namespace Dtr.Gc.Tests;
 
 /// <summary>
 /// Checks the seeding code of the garbage collection benchmark (benchmarks/Dtr.Benchmarks, command <c>gc</c>) on a
-/// small registry, so the benchmark's figures rest on a registry that holds what its plan says.
+/// small registry: the stores contain what the plan lays out, and a run removes the counts that the plan expects.
 /// </summary>
 public sealed class BenchmarkSeedingTests : IDisposable
 {
@@ -72,6 +72,28 @@ public sealed class BenchmarkSeedingTests : IDisposable
         Assert.Equal(GcSeedPlan.BlobSize(extraBlob), await metadata.GetBlobLinkAsync(GcSeedPlan.RepositoryName(extraRepository), plan.BlobDigest(extraBlob)));
         var orphan = shape.Blobs - 1;
         Assert.Null(await metadata.GetBlobLinkAsync(GcSeedPlan.RepositoryName(orphan % shape.Repositories), plan.BlobDigest(orphan)));
+    }
+
+    [Fact]
+    public async Task SmallPlan_RunRemovesExpectedCounts()
+    {
+        var shape = new GcSeedShape(Repositories: 3, ManifestsPerRepository: 10, Blobs: 300, UntaggedPercent: 30, StaleUploadsPerRepository: 1);
+        var plan = new GcSeedPlan(shape);
+        await using var services = GcBenchmarkCommand.BuildServices(GcBenchmarkSettings.ForSqlite(_root, shape), _root);
+        var metadata = services.GetRequiredService<IMetadataStore>();
+        await metadata.MigrateAsync();
+        await new GcSeeder(metadata, services.GetRequiredService<IBlobStore>(), concurrency: 4, TimeProvider.System, _ => { }).SeedAsync(plan, CancellationToken.None);
+
+        // The benchmark's grace period is zero, so the run's start must come after the last seeded write time.
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        var run = await services.GetRequiredService<IGarbageCollector>().RunAsync(new GarbageCollectionRequest { DeleteUntagged = true });
+
+        Assert.Equal(GarbageCollectionStatus.Completed, run.Status);
+        Assert.Equal(plan.Expected.Manifests, run.ManifestsDeleted);
+        Assert.Equal(plan.Expected.BlobLinks, run.BlobLinksDeleted);
+        Assert.Equal(plan.Expected.Blobs, run.BlobsDeleted);
+        Assert.Equal(plan.Expected.BytesFreed, run.BytesFreed);
+        Assert.Equal(plan.Expected.Uploads, run.UploadsPurged);
     }
 
     private static ManifestReference ManifestReferenceOf(GcSeedPlan plan, PlannedManifest manifest) =>

@@ -149,6 +149,11 @@ internal static class GcBenchmarkCommand
             });
         }
 
+        if (!services.Any(service => service.ServiceType == typeof(IGarbageCollector)))
+        {
+            GarbageCollectionServices.Add(services);
+        }
+
         services.Configure<GarbageCollectionOptions>(options =>
         {
             // Everything seeded before the run is garbage at once, so no clock has to move.
@@ -248,8 +253,8 @@ internal static class GcBenchmarkCommand
         }
 
         output.WriteLine(string.Create(invariant, $"Wall time:             {wallTime.TotalSeconds:F2} s"));
-        output.WriteLine(string.Create(invariant, $"Peak working set:      {MiB(memory.PeakWorkingSet)} MiB ({MiB(memory.PeakWorkingSet - memory.BaselineWorkingSet)} MiB above {MiB(memory.BaselineWorkingSet)} MiB after seeding; {memory.PeakWorkingSetSource})"));
-        output.WriteLine(string.Create(invariant, $"Peak GC heap:          {MiB(memory.PeakGcHeap)} MiB in use ({MiB(memory.PeakGcHeap - memory.BaselineGcHeap)} MiB above {MiB(memory.BaselineGcHeap)} MiB after seeding), {MiB(memory.PeakGcCommitted)} MiB committed; sampled every 10 ms"));
+        output.WriteLine(string.Create(invariant, $"Peak working set:      {MiB(memory.PeakWorkingSet)} MiB ({MiB(memory.PeakWorkingSet - memory.BaselineWorkingSet)} MiB above {MiB(memory.BaselineWorkingSet)} MiB baseline before the run, {memory.PeakWorkingSetSource})"));
+        output.WriteLine(string.Create(invariant, $"Peak GC heap:          {MiB(memory.PeakGcHeap)} MiB in use ({MiB(memory.PeakGcHeap - memory.BaselineGcHeap)} MiB above {MiB(memory.BaselineGcHeap)} MiB baseline before the run), {MiB(memory.PeakGcCommitted)} MiB committed, sampled every 10 ms"));
         output.WriteLine(string.Create(invariant, $"Allocated during run:  {MiB(memory.Allocated)} MiB; collections gen0 {memory.Collections.Gen0}, gen1 {memory.Collections.Gen1}, gen2 {memory.Collections.Gen2}"));
 
         var matches = true;

@@ -82,7 +82,7 @@ internal sealed class MemorySampler
         if (_peakReset && ReadStatusKib("VmHWM:") is { } hwmKib)
         {
             peakWorkingSet = Math.Max(peakWorkingSet, hwmKib * 1024);
-            source = "VmHWM, reset after seeding";
+            source = "kernel VmHWM, reset at the baseline";
         }
 
         return new MemoryFigures(
