@@ -93,6 +93,20 @@ public sealed class RegistrationTests : IDisposable
     }
 
     [Fact]
+    public void AddSqliteMetadata_GarbageCollectionStoreSameInstance()
+    {
+        var builder = new TestRegistryBuilder();
+        builder.Services.AddSingleton<IGarbageCollectionStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));
+        builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
+        using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
+
+        var metadata = provider.GetRequiredService<IMetadataStore>();
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IGarbageCollectionStore));
+        Assert.Same(metadata, provider.GetRequiredService<IGarbageCollectionStore>());
+    }
+
+    [Fact]
     public void AddSqliteMetadata_ReplacesEarlierIdentityStore()
     {
         var builder = new TestRegistryBuilder();

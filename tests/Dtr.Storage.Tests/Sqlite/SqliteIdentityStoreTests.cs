@@ -45,8 +45,8 @@ public sealed class SqliteIdentityStoreTests : IdentityStoreContractTests
         var version1 = CreateSqliteStore(path, SqliteMigrations.Scripts.Take(1).ToList(), Time);
         await version1.MigrateAsync();
         var repository = RepositoryName.Parse("alice/app");
-        var config = await LinkBlobAsync(version1, repository, "config");
-        var layer = await LinkBlobAsync(version1, repository, "layer");
+        var config = await LinkBlobAsync(path, repository, "config");
+        var layer = await LinkBlobAsync(path, repository, "layer");
         var content = Encoding.UTF8.GetBytes("""{"schemaVersion":2,"label":"from version 1"}""");
         var digest = Digest.Compute(content);
         var manifest = new ParsedManifest { MediaType = MediaTypes.OciManifest, Config = config with { MediaType = MediaTypes.OciConfig }, Layers = [layer] };
@@ -117,11 +117,19 @@ public sealed class SqliteIdentityStoreTests : IdentityStoreContractTests
         return store;
     }
 
-    private static async Task<Descriptor> LinkBlobAsync(IMetadataStore store, RepositoryName repository, string name)
+    /// <summary>
+    /// Links a blob with SQL, because the current LinkBlobAsync also records the blob's use in a table that the
+    /// version 1 schema lacks.
+    /// </summary>
+    private static async Task<Descriptor> LinkBlobAsync(string path, RepositoryName repository, string name)
     {
         var bytes = Encoding.UTF8.GetBytes(name);
         var blob = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest.Compute(bytes), Size = bytes.Length };
-        await store.LinkBlobAsync(repository, blob.Digest, blob.Size);
+        await ExecuteAsync(path, $"""
+            INSERT OR IGNORE INTO repositories (name, created_at) VALUES ('{repository.Value}', 0);
+            INSERT INTO blob_links (repository_id, digest, size, created_at)
+            SELECT id, '{blob.Digest.Value}', {blob.Size}, 0 FROM repositories WHERE name = '{repository.Value}';
+            """);
         return blob;
     }
 
