@@ -51,9 +51,9 @@ internal sealed class GarbageCollectionOptionsValidator : IValidateOptions<Garba
             errors.Add($"{Prefix}:ScheduleTimeZone '{options.ScheduleTimeZone}' is not a time zone of this machine; set an IANA id such as 'Europe/Berlin' or 'UTC' (the default).");
         }
 
-        if (options.ScheduleMaxDuration is { } budget && budget <= TimeSpan.Zero)
+        if (options.ScheduleMaxDuration is { } budget && (budget <= TimeSpan.Zero || budget > GarbageCollectionRequest.MaxDurationLimit))
         {
-            errors.Add($"{Prefix}:ScheduleMaxDuration is {budget}; set a positive duration such as 01:00:00 (the default), or remove it for no budget.");
+            errors.Add($"{Prefix}:ScheduleMaxDuration is {budget}; set a positive duration of at most 30.00:00:00 such as 01:00:00 (the default), or remove it for no budget.");
         }
 
         if (options.LeaseDuration < TimeSpan.FromSeconds(10))

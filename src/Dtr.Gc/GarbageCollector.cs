@@ -55,6 +55,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
     public async ValueTask<GarbageCollectionRun> StartAsync(GarbageCollectionRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         var context = await BeginRunAsync(request, CancellationToken.None, GarbageCollectionStatus.Cancelled, cancellationToken);
         var task = Task.Run(async () =>
@@ -81,6 +82,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
     internal async ValueTask<GarbageCollectionRun> RunAsync(GarbageCollectionRequest request, GarbageCollectionStatus statusOnCancel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         await using var context = await BeginRunAsync(request, cancellationToken, statusOnCancel, cancellationToken);
         return await ExecuteAsync(context);

@@ -54,8 +54,27 @@ public sealed record GarbageCollectionRequest
     /// <summary>Whether manifests that no tag reaches, directly, through an index or as a referrer, are removed.</summary>
     public bool DeleteUntagged { get; init; }
 
-    /// <summary>The time budget, after which the run stops with <see cref="GarbageCollectionStatus.BudgetExhausted"/>; null for none.</summary>
+    /// <summary>
+    /// The time budget, after which the run stops with <see cref="GarbageCollectionStatus.BudgetExhausted"/>; null for none.
+    /// It must be positive and at most <see cref="MaxDurationLimit"/>.
+    /// </summary>
     public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>The longest time budget a run accepts: 30 days. A longer run should have no budget.</summary>
+    public static TimeSpan MaxDurationLimit { get; } = TimeSpan.FromDays(30);
+
+    /// <summary>Throws when <see cref="MaxDuration"/> is zero, negative or longer than <see cref="MaxDurationLimit"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The budget is out of range.</exception>
+    internal void Validate()
+    {
+        if (MaxDuration is { } budget && (budget <= TimeSpan.Zero || budget > MaxDurationLimit))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxDuration),
+                budget,
+                $"The time budget {budget} is invalid; give a positive duration of at most {MaxDurationLimit.TotalDays:F0} days, or null for no budget.");
+        }
+    }
 
     /// <summary>The user who asked for the run, recorded with it.</summary>
     public string? RequestedBy { get; init; }

@@ -105,6 +105,14 @@ public sealed class GarbageCollectionOptionsValidatorTests
     }
 
     [Fact]
+    public void BudgetOver30Days_IsNamed()
+    {
+        var message = Single(new GarbageCollectionOptions { ScheduleMaxDuration = TimeSpan.FromDays(31) });
+
+        Assert.StartsWith("Registry:GarbageCollection:ScheduleMaxDuration is 31.00:00:00;", message);
+    }
+
+    [Fact]
     public void NoBudget_IsValid()
     {
         Assert.Empty(GarbageCollectionOptionsValidator.Check(new GarbageCollectionOptions { ScheduleMaxDuration = null }));

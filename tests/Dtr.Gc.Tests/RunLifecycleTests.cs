@@ -44,6 +44,21 @@ public sealed class RunLifecycleTests
         Assert.Empty(await host.Store.ListRunsAsync(null, 10));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(31 * 24 * 60)]
+    [InlineData(int.MaxValue)]
+    public async Task InvalidBudget_RejectedBeforeRun(int minutes)
+    {
+        await using var host = await GcTestHost.StartAsync();
+        var request = new GarbageCollectionRequest { MaxDuration = TimeSpan.FromMinutes(minutes) };
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await host.Collector.StartAsync(request));
+
+        Assert.Empty(await host.Store.ListRunsAsync(null, 10));
+    }
+
     [Fact]
     public async Task RunningRun_RejectsSecondHost()
     {

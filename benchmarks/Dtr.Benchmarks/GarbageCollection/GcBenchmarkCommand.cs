@@ -131,7 +131,15 @@ internal static class GcBenchmarkCommand
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-        var registry = services.AddDockerRegistry(options => options.DataDirectory = dataDirectory);
+        var registry = services.AddDockerRegistry(options =>
+        {
+            options.DataDirectory = dataDirectory;
+
+            // Everything seeded before the run is garbage at once, so no clock has to move.
+            options.GarbageCollection.GracePeriod = TimeSpan.Zero;
+            options.GarbageCollection.BatchSize = settings.BatchSize ?? options.GarbageCollection.BatchSize;
+            options.GarbageCollection.DeleteConcurrency = settings.DeleteConcurrency ?? options.GarbageCollection.DeleteConcurrency;
+        });
         if (settings.Backend == PostgresS3)
         {
             registry.AddPostgreSqlMetadata(options => options.ConnectionString = settings.PostgresConnectionString);
@@ -149,18 +157,6 @@ internal static class GcBenchmarkCommand
             });
         }
 
-        if (!services.Any(service => service.ServiceType == typeof(IGarbageCollector)))
-        {
-            GarbageCollectionServices.Add(services);
-        }
-
-        services.Configure<GarbageCollectionOptions>(options =>
-        {
-            // Everything seeded before the run is garbage at once, so no clock has to move.
-            options.GracePeriod = TimeSpan.Zero;
-            options.BatchSize = settings.BatchSize ?? options.BatchSize;
-            options.DeleteConcurrency = settings.DeleteConcurrency ?? options.DeleteConcurrency;
-        });
         return services.BuildServiceProvider();
     }
 

@@ -109,6 +109,7 @@ public static class DockerRegistryServiceCollectionExtensions
             Microsoft.Extensions.Options.Options.Create(provider.GetRequiredService<IOptions<RegistryOptions>>().Value.GarbageCollection));
         GarbageCollectionServices.Add(services);
         services.TryAddSingleton<GarbageCollectionEndpoints>();
+        services.TryAddSingleton<BlobUseRecorder>();
     }
 
     /// <summary>The folder in the data directory where uploaded and downloaded database archives are copied before import.</summary>

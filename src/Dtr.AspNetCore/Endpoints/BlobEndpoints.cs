@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.Digests;
@@ -29,14 +30,16 @@ internal sealed class BlobEndpoints
     private readonly IMetadataStore _metadata;
     private readonly IIdentityStore? _identity;
     private readonly RegistryOptions _options;
+    private readonly BlobUseRecorder _uses;
     private readonly ILogger<BlobEndpoints> _logger;
 
     /// <param name="services">
     /// Supplies the <see cref="IIdentityStore"/> that stores repository settings, when one is registered. A host
     /// that runs without authentication may have none, and then no repository has immutable tags.
     /// </param>
-    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IServiceProvider services, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
+    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IServiceProvider services, BlobUseRecorder uses, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
     {
+        _uses = uses;
         _blobs = blobs;
         _metadata = metadata;
         _identity = services.GetService<IIdentityStore>();
@@ -51,6 +54,7 @@ internal sealed class BlobEndpoints
         var cancellationToken = context.RequestAborted;
 
         var info = await FindAsync(repository, digest, cancellationToken);
+        await _uses.RecordAsync(digest, cancellationToken);
         var response = context.Response;
         response.Headers[RegistryHeaders.ContentDigest] = digest.Value;
         response.Headers.AcceptRanges = "bytes";

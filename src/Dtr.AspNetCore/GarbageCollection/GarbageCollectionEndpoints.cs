@@ -76,11 +76,12 @@ internal sealed class GarbageCollectionEndpoints
         var body = HasBody(context.Request)
             ? await ManagementInput.ReadBodyAsync<StartRunRequest>(context)
             : new StartRunRequest(null, null, null);
-        if (body.MaxDurationMinutes is < 1)
+        var maxMinutes = (int)GarbageCollectionRequest.MaxDurationLimit.TotalMinutes;
+        if (body.MaxDurationMinutes is < 1 || body.MaxDurationMinutes > maxMinutes)
         {
             throw ManagementProblem.Invalid(
                 "maxDurationMinutes",
-                $"The maxDurationMinutes {body.MaxDurationMinutes} is invalid; give a whole number of minutes of at least 1, or leave it out for no time budget.");
+                $"The maxDurationMinutes {body.MaxDurationMinutes} is invalid; give a whole number of minutes from 1 to {maxMinutes} (30 days), or leave it out for no time budget.");
         }
 
         var request = new GarbageCollectionRequest

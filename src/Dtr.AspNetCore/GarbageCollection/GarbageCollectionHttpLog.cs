@@ -22,4 +22,7 @@ internal static partial class GarbageCollectionHttpLog
 
     [LoggerMessage(EventId = 3263, Level = LogLevel.Debug, Message = "Mount of blob {Digest} into {Repository} from {SourceRepository} skipped because garbage collection deleted or is deleting it; a plain upload session was started")]
     public static partial void MountSkippedForDeletion(ILogger logger, string repository, string digest, string sourceRepository);
+
+    [LoggerMessage(EventId = 3264, Level = LogLevel.Debug, Message = "Use of blob {Digest} not recorded because garbage collection is deleting it")]
+    public static partial void UseOfDeletedBlob(ILogger logger, string digest);
 }

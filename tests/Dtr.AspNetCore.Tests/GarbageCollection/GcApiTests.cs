@@ -117,6 +117,8 @@ public sealed class GcApiTests : IClassFixture<GcManagementFactory>, IDisposable
     [InlineData("""{"deleteUntagged":1}""", "deleteUntagged")]
     [InlineData("""{"maxDurationMinutes":0}""", "maxDurationMinutes")]
     [InlineData("""{"maxDurationMinutes":-5}""", "maxDurationMinutes")]
+    [InlineData("""{"maxDurationMinutes":43201}""", "maxDurationMinutes")]
+    [InlineData("""{"maxDurationMinutes":2147483647}""", "maxDurationMinutes")]
     [InlineData("""{"maxDurationMinutes":1.5}""", "maxDurationMinutes")]
     [InlineData("""{"maxDurationMinutes":"10"}""", "maxDurationMinutes")]
     [InlineData("""{"deleteAll":true}""", "deleteAll")]

@@ -84,6 +84,7 @@ public sealed class GcRaceTests
             .ToList();
         var runErrors = new List<string>();
         var runCount = 0;
+        var pushedAtLastCheck = 0;
         try
         {
             for (var i = 0; i < runs || (outcome.ImagesPushed < minImages && !pushers.All(pusher => pusher.IsCompleted)); i++)
@@ -98,8 +99,18 @@ public sealed class GcRaceTests
                 runCount++;
 
                 // With a zero grace period, runs back to back delete each blob before its manifest arrives, so no push
-                // would finish. A pause of random length lets pushes end at every point of a run.
+                // would finish. A pause of random length lets pushes end at every point of a run. On a loaded machine
+                // pushes slow down, so after 10 runs without a finished push the next pause is long enough for one.
                 await Task.Delay(Random.Shared.Next(0, 30));
+                if (i % 10 == 9)
+                {
+                    if (outcome.ImagesPushed == pushedAtLastCheck)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(500));
+                    }
+
+                    pushedAtLastCheck = outcome.ImagesPushed;
+                }
             }
         }
         finally
