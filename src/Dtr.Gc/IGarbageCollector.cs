@@ -38,9 +38,11 @@ public interface IGarbageCollector
     ValueTask<bool> CancelAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Estimates what a run would free now, from the metadata store alone: blobs that no live manifest uses, and with
-    /// <paramref name="deleteUntagged"/> the manifests that no tag reaches. Blob store files that the metadata does not
-    /// know are not counted, and the grace period is applied as if a run started now.
+    /// Estimates what a dry run started now would remove: with <paramref name="deleteUntagged"/> the manifests that no
+    /// tag reaches, the blobs in the blob store that no remaining manifest or link keeps (including blobs of deleted
+    /// repositories), and the stale upload sessions. The grace period is applied as if a run started now. The
+    /// estimate reads every repository's metadata and lists the whole blob store, so implementations may reuse a
+    /// recent result.
     /// </summary>
     ValueTask<ReclaimableEstimate> EstimateReclaimableAsync(bool deleteUntagged, CancellationToken cancellationToken = default);
 }
