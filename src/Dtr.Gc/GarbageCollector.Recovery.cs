@@ -6,7 +6,7 @@ namespace Dtr.Gc;
 internal sealed partial class GarbageCollector
 {
     /// <inheritdoc />
-    /// <remarks>A running run whose host stopped without ending it is marked interrupted first; see <see cref="InterruptAbandonedRunsAsync"/>.</remarks>
+    /// <remarks>A run whose heartbeat is stale is checked with <see cref="InterruptAbandonedRunsAsync"/> first.</remarks>
     public async ValueTask<GarbageCollectionRun?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         var run = await _store.GetRunAsync(runId, cancellationToken);
@@ -19,7 +19,7 @@ internal sealed partial class GarbageCollector
     }
 
     /// <inheritdoc />
-    /// <remarks>Running runs whose host stopped without ending them are marked interrupted first; see <see cref="InterruptAbandonedRunsAsync"/>.</remarks>
+    /// <remarks>When a listed run's heartbeat is stale, the runs are checked with <see cref="InterruptAbandonedRunsAsync"/> first.</remarks>
     public async ValueTask<IReadOnlyList<GarbageCollectionRun>> ListRunsAsync(string? after, int limit, CancellationToken cancellationToken = default)
     {
         var runs = await _store.ListRunsAsync(after, limit, null, cancellationToken);

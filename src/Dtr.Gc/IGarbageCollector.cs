@@ -22,10 +22,17 @@ public interface IGarbageCollector
     /// <exception cref="GarbageCollectionConflictException">Another run holds the lease.</exception>
     ValueTask<GarbageCollectionRun> RunAsync(GarbageCollectionRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns a run's record, or null when it does not exist.</summary>
+    /// <summary>
+    /// Returns a run's record, or null when it does not exist. A run recorded as running whose host stopped without
+    /// ending it, so that it has renewed neither its heartbeat nor the lease for a lease duration, is marked
+    /// <see cref="GarbageCollectionStatus.Interrupted"/> first.
+    /// </summary>
     ValueTask<GarbageCollectionRun?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists run records newest first, after the run <paramref name="after"/> (exclusive; null starts with the newest).</summary>
+    /// <summary>
+    /// Lists run records newest first, after the run <paramref name="after"/> (exclusive; null starts with the newest).
+    /// Runs whose host stopped without ending them are marked interrupted first, as in <see cref="GetRunAsync"/>.
+    /// </summary>
     ValueTask<IReadOnlyList<GarbageCollectionRun>> ListRunsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Lists what a run removed, or what a dry run would remove, in order, after position <paramref name="after"/>.</summary>
