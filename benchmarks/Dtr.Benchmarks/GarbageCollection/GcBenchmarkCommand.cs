@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using Dtr.AspNetCore.Configuration;
 using Dtr.Gc;
 using Dtr.Metadata;
 using Dtr.Storage;
@@ -154,12 +155,14 @@ internal static class GcBenchmarkCommand
             GarbageCollectionServices.Add(services);
         }
 
-        services.Configure<GarbageCollectionOptions>(options =>
+        // AddDockerRegistry gives the collector RegistryOptions.GarbageCollection as its options, so they are set there.
+        services.Configure<RegistryOptions>(options =>
         {
             // Everything seeded before the run is garbage at once, so no clock has to move.
-            options.GracePeriod = TimeSpan.Zero;
-            options.BatchSize = settings.BatchSize ?? options.BatchSize;
-            options.DeleteConcurrency = settings.DeleteConcurrency ?? options.DeleteConcurrency;
+            var collection = options.GarbageCollection;
+            collection.GracePeriod = TimeSpan.Zero;
+            collection.BatchSize = settings.BatchSize ?? collection.BatchSize;
+            collection.DeleteConcurrency = settings.DeleteConcurrency ?? collection.DeleteConcurrency;
         });
         return services.BuildServiceProvider();
     }
