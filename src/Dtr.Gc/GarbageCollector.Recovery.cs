@@ -60,6 +60,8 @@ internal sealed partial class GarbageCollector
     /// </summary>
     private async Task<bool> InterruptAbandonedRunsAsync(CancellationToken cancellationToken)
     {
+        // NOTE: a run that starts on any host while this check holds the lease, for a few store calls, is rejected
+        // with GarbageCollectionConflictException, so the caller or the schedule has to try again.
         var holder = "interrupt-check-" + Guid.NewGuid().ToString("N");
         var now = _time.GetUtcNow();
         if (!await _leases.TryAcquireLeaseAsync(RunContext.LeaseName, holder, now, now + Options.LeaseDuration, cancellationToken))
