@@ -24,37 +24,38 @@ if (backends.Errors.Count > 0)
     return ReportInvalidConfiguration(backends.Errors);
 }
 
-var app = builder.Build();
-app.MapRegistry();
-
 // Start failures are printed as short messages only when this assembly is the process's program. A test host that
 // runs Program in process, as WebApplicationFactory does, needs the exception itself, because a normal return from
 // Program leaves the factory with a disposed host and no cause.
 var printStartFailures = System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly;
 var started = false;
-app.Lifetime.ApplicationStarted.Register(() =>
-{
-    started = true;
-    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-    var dataDirectory = Path.GetFullPath(app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.DataDirectory!);
-    app.Logger.LogInformation(
-        "Dtr registry listening on {Addresses}, data folder {DataDirectory}, blob store {StorageDriver}, metadata store {MetadataProvider}",
-        string.Join(", ", addresses), dataDirectory, backends.StorageDriver, backends.MetadataProvider);
-});
-
 try
 {
+    // Mapping the endpoints reads the registry options, so a malformed Registry setting already fails here.
+    var app = builder.Build();
+    app.MapRegistry();
+    app.Lifetime.ApplicationStarted.Register(() =>
+    {
+        started = true;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var dataDirectory = Path.GetFullPath(app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.DataDirectory!);
+        app.Logger.LogInformation(
+            "Dtr registry listening on {Addresses}, data folder {DataDirectory}, blob store {StorageDriver}, metadata store {MetadataProvider}",
+            string.Join(", ", addresses), dataDirectory, backends.StorageDriver, backends.MetadataProvider);
+    });
+
     app.Run();
 }
-catch (Exception error) when (printStartFailures && !started && ValidationFailures(error) is { Count: > 0 } failures)
+catch (Exception error) when (printStartFailures && !started && ConfigurationFailures(error) is { Count: > 0 } failures)
 {
-    // Options are validated when the host starts; print each problem on its own line instead of a stack trace.
+    // Options are bound and validated when they are first read. Print each problem on its own line instead of a
+    // stack trace.
     return ReportInvalidConfiguration(failures);
 }
 catch (Exception error) when (printStartFailures && !started && error is not HostAbortedException)
 {
-    // Binding a malformed setting, an unreachable database or a rejected storage check fails the start. The host
-    // has logged the stack trace already, so the console gets only the messages.
+    // An unreachable database or a rejected storage check fails the start. The host has logged the stack trace
+    // already, so the console gets only the messages.
     return ReportStartFailure(error);
 }
 
@@ -137,15 +138,59 @@ static List<string> StartFailureMessages(Exception error)
     return messages;
 }
 
-// The host throws one OptionsValidationException when one options type is invalid, and an AggregateException of them
-// when several are.
-static List<string> ValidationFailures(Exception error) => error switch
+// Returns the configuration problems that failed the start, or an empty list when the error has another cause. The
+// host throws one OptionsValidationException when one options type is invalid, and an AggregateException of them when
+// several are. The configuration binder throws an InvalidOperationException that names the key and the expected type
+// when a value cannot be converted, such as 'abc' for a time span.
+static List<string> ConfigurationFailures(Exception error)
 {
-    OptionsValidationException validation => [.. validation.Failures],
-    AggregateException aggregate when aggregate.InnerExceptions.All(inner => inner is OptionsValidationException) =>
-        [.. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(inner => inner.Failures)],
-    _ => [],
-};
+    var failures = new List<string>();
+    IEnumerable<Exception> errors = error is AggregateException aggregate ? aggregate.InnerExceptions : [error];
+    foreach (var current in errors)
+    {
+        if (current is OptionsValidationException validation)
+        {
+            failures.AddRange(validation.Failures);
+        }
+        else if (FindBindingFailure(current) is { } binding)
+        {
+            failures.Add(DescribeBindingFailure(binding));
+        }
+        else
+        {
+            return [];
+        }
+    }
+
+    return failures;
+}
+
+// Returns the exception that the configuration binder threw, searching the inner exceptions, because a service
+// factory or a hosted service may wrap it.
+static InvalidOperationException? FindBindingFailure(Exception error)
+{
+    for (Exception? current = error; current is not null; current = current.InnerException)
+    {
+        if (current is InvalidOperationException failure && current.TargetSite?.DeclaringType == typeof(ConfigurationBinder))
+        {
+            return failure;
+        }
+    }
+
+    return null;
+}
+
+// Returns the binder's message, which names the key, the value and the type, followed by the parser's reason.
+static string DescribeBindingFailure(InvalidOperationException failure)
+{
+    var reason = failure.InnerException;
+    while (reason?.InnerException is not null)
+    {
+        reason = reason.InnerException;
+    }
+
+    return reason is null ? failure.Message : $"{failure.Message} {reason.Message}";
+}
 
 /// <summary>The sample host's entry point; public so integration tests can start it with WebApplicationFactory.</summary>
 public partial class Program;

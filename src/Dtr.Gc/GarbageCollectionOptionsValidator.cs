@@ -8,6 +8,9 @@ internal sealed class GarbageCollectionOptionsValidator : IValidateOptions<Garba
 {
     private const string Prefix = "Registry:GarbageCollection";
 
+    /// <summary>The longest wait for the first run that a cron schedule may have; a longer one is taken for a mistake.</summary>
+    private static readonly TimeSpan MaxCronGap = TimeSpan.FromDays(5 * 366);
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, GarbageCollectionOptions options)
     {
@@ -43,7 +46,8 @@ internal sealed class GarbageCollectionOptionsValidator : IValidateOptions<Garba
 
         if (options.ScheduleCron is { } cron)
         {
-            CheckCron(cron, errors);
+            // An unknown time zone gets its own error below, so the occurrence check uses UTC in its place.
+            CheckCron(cron, TryFindTimeZone(options.ScheduleTimeZone) ?? TimeZoneInfo.Utc, errors);
         }
 
         if (TryFindTimeZone(options.ScheduleTimeZone) is null)
@@ -123,13 +127,23 @@ internal sealed class GarbageCollectionOptionsValidator : IValidateOptions<Garba
         }
     }
 
-    private static void CheckCron(string cron, List<string> errors)
+    private static void CheckCron(string cron, TimeZoneInfo timeZone, List<string> errors)
     {
         try
         {
-            if (ParseCron(cron) is null)
+            var expression = ParseCron(cron);
+            if (expression is null)
             {
                 errors.Add($"{Prefix}:ScheduleCron '{cron}' has {cron.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length} fields; set five (minute hour day-of-month month day-of-week, such as '0 3 * * *') or six with seconds first.");
+                return;
+            }
+
+            // A valid expression can still name a date that never comes, such as 30 February, and then the schedule
+            // would never start a run. Cronos returns null when it finds no occurrence at all.
+            var now = DateTimeOffset.UtcNow;
+            if (expression.GetNextOccurrence(now, timeZone) is not { } next || next > now + MaxCronGap)
+            {
+                errors.Add($"{Prefix}:ScheduleCron '{cron}' has no occurrence in the next five years; check the day of month, month and day of week fields, such as '0 3 * * *' for 03:00 every day.");
             }
         }
         catch (CronFormatException exception)

@@ -1,5 +1,6 @@
 using Dtr.Digests;
 using Dtr.Metadata;
+using Dtr.Storage;
 
 namespace Dtr.Gc;
 
@@ -23,13 +24,15 @@ internal sealed partial class GarbageCollector
         return estimate;
     }
 
-    /// <summary>Marks every repository as a dry run would (step 3), and counts the stale upload sessions.</summary>
+    /// <summary>
+    /// Counts what a dry run started now would remove: marks every repository as in step 3, counts the blob store's
+    /// blobs that nothing keeps as in step 4, and counts the stale upload sessions.
+    /// </summary>
     private async Task<ReclaimableEstimate> ComputeEstimateAsync(bool deleteUntagged, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var cutoff = now - Options.GracePeriod;
         long manifests = 0;
-        var keep = new HashSet<Digest>();
-        var unlinkedSizes = new Dictionary<Digest, long>();
+        var marks = new BlobMarks();
         string? last = null;
         while (true)
         {
@@ -45,17 +48,14 @@ internal sealed partial class GarbageCollector
                 var dead = RepositoryMarker.FindDeadManifests(contents, cutoff, deleteUntagged);
                 manifests += dead.Count;
                 var (unused, used) = RepositoryMarker.FindUnusedLinks(contents, dead.Select(manifest => manifest.Digest).ToHashSet(), cutoff);
-                keep.UnionWith(used);
+                marks.Keep.UnionWith(used);
                 var unusedDigests = unused.Select(link => link.Digest).ToHashSet();
                 foreach (var link in contents.BlobLinks)
                 {
-                    if (unusedDigests.Contains(link.Digest))
+                    marks.Linked.Add(link.Digest);
+                    if (!unusedDigests.Contains(link.Digest))
                     {
-                        unlinkedSizes[link.Digest] = link.Size;
-                    }
-                    else
-                    {
-                        keep.Add(link.Digest);
+                        marks.Keep.Add(link.Digest);
                     }
                 }
             }
@@ -68,19 +68,51 @@ internal sealed partial class GarbageCollector
             last = page[^1].Value;
         }
 
-        long blobs = 0;
-        long bytes = 0;
-        foreach (var (digest, size) in unlinkedSizes)
-        {
-            if (!keep.Contains(digest))
-            {
-                blobs++;
-                bytes += size;
-            }
-        }
+        var (blobs, bytes) = await CountReclaimableBlobsAsync(marks, cutoff, cancellationToken);
 
         // NOTE: counts at most MaxEstimatedUploads sessions, because the listing has no cursor to page with.
         var stale = await _store.ListStaleUploadsAsync(now - Options.UploadMaxAge, MaxEstimatedUploads, cancellationToken);
         return new ReclaimableEstimate(manifests, blobs, bytes, stale.Count, now);
+    }
+
+    /// <summary>
+    /// Counts the blobs, and their bytes from the listing, that the blob sweep would delete: written before
+    /// <paramref name="cutoff"/>, not kept by the repository marks, and, for blobs that had no link, not kept by
+    /// the metadata store. Blobs of deleted repositories are among them, because they have no links left.
+    /// </summary>
+    private async Task<(long Blobs, long Bytes)> CountReclaimableBlobsAsync(BlobMarks marks, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        long blobs = 0;
+        long bytes = 0;
+        var neverLinked = new List<BlobInfo>();
+        await foreach (var blob in _blobs.ListAsync(cancellationToken))
+        {
+            if (marks.Keep.Contains(blob.Digest) || blob.LastModified is not { } modified || modified >= cutoff)
+            {
+                continue;
+            }
+
+            if (marks.Linked.Contains(blob.Digest))
+            {
+                blobs++;
+                bytes += blob.Size;
+            }
+            else
+            {
+                neverLinked.Add(blob);
+            }
+        }
+
+        foreach (var batch in neverLinked.Chunk(Options.BatchSize))
+        {
+            var keep = await _store.FindBlobsToKeepAsync([.. batch.Select(blob => blob.Digest)], cutoff, cancellationToken);
+            foreach (var blob in batch.Where(blob => !keep.Contains(blob.Digest)))
+            {
+                blobs++;
+                bytes += blob.Size;
+            }
+        }
+
+        return (blobs, bytes);
     }
 }

@@ -89,14 +89,6 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
     }
 
     /// <inheritdoc />
-    public ValueTask<GarbageCollectionRun?> GetRunAsync(string runId, CancellationToken cancellationToken = default) =>
-        _store.GetRunAsync(runId, cancellationToken);
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<GarbageCollectionRun>> ListRunsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
-        _store.ListRunsAsync(after, limit, null, cancellationToken);
-
-    /// <inheritdoc />
     public ValueTask<IReadOnlyList<GarbageCollectionItem>> ListRunItemsAsync(string runId, long after, int limit, GarbageCollectionItemKind? kind = null, CancellationToken cancellationToken = default) =>
         _store.ListRunItemsAsync(runId, after, limit, kind, cancellationToken);
 
@@ -236,8 +228,6 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
 
     /// <summary>Waits for the runs started in the background; they end as interrupted when <paramref name="cancellationToken"/> fires first.</summary>
     async Task IHostedService.StopAsync(CancellationToken cancellationToken) => await StopBackgroundRunsAsync(cancellationToken);
-
-    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -32,6 +32,9 @@ internal static partial class GcLog
     [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Garbage collection run {RunId} failed to write its final record or release its lease")]
     public static partial void FinishFailed(ILogger logger, string runId, Exception exception);
 
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Garbage collection failed to check for runs left running by a stopped host; the next listing of runs checks again")]
+    public static partial void AbandonedRunCheckFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Garbage collection run {RunId} failed to delete blob {Digest}; the blob is kept")]
     public static partial void BlobDeleteFailed(ILogger logger, string runId, string digest, Exception exception);
 

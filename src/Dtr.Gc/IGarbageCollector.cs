@@ -22,10 +22,17 @@ public interface IGarbageCollector
     /// <exception cref="GarbageCollectionConflictException">Another run holds the lease.</exception>
     ValueTask<GarbageCollectionRun> RunAsync(GarbageCollectionRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns a run's record, or null when it does not exist.</summary>
+    /// <summary>
+    /// Returns a run's record, or null when it does not exist. A run recorded as running whose host stopped without
+    /// ending it, so that it has renewed neither its heartbeat nor the lease for a lease duration, is marked
+    /// <see cref="GarbageCollectionStatus.Interrupted"/> first.
+    /// </summary>
     ValueTask<GarbageCollectionRun?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists run records newest first, after the run <paramref name="after"/> (exclusive; null starts with the newest).</summary>
+    /// <summary>
+    /// Lists run records newest first, after the run <paramref name="after"/> (exclusive; null starts with the newest).
+    /// Runs whose host stopped without ending them are marked interrupted first, as in <see cref="GetRunAsync"/>.
+    /// </summary>
     ValueTask<IReadOnlyList<GarbageCollectionRun>> ListRunsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Lists what a run removed, or what a dry run would remove, in order, after position <paramref name="after"/>.</summary>
@@ -38,9 +45,11 @@ public interface IGarbageCollector
     ValueTask<bool> CancelAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Estimates what a run would free now, from the metadata store alone: blobs that no live manifest uses, and with
-    /// <paramref name="deleteUntagged"/> the manifests that no tag reaches. Blob store files that the metadata does not
-    /// know are not counted, and the grace period is applied as if a run started now.
+    /// Estimates what a dry run started now would remove: with <paramref name="deleteUntagged"/> the manifests that no
+    /// tag reaches, the blobs in the blob store that no remaining manifest or link keeps (including blobs of deleted
+    /// repositories), and the stale upload sessions. The grace period is applied as if a run started now. The
+    /// estimate reads every repository's metadata and lists the whole blob store, so implementations may reuse a
+    /// recent result.
     /// </summary>
     ValueTask<ReclaimableEstimate> EstimateReclaimableAsync(bool deleteUntagged, CancellationToken cancellationToken = default);
 }

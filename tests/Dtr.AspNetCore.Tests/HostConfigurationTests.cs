@@ -150,17 +150,32 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
-    public async Task SampleHost_MalformedBoolExitsWithMessage()
+    public async Task SampleHost_MalformedBoolExitsWithList()
     {
         var (exitCode, standardError) = await RunSampleHostAsync(
             "--Storage:Driver=S3", "--Storage:S3:Bucket=registry", "--Storage:S3:ServiceUrl=http://127.0.0.1:9", "--Storage:S3:ForcePathStyle=yes");
 
         Assert.Equal(1, exitCode);
-        Assert.StartsWith(
-            "The registry cannot start: Failed to convert configuration value 'yes' at 'Storage:S3:ForcePathStyle' to type 'System.Boolean'.",
+        Assert.StartsWith("The registry cannot start because its configuration is invalid:", standardError, StringComparison.Ordinal);
+        Assert.Contains(
+            "  - Failed to convert configuration value 'yes' at 'Storage:S3:ForcePathStyle' to type 'System.Boolean'. String 'yes' was not recognized as a valid Boolean.",
             standardError,
             StringComparison.Ordinal);
-        Assert.Contains("  caused by: yes is not a valid value for Boolean.", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", standardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Registry:GarbageCollection:GracePeriod", "abc", "System.TimeSpan")]
+    [InlineData("Registry:MaxPageSize", "many", "System.Int32")]
+    [InlineData("Registry:Scanning:Enabled", "maybe", "System.Boolean")]
+    public async Task SampleHost_MalformedRegistrySettingExitsWithList(string key, string value, string type)
+    {
+        var (exitCode, standardError) = await RunSampleHostAsync($"--{key}={value}");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("The registry cannot start because its configuration is invalid:", standardError, StringComparison.Ordinal);
+        Assert.Contains($"  - Failed to convert configuration value '{value}' at '{key}' to type '{type}'.", standardError, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", standardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", standardError, StringComparison.Ordinal);
     }

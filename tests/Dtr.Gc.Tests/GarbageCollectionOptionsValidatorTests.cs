@@ -61,6 +61,7 @@ public sealed class GarbageCollectionOptionsValidatorTests
     [InlineData("0 3 * * *")]
     [InlineData("30 0 3 * * MON-FRI")]
     [InlineData("*/15 * * * *")]
+    [InlineData("0 0 29 2 *")]
     public void ValidCron_IsAccepted(string cron)
     {
         Assert.Empty(GarbageCollectionOptionsValidator.Check(new GarbageCollectionOptions { ScheduleCron = cron }));
@@ -80,6 +81,16 @@ public sealed class GarbageCollectionOptionsValidatorTests
         var message = Single(new GarbageCollectionOptions { ScheduleCron = "61 3 * * *" });
 
         Assert.StartsWith("Registry:GarbageCollection:ScheduleCron '61 3 * * *' is invalid:", message);
+    }
+
+    [Theory]
+    [InlineData("0 0 30 2 *")]
+    [InlineData("0 0 0 31 4 *")]
+    public void CronThatNeverOccurs_IsNamed(string cron)
+    {
+        var message = Single(new GarbageCollectionOptions { ScheduleCron = cron });
+
+        Assert.StartsWith($"Registry:GarbageCollection:ScheduleCron '{cron}' has no occurrence", message);
     }
 
     [Fact]

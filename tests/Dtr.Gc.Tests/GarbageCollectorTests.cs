@@ -313,6 +313,31 @@ public sealed class GarbageCollectorTests
     }
 
     [Fact]
+    public async Task Estimate_CountsDeletedRepositoryBlobs()
+    {
+        await using var host = await GcTestHost.StartAsync();
+        var shared = GcTestHost.Bytes("shared");
+        var own = GcTestHost.Bytes("own");
+        var ownConfig = GcTestHost.Bytes("app config");
+        await host.PushImageAsync(App, ownConfig, [shared, own], "v1");
+        await host.PushImageAsync(Other, GcTestHost.Bytes("other config"), [shared], "v1");
+        await host.StoreBlobAsync(GcTestHost.Bytes("never linked"));
+        var identity = host.Services.GetRequiredService<IIdentityStore>();
+        Assert.True(await identity.DeleteRepositoryAsync(App));
+        host.PassGracePeriod();
+
+        var estimate = await host.Collector.EstimateReclaimableAsync(deleteUntagged: false);
+        var dry = await host.Collector.RunAsync(Request(dryRun: true));
+
+        Assert.Equal(GarbageCollectionStatus.Completed, dry.Status);
+        Assert.Equal(3, dry.BlobsDeleted);
+        Assert.Equal(dry.ManifestsDeleted, estimate.Manifests);
+        Assert.Equal(dry.BlobsDeleted, estimate.Blobs);
+        Assert.Equal(dry.BytesFreed, estimate.Bytes);
+        Assert.Equal(own.Length + ownConfig.Length + "never linked ".Length + 32, estimate.Bytes);
+    }
+
+    [Fact]
     public async Task Estimate_IsCachedForThirtySeconds()
     {
         await using var host = await GcTestHost.StartAsync();

@@ -1,6 +1,7 @@
 using Dtr.Metadata;
 using Dtr.Names;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dtr.Gc.Tests;
 
@@ -266,5 +267,66 @@ public sealed class RunLifecycleTests
 
         Assert.Equal(GarbageCollectionStatus.Completed, run.Status);
         Assert.Equal(GarbageCollectionStatus.Interrupted, (await host.Store.GetRunAsync("abandoned"))?.Status);
+    }
+
+    [Fact]
+    public async Task FrozenHostRun_IsInterruptedOnRead()
+    {
+        await using var first = await GcTestHost.StartAsync();
+        // The second host has its own clock, so moving it fires no heartbeat on the first host, as if that host had
+        // been killed while its run held the lease.
+        var secondTime = new FakeTimeProvider(first.Time.GetUtcNow());
+        await using var second = await GcTestHost.StartAsync(folder: first.Folder, time: secondTime);
+        var (collector, gate) = await HeldCollectorAsync(first);
+        await using var _ = collector;
+        var running = await collector.StartAsync(new GarbageCollectionRequest());
+        await gate.Entered;
+
+        secondTime.Advance(first.Options.LeaseDuration - TimeSpan.FromSeconds(1));
+        var beforeExpiry = await second.Collector.GetRunAsync(running.Id);
+        secondTime.Advance(TimeSpan.FromSeconds(2));
+        var afterExpiry = await second.Collector.GetRunAsync(running.Id);
+        var listed = await second.Collector.ListRunsAsync(null, 10);
+        var next = await second.Collector.RunAsync(new GarbageCollectionRequest());
+
+        Assert.Equal(GarbageCollectionStatus.Running, beforeExpiry?.Status);
+        Assert.Equal(GarbageCollectionStatus.Interrupted, afterExpiry?.Status);
+        Assert.Equal(secondTime.GetUtcNow(), afterExpiry?.EndedAt);
+        Assert.Equal(GarbageCollectionStatus.Interrupted, Assert.Single(listed).Status);
+        Assert.Equal(GarbageCollectionStatus.Completed, next.Status);
+    }
+
+    [Fact]
+    public async Task StaleRunWithHeldLease_StaysRunning()
+    {
+        await using var first = await GcTestHost.StartAsync();
+        await using var second = await GcTestHost.StartAsync(folder: first.Folder, time: first.Time);
+        var now = first.Time.GetUtcNow();
+        await first.Store.CreateRunAsync(new GarbageCollectionRun { Id = "slow", Status = GarbageCollectionStatus.Running, StartedAt = now, HeartbeatAt = now });
+        Assert.True(await first.Leases.TryAcquireLeaseAsync("garbage-collection", "slow", now, now.AddHours(1)));
+        first.Time.Advance(first.Options.LeaseDuration * 2);
+
+        var run = await second.Collector.GetRunAsync("slow");
+        var listed = await second.Collector.ListRunsAsync(null, 10);
+
+        Assert.Equal(GarbageCollectionStatus.Running, run?.Status);
+        Assert.Equal(GarbageCollectionStatus.Running, Assert.Single(listed).Status);
+        await Assert.ThrowsAsync<GarbageCollectionConflictException>(async () => await second.Collector.RunAsync(new GarbageCollectionRequest()));
+    }
+
+    [Fact]
+    public async Task HostStart_InterruptsAbandonedRun()
+    {
+        await using var first = await GcTestHost.StartAsync();
+        await using var second = await GcTestHost.StartAsync(folder: first.Folder, time: first.Time);
+        var now = first.Time.GetUtcNow();
+        await first.Store.CreateRunAsync(new GarbageCollectionRun { Id = "abandoned", Status = GarbageCollectionStatus.Running, StartedAt = now, HeartbeatAt = now });
+
+        await ((IHostedService)second.Collector).StartAsync(CancellationToken.None);
+
+        var run = await first.Store.GetRunAsync("abandoned");
+        Assert.Equal(GarbageCollectionStatus.Interrupted, run?.Status);
+        Assert.Equal(now, run?.EndedAt);
+        Assert.True(await first.Leases.TryAcquireLeaseAsync("garbage-collection", "next", now, now.AddMinutes(1)));
     }
 }

@@ -64,7 +64,7 @@ internal sealed class GarbageCollectionEndpoints
 
         gc.MapGet("/reclaimable", ([FromServices] GarbageCollectionEndpoints e, HttpContext c) => e.GetReclaimableAsync(c))
             .WithName("GetReclaimableStorage")
-            .WithSummary("Estimate what a run would free now, from the metadata alone; ?deleteUntagged=true counts untagged manifests (system administrators)")
+            .WithSummary("Estimate what a run would free now; ?deleteUntagged=true counts untagged manifests (system administrators)")
             .Produces<ReclaimableResponse>().ProducesValidationProblem();
     }
 
