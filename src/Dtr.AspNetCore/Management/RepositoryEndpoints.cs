@@ -241,6 +241,8 @@ internal sealed class RepositoryEndpoints
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
         await _access.RequireRepositoryAsync(caller, name, AccessLevel.Admin, "deleting it", context.RequestAborted);
 
+        // TODO: the delete cascades to the repository's upload sessions, but the data of its open uploads stays in the
+        // blob store, because garbage collection finds uploads to purge through their sessions.
         if (!await _identity.DeleteRepositoryAsync(name, context.RequestAborted))
         {
             throw ManagementProblem.NotFound($"The repository '{name}' does not exist.");
