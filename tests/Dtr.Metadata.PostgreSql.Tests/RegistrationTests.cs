@@ -56,7 +56,7 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void AddPostgreSqlMetadata_GarbageCollectionStoreSameInstance()
+    public void Registration_GcStoreIsSameInstance()
     {
         var builder = new TestRegistryBuilder();
         builder.Services.AddSingleton<IGarbageCollectionStore>(_ => throw new InvalidOperationException("The earlier store must not be resolved."));

@@ -93,9 +93,9 @@ public sealed class S3RegistryTests
         var content = "stored before the server fails"u8.ToArray();
         var digest = Digest.Compute(content);
         var options = S3TestStores.CreateOptions(_server);
-        // The push before the faults makes 17 calls. s3rver 3.7.1 answers one of them, the multi-object delete of the
-        // upload's parts, with 500 InternalError, which the store logs and ignores. A minimum throughput of 20 keeps
-        // that failure from opening the circuit during the push, and with a failure ratio of 0.01 the first GET's
+        // The push before the faults makes 16 to 17 calls. s3rver 3.7.1 fails one of them, the multi-object delete of
+        // the upload's parts, with 500 InternalError, which the store logs and ignores. A minimum throughput of 20
+        // keeps that failure from opening the circuit during the push. With a failure ratio of 0.01, the first GET's
         // faulted attempts then open it.
         options.Resilience.MinimumThroughput = 20;
         options.Resilience.FailureRatio = 0.01;

@@ -56,8 +56,8 @@ internal sealed record GcExpectation(long Manifests, long BlobLinks, long Blobs,
 /// repository on the same base image (one of 10, chosen by repository index). The next 2 are dependency layers,
 /// shared by each pair of consecutive versions in a repository, and the last 6 belong to the manifest alone. The oldest <see cref="GcSeedShape.UntaggedPercent"/>
 /// percent of each repository's versions end up without a tag: the even ones are pushed by digest, the odd ones are
-/// tagged and the tag is deleted. The blobs left over after the referenced ones are referenced by no manifest: the
-/// first half of them are linked into a repository (an upload that was never followed by its manifest), and the rest
+/// tagged and the tag is deleted. No manifest references the blobs left over. The
+/// first half of them are linked into a repository, like an upload that was never followed by its manifest. The rest
 /// are in the blob store only. Blobs are 256 to 1,024 bytes of text, so seeding costs requests and not bandwidth.
 /// </remarks>
 internal sealed class GcSeedPlan

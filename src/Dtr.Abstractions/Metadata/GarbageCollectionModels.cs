@@ -45,7 +45,7 @@ public sealed record PendingBlobDeletion(Digest Digest, string RunId);
 /// <summary>Thrown when a blob cannot be linked because a garbage collection run is deleting its bytes.</summary>
 /// <remarks>
 /// The deletion takes moments. A caller that has the blob's bytes, such as an upload completion, waits and tries
-/// again; a caller that only links existing bytes, such as a cross-repository mount, treats the blob as missing.
+/// again. A caller that only links existing bytes, such as a cross-repository mount, treats the blob as missing.
 /// </remarks>
 public sealed class BlobDeletionPendingException : InvalidOperationException
 {

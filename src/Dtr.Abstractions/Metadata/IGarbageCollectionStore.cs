@@ -4,10 +4,10 @@ using Dtr.Names;
 namespace Dtr.Metadata;
 
 /// <summary>
-/// What garbage collection reads and changes in the metadata store: each repository's manifests, tags and blob links
-/// for marking, conditional deletes for sweeping, the marks that keep a blob from being linked while its bytes are
-/// deleted, stale upload sessions, and the record of each run. The embedded implementation keeps them in the same
-/// database as <see cref="IMetadataStore"/>.
+/// The metadata that garbage collection reads and changes. Marking reads each repository's manifests, tags and blob
+/// links. Sweeping uses conditional deletes, and deletion marks that keep a blob from being linked while its bytes are
+/// deleted. The store also lists stale upload sessions and keeps the record of each run. The embedded implementation
+/// keeps all of this in the same database as <see cref="IMetadataStore"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -78,7 +78,7 @@ public interface IGarbageCollectionStore
 
     /// <summary>
     /// Removes the deletion marks of <paramref name="digests"/>, in one transaction. When <paramref name="deleted"/> is
-    /// true the bytes are gone, and the store also forgets the blobs' use records and cached layer analyses. When it is
+    /// true the bytes are gone, and the store also deletes the blobs' use records and cached layer analyses. When it is
     /// false the delete failed or was cancelled, and the blobs are usable again.
     /// </summary>
     ValueTask EndBlobDeletionAsync(IReadOnlyList<Digest> digests, bool deleted, CancellationToken cancellationToken = default);

@@ -14,8 +14,8 @@ namespace Dtr.AspNetCore.GarbageCollection;
 /// manifest moments later; without a recorded use, a run could remove the unused-looking link in between.
 /// </summary>
 /// <remarks>
-/// Each host writes a use of one digest at most once per quarter of the grace period, so repeated pulls cost one
-/// dictionary lookup. After a skipped write, at least three quarters of the grace period of protection are left.
+/// Each host writes a use of one digest at most once per quarter of the grace period (until it has remembered
+/// 100,000 digests and starts over), so most repeated reads cost one dictionary lookup. After a skipped write, at least three quarters of the grace period of protection are left.
 /// With a zero grace period a use protects nothing beyond the run's start, so nothing is written.
 /// </remarks>
 internal sealed class BlobUseRecorder

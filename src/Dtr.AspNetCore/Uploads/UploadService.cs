@@ -176,12 +176,12 @@ internal sealed class UploadService
             // NOTE: the lease is not renewed during one storage call, so a write or commit that outlasts half the
             // lease duration can still be running when another request takes the lease over.
             await lease.RenewIfDueAsync(cancellationToken);
-            await WaitToUseBlobAsync(session, digest, lease, cancellationToken);
+            var usedAt = await WaitToUseBlobAsync(session, digest, lease, cancellationToken);
             await _metadata.MarkUploadVerifiedAsync(session.Id, digest, cancellationToken);
             var blob = await _blobs.CommitUploadAsync(session.Id, digest, cancellationToken);
 
             // 4. Make the blob visible in the repository, then forget the session.
-            await LinkStoredBlobAsync(session, digest, blob.Size, cancellationToken);
+            await LinkStoredBlobAsync(session, digest, blob.Size, usedAt, cancellationToken);
             await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
             _states.Remove(session.Id);
 
@@ -208,9 +208,9 @@ internal sealed class UploadService
                 new { expected = requested.Value, actual = verified.Value });
         }
 
-        await WaitToUseBlobAsync(session, verified, lease: null, cancellationToken);
+        var usedAt = await WaitToUseBlobAsync(session, verified, lease: null, cancellationToken);
         var blob = await _blobs.StatAsync(verified, cancellationToken) ?? throw UploadDataMissing(session);
-        await LinkStoredBlobAsync(session, verified, blob.Size, cancellationToken);
+        await LinkStoredBlobAsync(session, verified, blob.Size, usedAt, cancellationToken);
         await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
         _states.Remove(session.Id);
 
@@ -223,11 +223,12 @@ internal sealed class UploadService
     /// deleting the digest, and throws UNAVAILABLE (503) when the run keeps it for <see cref="BlobDeletionMaxWait"/>.
     /// The session stays, so the client can send the completion again.
     /// </summary>
-    private async Task WaitToUseBlobAsync(UploadSession session, Digest digest, UploadLease? lease, CancellationToken cancellationToken)
+    /// <returns>The <see cref="TimeProvider"/> timestamp of the recorded use, or null when no collection can run.</returns>
+    private async Task<long?> WaitToUseBlobAsync(UploadSession session, Digest digest, UploadLease? lease, CancellationToken cancellationToken)
     {
         if (_collection is null)
         {
-            return;
+            return null;
         }
 
         var started = _timeProvider.GetTimestamp();
@@ -255,15 +256,19 @@ internal sealed class UploadService
                 await lease.RenewIfDueAsync(cancellationToken);
             }
         }
+
+        return _timeProvider.GetTimestamp();
     }
 
     /// <summary>
-    /// Links a blob whose bytes the completion just stored or found in the blob store, then checks that the bytes
-    /// are still there. A garbage collection run with a zero grace period can delete them after the use that
-    /// <see cref="WaitToUseBlobAsync"/> recorded. Then the link is removed, the session is discarded, and the
-    /// request fails with BLOB_UPLOAD_INVALID, whose message asks the client to upload the blob again.
+    /// Links a blob whose bytes the completion just stored or found in the blob store. A run whose cutoff is later
+    /// than the use that <see cref="WaitToUseBlobAsync"/> recorded can delete those bytes, which happens only with a
+    /// zero grace period or a completion slower than half of it. In that case the bytes are read back after linking.
+    /// When they are gone, the link is removed, the session is discarded, and the request fails with
+    /// BLOB_UPLOAD_INVALID, whose message tells the client to upload the blob again.
     /// </summary>
-    private async Task LinkStoredBlobAsync(UploadSession session, Digest digest, long size, CancellationToken cancellationToken)
+    /// <param name="usedAt">The timestamp that <see cref="WaitToUseBlobAsync"/> returned.</param>
+    private async Task LinkStoredBlobAsync(UploadSession session, Digest digest, long size, long? usedAt, CancellationToken cancellationToken)
     {
         try
         {
@@ -275,7 +280,10 @@ internal sealed class UploadService
             throw await BlobDeletedDuringCompletionAsync(session, digest, unlink: false);
         }
 
-        if (_collection is not null && await _blobs.StatAsync(digest, cancellationToken) is null)
+        // Half the grace period leaves room for clock skew between this host and the host that runs collection.
+        var protectedUse = usedAt is not { } timestamp
+            || _timeProvider.GetElapsedTime(timestamp) < _options.GarbageCollection.GracePeriod / 2;
+        if (!protectedUse && await _blobs.StatAsync(digest, cancellationToken) is null)
         {
             throw await BlobDeletedDuringCompletionAsync(session, digest, unlink: true);
         }
