@@ -16,11 +16,11 @@ namespace Dtr.Benchmarks;
 /// </summary>
 /// <remarks>
 /// The setup pushes one small OCI image manifest per tag, each with its own digest and the same linked config and
-/// layer. One invocation does one of: read the first page of 100 tags, as <c>GET /v2/&lt;name&gt;/tags/list?n=100</c>
-/// asks the store for it (101 rows, the extra one shows whether a next page exists); list every tag by following the
-/// pages of the default page size of 1,000, as a client that follows the <c>Link</c> header does; read a manifest's
-/// bytes and descriptor by tag or by digest, the store's part of a GET manifest. The figures include SQLite's
-/// connection handling but not HTTP or the pull-policy check.
+/// layer. The first-page benchmark reads 101 rows, as the tags endpoint does for <c>?n=100</c>, because the extra row
+/// shows whether a next page exists. The full listing follows the pages of the default page size of 1,000, as a
+/// client that follows the <c>Link</c> header does. The manifest benchmarks read the bytes and media type of the
+/// manifest of the middle tag, which is the store's part of a GET manifest. Every invocation opens its SQLite
+/// connection as the store does per call, and none includes HTTP or the pull-policy check.
 /// </remarks>
 [MemoryDiagnoser]
 public class TagListingBenchmarks
@@ -75,7 +75,12 @@ public class TagListingBenchmarks
             last = page[DefaultPageSize - 1];
         }
 
-        return count == TagCount ? count : throw new InvalidOperationException($"The listing returned {count} tags, expected {TagCount}.");
+        if (count != TagCount)
+        {
+            throw new InvalidOperationException($"The listing returned {count} tags, expected {TagCount}.");
+        }
+
+        return count;
     }
 
     [Benchmark(Description = "get manifest by tag")]
@@ -141,7 +146,7 @@ public class TagListingBenchmarks
         Console.WriteLine($"// Seeded {TagCount} tags in {stopwatch.Elapsed.TotalSeconds:F1} s");
     }
 
-    // Version-like tags, such as 1.42.7, so that sorting compares multi-part names.
+    // Version-like tags, such as 1.42.7-build1427 for index 1427, so that sorting compares multi-part names.
     private static string TagName(int index) => $"{index / 1000}.{index / 10 % 100}.{index % 10}-build{index}";
 
     private static InvalidOperationException RepositoryMissing() => new($"The repository {Repository} is missing.");
