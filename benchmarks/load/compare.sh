@@ -33,7 +33,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-command_text="benchmarks/load/compare.sh$(printf ' %q' "$@")"
+command_text="benchmarks/load/compare.sh"
+if [ $# -gt 0 ]; then
+  command_text+="$(printf ' %q' "$@")"
+fi
 runs=3
 duration=10
 size_mib=256
@@ -369,15 +372,14 @@ mkdir -p "$(dirname "$output")"
   echo "- skopeo copies an OCI layout with one gzip layer of the same random bytes ($large_image_bytes bytes with"
   echo "  manifest and config), after deleting skopeo's blob-info cache, and pulls it back into a new layout."
   echo "- MB/s is 10^6 bytes per second. Transfer figures are the best of $runs runs."
-  echo "- Request rates: one run each of $duration s at $connections connections, GET manifest with wrk ($wrk_threads"
-  echo "  threads, \`--latency\`) and HEAD of a 64 KiB layer blob with \`hey -z ${duration}s -c $connections -m HEAD\`."
+  echo "- Request rates: one run each of $duration s at $connections connections. GET manifest runs with wrk"
+  echo "  ($wrk_threads threads, \`--latency\`), and HEAD of a 64 KiB layer blob with \`hey -z ${duration}s -c $connections -m HEAD\`."
   echo "  Every URL returned 200 before its run, and a run fails on any response that is not 2xx."
   echo "- VmHWM is the server process's peak resident set size from \`/proc/PID/status\`: after start-up and 2 s"
   echo "  idle, and at the end of the process's run, so the peak covers every measurement made in that process."
   echo "  The anonymous run (transfers and anonymous request rates) and the authenticated run are separate processes."
   echo "- The 1 GiB check starts a new sample host, reads VmHWM after 2 s idle, sends a 1 GiB random blob with one"
-  echo "  monolithic PUT, GETs it to /dev/null, and reads VmHWM again. The goal is a growth of at most"
-  echo "  $growth_budget_mib MiB."
+  echo "  monolithic PUT, GETs it to /dev/null, and reads VmHWM again. The goal is a growth of at most $growth_budget_mib MiB."
   echo "- Ratios are Dtr / docker-registry. Client and servers share the same machine and disk."
 } >"$output"
 echo
