@@ -17,6 +17,7 @@
 # Needs skopeo, wrk, curl, node, PostgreSQL's server programs (apt-get install postgresql) and
 # tests/tools/node_modules with s3rver and azurite. Must run as root, because the cluster runs as postgres.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 size_mib=256

@@ -15,6 +15,7 @@
 #                       port and a temporary data folder, and CMD must bind 127.0.0.1:{port}
 # Exits 1 on FAIL or on any error.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 size_mib=1024
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --chunk-mib) chunk_mib="$2"; shift 2 ;;
     --budget-mib) budget_mib="$2"; shift 2 ;;
     --docker-registry) kind=docker-registry; shift ;;
-    --command) kind=command; command_line="$2"; shift 2 ;;
+    --command) kind="command"; command_line="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown option '$1'. Run with --help for the options." >&2; exit 1 ;;
   esac
@@ -64,50 +65,16 @@ esac
 base="http://$REGISTRY_ADDRESS"
 echo "Registry: $label, PID $REGISTRY_PID, at $REGISTRY_ADDRESS"
 
-# Lets startup work settle, so the idle figure does not include the first request's JIT and allocations.
-curl -sf -o /dev/null "$base/v2/"
-sleep 2
-idle_kib=$(read_vmhwm_kib "$REGISTRY_PID")
-
-# Starts an upload session in REPOSITORY and prints its absolute Location URL.
-start_upload() {
-  local repository="$1" status location
-  status=$(curl -s -X POST -o /dev/null -D "$work_dir/post.headers" -w '%{http_code}' "$base/v2/$repository/blobs/uploads/")
-  location=$(awk 'tolower($1) == "location:" { sub(/\r$/, "", $2); print $2 }' "$work_dir/post.headers")
-  if [ "$status" != "202" ] || [ -z "$location" ]; then
-    echo "error: POST $base/v2/$repository/blobs/uploads/ returned $status, expected 202 with a Location header." >&2
-    return 1
-  fi
-  case "$location" in
-    http*) echo "$location" ;;
-    *) echo "$base$location" ;;
-  esac
-}
-
-# Appends ?digest= or &digest= to an upload URL.
-with_digest() {
-  case "$1" in
-    *\?*) echo "$1&digest=$digest" ;;
-    *) echo "$1?digest=$digest" ;;
-  esac
-}
+# Lets start-up work settle, so the idle figure does not include the first request's JIT and allocations.
+idle_kib=$(read_idle_vmhwm_kib)
 
 # Prints the MB/s (10^6 bytes per second) of BYTES moved between two timestamps.
 throughput() {
   awk -v bytes="$1" -v start="$2" -v end="$3" 'BEGIN { printf "%.0f MB/s (%.1f s)", bytes / 1e6 / (end - start), end - start }'
 }
 
-# Monolithic upload: one PUT with the whole blob. curl -T streams the file rather than reading it into memory,
-# and an empty Expect header skips the wait for 100 Continue.
-location=$(start_upload bench/monolithic)
-start=$(now)
-status=$(curl -s -o "$work_dir/put.out" -w '%{http_code}' -T "$blob" -H 'Expect:' -H 'Content-Type: application/octet-stream' "$(with_digest "$location")")
-end=$(now)
-if [ "$status" != "201" ]; then
-  echo "error: monolithic PUT returned $status, expected 201: $(head -c 500 "$work_dir/put.out")" >&2
-  exit 1
-fi
-echo "Monolithic PUT:   $(throughput "$blob_bytes" "$start" "$end")"
+put_blob_monolithic bench/monolithic "$blob" "$digest"
+echo "Monolithic PUT:   $(throughput "$blob_bytes" 0 "$transfer_seconds")"
 
 # Chunked upload: PATCH requests with Content-Range, each sent to the Location returned by the previous one.
 split -b "${chunk_mib}M" -d -a 4 "$blob" "$work_dir/chunk-"
@@ -132,7 +99,7 @@ for chunk in "$work_dir"/chunk-*; do
   offset=$((offset + chunk_bytes))
   rm -f "$chunk"
 done
-status=$(curl -s -o "$work_dir/put.out" -w '%{http_code}' -X PUT -H 'Content-Length: 0' "$(with_digest "$location")")
+status=$(curl -s -o "$work_dir/put.out" -w '%{http_code}' -X PUT -H 'Content-Length: 0' "$(with_digest "$location" "$digest")")
 end=$(now)
 if [ "$status" != "201" ]; then
   echo "error: the PUT closing the chunked upload returned $status, expected 201: $(head -c 500 "$work_dir/put.out")" >&2

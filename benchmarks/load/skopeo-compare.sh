@@ -13,6 +13,7 @@
 #   --runs N       push and pull runs per registry; the best is reported (default 3)
 # Needs skopeo, docker-registry, gzip, tar and curl. Exits 1 when a registry that started fails a transfer.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 size_mib=256
@@ -70,14 +71,6 @@ else
   status=1
 fi
 stop_registry
-
-# Prints OURS / REFERENCE, or n/a when either is not a number.
-ratio() {
-  awk -v ours="$1" -v reference="$2" 'BEGIN {
-    if (ours ~ /^[0-9.]+$/ && reference ~ /^[0-9.]+$/ && reference > 0) printf "%.2f", ours / reference
-    else print "n/a"
-  }'
-}
 
 echo
 echo "skopeo $(skopeo --version | awk '{print $NF}'), image of $(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (one gzip layer of random bytes), best of $runs runs"
