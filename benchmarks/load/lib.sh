@@ -6,6 +6,8 @@
 # shellcheck disable=SC2034  # The functions set globals (IMAGE_BYTES, rps, transfer_seconds, ...) for the caller.
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work_dir="$(mktemp -d -t dtr-load-XXXXXX)"
+# Folder for the registries' data folders and the large files the client sends. use_data_root moves it.
+data_dir="$work_dir"
 started_pids=()
 
 cleanup() {
@@ -17,10 +19,28 @@ cleanup() {
     fi
   done
   rm -rf "$work_dir"
+  if [ "$data_dir" != "$work_dir" ]; then
+    rm -rf "$data_dir"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Moves data_dir to a new folder under DIR, which must be an existing, writable folder, so that the registries'
+# data and the client's files sit on DIR's filesystem (for example /dev/shm to keep the disk out of the figures).
+use_data_root() {
+  local root="$1"
+  if [ ! -d "$root" ]; then
+    echo "error: the data root '$root' is not an existing folder. Create it or pass another one." >&2
+    return 1
+  fi
+  if [ ! -w "$root" ]; then
+    echo "error: the data root '$root' is not writable by $(id -un). Pass a folder you can write to." >&2
+    return 1
+  fi
+  data_dir="$(mktemp -d "$root/dtr-load-XXXXXX")"
+}
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on.
 find_free_port() {
@@ -76,16 +96,17 @@ build_dtr_host() {
 #                                        Debian's docker-registry (CNCF distribution) with filesystem storage,
 #                                        with basic authentication against the bcrypt HTPASSWD file when given
 #   start_registry command 'CMD'         any command; {port} and {data} in CMD become the port and a data folder
-# Every variant binds 127.0.0.1 only, keeps its data in a new folder under $work_dir, and runs with exec, so
-# REGISTRY_PID is the server process itself (the one whose memory the scripts read).
+# Every variant binds 127.0.0.1 only, keeps its data in a new folder under $data_dir (set as REGISTRY_DATA), and
+# runs with exec, so REGISTRY_PID is the server process itself (the one whose memory the scripts read).
 start_registry() {
   local kind="$1" argument="${2:-}"
   local extra_arguments=("${@:3}")
   local port data log
   port="$(find_free_port)"
-  data="$(mktemp -d "$work_dir/data-$kind-XXXXXX")"
+  data="$(mktemp -d "$data_dir/data-$kind-XXXXXX")"
   log="$data.log"
   REGISTRY_ADDRESS="127.0.0.1:$port"
+  REGISTRY_DATA="$data"
 
   case "$kind" in
     dtr)
@@ -232,10 +253,10 @@ measure_skopeo_transfers() {
     end=$(now)
     push=$(megabytes_per_second "$image_bytes" "$start" "$end")
 
-    rm -rf "$work_dir/pulled"
+    rm -rf "$data_dir/pulled"
     start=$(now)
     if ! skopeo --insecure-policy copy --quiet --src-tls-verify=false \
-        "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$work_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
+        "docker://$REGISTRY_ADDRESS/$repository:1" "oci:$data_dir/pulled:1" >"$work_dir/skopeo.log" 2>&1; then
       echo "error: skopeo pull from $name failed:" >&2
       cat "$work_dir/skopeo.log" >&2
       return 1
@@ -247,7 +268,7 @@ measure_skopeo_transfers() {
     best_push=$(max "$best_push" "$push")
     best_pull=$(max "$best_pull" "$pull")
   done
-  rm -rf "$work_dir/pulled"
+  rm -rf "$data_dir/pulled"
 }
 
 # Fails, naming the first missing command, unless every command given is installed.
@@ -259,6 +280,15 @@ require_tools() {
       return 1
     fi
   done
+}
+
+# Fails unless VALUE is a whole number of at least 0. OPTION names the value in the error.
+require_whole_number() {
+  local option="$1" value="$2"
+  if ! [[ "$value" =~ ^(0|[1-9][0-9]*)$ ]]; then
+    echo "error: $option needs a whole number of at least 0, got '$value'." >&2
+    return 1
+  fi
 }
 
 # Fails unless VALUE is a whole number of at least 1. OPTION names the value in the error.
@@ -297,11 +327,16 @@ ratio() {
   }'
 }
 
-# Starts an upload session in REPOSITORY at $REGISTRY_ADDRESS and prints its absolute Location URL.
+# Starts an upload session in REPOSITORY at $REGISTRY_ADDRESS, sending each HEADER, and prints its absolute
+# Location URL.
 start_upload() {
   local repository="$1"
-  local base="http://$REGISTRY_ADDRESS" status location
-  status=$(curl -s -X POST -o /dev/null -D "$work_dir/post.headers" -w '%{http_code}' "$base/v2/$repository/blobs/uploads/")
+  local base="http://$REGISTRY_ADDRESS" status location header
+  local arguments=(-s -X POST -o /dev/null -D "$work_dir/post.headers" -w '%{http_code}')
+  for header in "${@:2}"; do
+    arguments+=(-H "$header")
+  done
+  status=$(curl "${arguments[@]}" "$base/v2/$repository/blobs/uploads/")
   location=$(awk 'tolower($1) == "location:" { sub(/\r$/, "", $2); print $2 }' "$work_dir/post.headers")
   if [ "$status" != "202" ] || [ -z "$location" ]; then
     echo "error: POST $base/v2/$repository/blobs/uploads/ returned $status, expected 202 with a Location header." >&2
@@ -322,15 +357,20 @@ with_digest() {
   esac
 }
 
-# Uploads FILE as blob DIGEST to REPOSITORY at $REGISTRY_ADDRESS: a POST opens the upload, and one PUT with
-# ?digest= sends the whole file. curl -T streams the file instead of reading it into memory, and the empty Expect
-# header skips the wait for 100 Continue. Sets transfer_seconds to curl's total time for the PUT.
+# Uploads FILE as blob DIGEST to REPOSITORY at $REGISTRY_ADDRESS, sending each HEADER with both requests: a POST
+# opens the upload, and one PUT with ?digest= sends the whole file. curl -T streams the file instead of reading it
+# into memory, and the empty Expect header skips the wait for 100 Continue. Sets transfer_seconds to curl's total
+# time for the PUT.
 put_blob_monolithic() {
   local repository="$1" file="$2" digest="$3"
-  local location result status
-  location=$(start_upload "$repository")
-  result=$(curl -s -o "$work_dir/put.out" -w '%{http_code} %{time_total}' -T "$file" -H 'Expect:' \
-    -H 'Content-Type: application/octet-stream' "$(with_digest "$location" "$digest")")
+  local location result status header
+  local arguments=(-s -o "$work_dir/put.out" -w '%{http_code} %{time_total}' -T "$file" -H 'Expect:'
+    -H 'Content-Type: application/octet-stream')
+  for header in "${@:4}"; do
+    arguments+=(-H "$header")
+  done
+  location=$(start_upload "$repository" "${@:4}")
+  result=$(curl "${arguments[@]}" "$(with_digest "$location" "$digest")")
   status="${result%% *}"
   if [ "$status" != "201" ]; then
     echo "error: monolithic PUT of $file to $repository returned $status, expected 201: $(head -c 500 "$work_dir/put.out")" >&2
@@ -339,12 +379,16 @@ put_blob_monolithic() {
   transfer_seconds="${result#* }"
 }
 
-# Downloads blob DIGEST of REPOSITORY from $REGISTRY_ADDRESS to /dev/null, following redirects, and sets
-# transfer_seconds to curl's total time. Fails unless the response is 200 with EXPECTED_BYTES bytes.
+# Downloads blob DIGEST of REPOSITORY from $REGISTRY_ADDRESS to /dev/null with each HEADER, following redirects,
+# and sets transfer_seconds to curl's total time. Fails unless the response is 200 with EXPECTED_BYTES bytes.
 get_blob_to_null() {
   local repository="$1" digest="$2" expected_bytes="$3"
-  local url="http://$REGISTRY_ADDRESS/v2/$repository/blobs/$digest" result status bytes seconds
-  result=$(curl -sL -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$url")
+  local url="http://$REGISTRY_ADDRESS/v2/$repository/blobs/$digest" result status bytes seconds header
+  local arguments=(-sL -o /dev/null -w '%{http_code} %{size_download} %{time_total}')
+  for header in "${@:4}"; do
+    arguments+=(-H "$header")
+  done
+  result=$(curl "${arguments[@]}" "$url")
   read -r status bytes seconds <<<"$result"
   if [ "$status" != "200" ] || [ "$bytes" != "$expected_bytes" ]; then
     echo "error: GET $url returned $status with $bytes bytes, expected 200 with $expected_bytes bytes." >&2
