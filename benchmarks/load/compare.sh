@@ -2,9 +2,17 @@
 # Compares the Dtr sample host with Debian's docker-registry (CNCF distribution) in one run, prints one Markdown
 # table with the ratio ours / reference and the goal of each figure, and writes it to docs/benchmarks.md.
 #
-# The registries run one after the other on loopback ports with temporary data folders, and get the same files.
-# The sample host is a Release build started with --Logging:LogLevel:Default=Warning; docker-registry runs with
-# log level warn, filesystem storage and delete enabled. Each server idles 2 s after start-up. Measured:
+# The registries run one after the other on loopback ports, with new data folders under the data root (the
+# system's temporary folder unless --data-root is given), and get the same files. The sample host is a Release
+# build started with --Logging:LogLevel:Default=Warning; docker-registry runs with log level warn, filesystem
+# storage and delete enabled. Each server idles 2 s after start-up, and its idle VmHWM is read. Then both get the
+# same warm-up, which no figure counts. It sends N (--warmup) uploads and downloads of a 16 MiB random blob to the
+# repository bench/warmup, then 2 s each of the GET manifest and HEAD blob load of item 3, with the credentials
+# of the measured requests. .NET compiles a method quickly first and again, optimized, once it has run often
+# (tiered compilation), so without a warm-up the first measured runs partly time the JIT compiler.
+# Before the first server starts, dd copies the random blob into the data folder 3 times with conv=fdatasync.
+# That is the disk's own write rate, flushed, which bounds the upload rate of a registry that flushes each blob.
+# Measured:
 #   1. Single-stream blob upload with curl (a POST, then one monolithic PUT with ?digest=) and download (GET to
 #      /dev/null) of a random blob, in MB/s (10^6 bytes per second), best of RUNS. Each run uses a new
 #      repository, and a separate untimed GET checks the digest with openssl.
@@ -14,8 +22,10 @@
 #      docker-registry without auth. Authenticated: the sample host with --Registry:Auth:Enabled=true and a
 #      team member's bearer token (pull scope) on a private repository, and docker-registry with htpasswd
 #      basic authentication (bcrypt).
-#   4. VmHWM (peak resident set size) of each server process after start-up and at the end of its run.
-#   5. The VmHWM growth of a fresh sample host over a 1 GiB monolithic PUT and a GET of the blob.
+#   4. VmHWM (peak resident set size) of each server process after start-up (before the warm-up) and at the end
+#      of its run, so the peak covers the warm-up as well.
+#   5. The VmHWM growth of a new process of each registry over a 1 GiB monolithic PUT and a GET of the blob,
+#      without a warm-up.
 # Items 1, 2 and the anonymous part of 3 run in one process per registry, the authenticated part in a second.
 #
 # Usage: benchmarks/load/compare.sh [options]
@@ -23,6 +33,10 @@
 #   --duration S     seconds of each wrk and hey run (default 10, at most 240, because a bearer token is
 #                    valid for 5 minutes by default)
 #   --size-mib N     size of the random blob and of the image layer's content, in MiB (default 256)
+#   --warmup N       warm-up uploads and downloads per server process, 0 to skip the whole warm-up (default 3)
+#   --data-root DIR  create the data folders of both registries and the files the client sends in a new folder
+#                    under DIR, an existing writable folder (default: the system's temporary folder). For
+#                    example --data-root /dev/shm takes the disk out of the upload figures.
 #   --skip-1gib      skip the 1 GiB memory check
 #   --output FILE    write the report to FILE instead of docs/benchmarks.md (overwritten)
 #   --no-write       print the table only
@@ -40,6 +54,10 @@ fi
 runs=3
 duration=10
 size_mib=256
+warmup_runs=3
+warmup_mib=16
+warmup_seconds=2
+data_root=""
 skip_1gib=false
 output="$repo_root/docs/benchmarks.md"
 write_output=true
@@ -52,6 +70,15 @@ while [ $# -gt 0 ]; do
     --runs) require_positive_integer --runs "${2:-}"; runs="$2"; shift 2 ;;
     --duration) require_positive_integer --duration "${2:-}"; duration="$2"; shift 2 ;;
     --size-mib) require_positive_integer --size-mib "${2:-}"; size_mib="$2"; shift 2 ;;
+    --warmup) require_whole_number --warmup "${2:-}"; warmup_runs="$2"; shift 2 ;;
+    --data-root)
+      if [ -z "${2:-}" ]; then
+        echo "error: --data-root needs a folder name." >&2
+        exit 1
+      fi
+      data_root="$2"
+      shift 2
+      ;;
     --skip-1gib) skip_1gib=true; shift ;;
     --output)
       if [ -z "${2:-}" ]; then
@@ -71,6 +98,9 @@ if [ "$duration" -gt 240 ]; then
   exit 1
 fi
 
+if [ -n "$data_root" ]; then
+  use_data_root "$data_root"
+fi
 require_htpasswd
 require_tools curl openssl jq skopeo wrk hey docker-registry htpasswd gzip tar sha256sum dotnet
 
@@ -88,13 +118,13 @@ file_digest() {
 }
 
 echo "Writing a $size_mib MiB random blob..."
-blob="$work_dir/blob.bin"
+blob="$data_dir/blob.bin"
 write_random_file "$blob" "$size_mib"
 blob_bytes=$(stat -c %s "$blob")
 blob_digest="$(file_digest "$blob")"
 
 echo "Building an OCI layout with the same bytes as its one layer..."
-large_layout="$work_dir/large-layout"
+large_layout="$data_dir/large-layout"
 mkdir -p "$work_dir/rootfs/data"
 cp "$blob" "$work_dir/rootfs/data/random.bin"
 write_single_layer_layout "$large_layout" "$work_dir/rootfs"
@@ -102,15 +132,54 @@ rm -rf "$work_dir/rootfs"
 large_image_bytes=$IMAGE_BYTES
 
 echo "Building an OCI layout with 64 KiB of random bytes for the request-rate runs..."
-small_layout="$work_dir/small-layout"
+small_layout="$data_dir/small-layout"
 mkdir -p "$work_dir/rootfs/data"
 head -c 65536 /dev/urandom >"$work_dir/rootfs/data/random.bin"
 write_single_layer_layout "$small_layout" "$work_dir/rootfs"
 rm -rf "$work_dir/rootfs"
 small_layer_digest=$LAYER_DIGEST
 
+if [ "$warmup_runs" -gt 0 ]; then
+  echo "Writing a $warmup_mib MiB random blob for the warm-up..."
+  warmup_blob="$data_dir/warmup.bin"
+  write_random_file "$warmup_blob" "$warmup_mib"
+  warmup_bytes=$(stat -c %s "$warmup_blob")
+  warmup_digest="$(file_digest "$warmup_blob")"
+fi
+
 echo "Building samples/Dtr.Sample.Host (Release)..."
 host_dll="$(build_dtr_host)"
+
+# Copies the random blob to the data folder with dd 3 times, each time flushed with conv=fdatasync and deleted
+# afterwards, and sets disk_rates (MB/s of each run, comma-separated) and disk_best.
+measure_disk_write_rate() {
+  local target="$data_dir/ddtest" run output seconds rate
+  disk_rates=""
+  disk_best=0
+  for run in 1 2 3; do
+    if ! output="$(LC_ALL=C dd if="$blob" of="$target" bs=1M conv=fdatasync 2>&1)"; then
+      echo "error: dd to $target failed: $output" >&2
+      rm -f "$target"
+      return 1
+    fi
+    rm -f "$target"
+    # dd's last line reads like "268435456 bytes (268 MB, 256 MiB) copied, 1.19 s, 225 MB/s".
+    seconds="$(sed -n 's/.* copied, \([0-9.e+-]*\) s, .*/\1/p' <<<"$output")"
+    if [ -z "$seconds" ]; then
+      echo "error: could not read the time from dd's output: $output" >&2
+      return 1
+    fi
+    rate=$(megabytes_per_second "$blob_bytes" 0 "$seconds")
+    echo "  dd run $run: $rate MB/s"
+    disk_rates+="${disk_rates:+, }$rate"
+    disk_best=$(max "$disk_best" "$rate")
+  done
+}
+
+echo "Measuring the data folder's own write rate: dd of the $size_mib MiB blob with conv=fdatasync, 3 runs..."
+measure_disk_write_rate
+data_filesystem="$(df -T "$data_dir" | awk 'NR == 2 { print $1 ", " $2 }')"
+echo "Context: the disk's own write rate, flushed, is $disk_best MB/s at best ($disk_rates) on $data_filesystem."
 
 # Measured values, keyed SIDE:FIGURE, where SIDE is dtr or reference.
 declare -A figures
@@ -164,26 +233,63 @@ measure_blob_heads() {
   figures[$key:head_p99]=$p99_ms
 }
 
+# Sends the warm-up load, which no figure counts, to $REGISTRY_ADDRESS: warmup_runs uploads and downloads of the
+# warm-up blob in bench/warmup, then GET manifest requests (wrk) and HEAD blob requests (hey) on READ_REPOSITORY,
+# warmup_seconds each, at the measured connection count. READ_HEADER goes with the reads and TRANSFER_HEADER with
+# the blob transfers. Either may be empty for no credentials.
+warm_up() {
+  local read_repository="$1" read_header="$2" transfer_header="$3"
+  local read_headers=() transfer_headers=() run
+  if [ "$warmup_runs" -eq 0 ]; then
+    return 0
+  fi
+  if [ -n "$read_header" ]; then
+    read_headers=("$read_header")
+  fi
+  if [ -n "$transfer_header" ]; then
+    transfer_headers=("$transfer_header")
+  fi
+
+  echo "  warm-up, not counted: $warmup_runs uploads and downloads of $warmup_mib MiB, $warmup_seconds s of GET manifest, $warmup_seconds s of HEAD blob"
+  for run in $(seq 1 "$warmup_runs"); do
+    put_blob_monolithic bench/warmup "$warmup_blob" "$warmup_digest" "${transfer_headers[@]}"
+    get_blob_to_null bench/warmup "$warmup_digest" "$warmup_bytes" "${transfer_headers[@]}"
+  done
+  # run_wrk and run_hey_head print their figures, which are not results here.
+  run_wrk "$wrk_threads" "$connections" "$warmup_seconds" "http://$REGISTRY_ADDRESS/v2/$read_repository/manifests/1" \
+    "$manifest_accept" "${read_headers[@]}" >/dev/null
+  run_hey_head "$connections" "$warmup_seconds" "http://$REGISTRY_ADDRESS/v2/$read_repository/blobs/$small_layer_digest" \
+    "${read_headers[@]}" >/dev/null
+}
+
+# Stops the registry started last and deletes its data folder, which matters when the data root is a RAM-backed
+# filesystem such as /dev/shm.
+stop_registry_and_delete_data() {
+  stop_registry
+  rm -rf "$REGISTRY_DATA"
+}
+
 # Starts a registry with START_ARGUMENTS (as start_registry takes them) and runs the anonymous measurements on it:
-# blob transfers, skopeo transfers and request rates, then the process's VmHWM. SIDE keys the figures and LABEL
-# names the registry in progress lines.
+# the warm-up, blob transfers, skopeo transfers and request rates, then the process's VmHWM. SIDE keys the figures
+# and LABEL names the registry in progress lines.
 measure_anonymous_run() {
   local side="$1" label="$2"
   start_registry "${@:3}"
   echo "Anonymous run: $label at $REGISTRY_ADDRESS, PID $REGISTRY_PID"
   figures[$side:open_idle_kib]=$(read_idle_vmhwm_kib)
+  push_image "$small_layout" "docker://$REGISTRY_ADDRESS/bench/small:1"
+  warm_up bench/small "" ""
 
   measure_blob_transfers "$side"
   measure_skopeo_transfers "$label" "$large_layout" "$large_image_bytes" "$runs"
   figures[$side:skopeo_push]=$best_push
   figures[$side:skopeo_pull]=$best_pull
 
-  push_image "$small_layout" "docker://$REGISTRY_ADDRESS/bench/small:1"
   measure_manifest_reads "$side:open" bench/small
   measure_blob_heads "$side:open" bench/small
 
   figures[$side:open_peak_kib]=$(read_vmhwm_kib "$REGISTRY_PID")
-  stop_registry
+  stop_registry_and_delete_data
 }
 
 echo
@@ -196,13 +302,21 @@ start_registry dtr "$host_dll" --Logging:LogLevel:Default=Warning --Registry:Aut
 echo "  at $REGISTRY_ADDRESS, PID $REGISTRY_PID"
 figures[dtr:auth_idle_kib]=$(read_idle_vmhwm_kib)
 set_up_dtr_access "$small_layout" "$admin_password" "$reader_password"
+if [ "$warmup_runs" -gt 0 ]; then
+  # The reader may only pull, so the warm-up transfers use the administrator's bearer token on a repository of
+  # their own.
+  management_api "$admin_password" POST repositories/bench '{"name":"warmup","visibility":"private"}'
+  admin_token="$(fetch_bearer_token "admin:$admin_password" repository:bench/warmup:pull,push)"
+  token="$(fetch_bearer_token "reader:$reader_password" repository:bench/private:pull)"
+  warm_up bench/private "Authorization: Bearer $token" "Authorization: Bearer $admin_token"
+fi
 # A new token before each run keeps it well inside its 5-minute lifetime.
 token="$(fetch_bearer_token "reader:$reader_password" repository:bench/private:pull)"
 measure_manifest_reads dtr:auth bench/private "Authorization: Bearer $token"
 token="$(fetch_bearer_token "reader:$reader_password" repository:bench/private:pull)"
 measure_blob_heads dtr:auth bench/private "Authorization: Bearer $token"
 figures[dtr:auth_peak_kib]=$(read_vmhwm_kib "$REGISTRY_PID")
-stop_registry
+stop_registry_and_delete_data
 
 echo "Authenticated run: docker-registry $reference_version with htpasswd"
 htpasswd -Bbn reader "$reader_password" >"$work_dir/htpasswd"
@@ -211,28 +325,40 @@ echo "  at $REGISTRY_ADDRESS, PID $REGISTRY_PID"
 figures[reference:auth_idle_kib]=$(read_idle_vmhwm_kib)
 push_image "$small_layout" "docker://$REGISTRY_ADDRESS/bench/private:1" "reader:$reader_password"
 basic="Authorization: Basic $(printf '%s' "reader:$reader_password" | base64 -w0)"
+warm_up bench/private "$basic" "$basic"
 measure_manifest_reads reference:auth bench/private "$basic"
 measure_blob_heads reference:auth bench/private "$basic"
 figures[reference:auth_peak_kib]=$(read_vmhwm_kib "$REGISTRY_PID")
-stop_registry
+stop_registry_and_delete_data
 
-if [ "$skip_1gib" = false ]; then
-  echo "Memory check: 1 GiB monolithic PUT and GET on a new Dtr sample host"
-  large_blob="$work_dir/blob-1gib.bin"
-  write_random_file "$large_blob" 1024
-  large_blob_bytes=$(stat -c %s "$large_blob")
-  large_blob_digest="$(file_digest "$large_blob")"
-  start_registry dtr "$host_dll" --Logging:LogLevel:Default=Warning
-  echo "  at $REGISTRY_ADDRESS, PID $REGISTRY_PID"
-  growth_idle_kib=$(read_idle_vmhwm_kib)
+# Starts a new registry with START_ARGUMENTS (as start_registry takes them), without a warm-up, sends the 1 GiB
+# blob with one monolithic PUT and GETs it, and stores the growth of its VmHWM over the idle value in KiB under
+# SIDE:growth_kib. LABEL names the registry in progress lines.
+measure_memory_growth() {
+  local side="$1" label="$2"
+  local idle_kib peak_kib
+  start_registry "${@:3}"
+  echo "Memory check: 1 GiB monolithic PUT and GET on a new $label at $REGISTRY_ADDRESS, PID $REGISTRY_PID"
+  idle_kib=$(read_idle_vmhwm_kib)
   put_blob_monolithic bench/large "$large_blob" "$large_blob_digest"
   echo "  PUT $(megabytes_per_second "$large_blob_bytes" 0 "$transfer_seconds") MB/s"
   get_blob_to_null bench/large "$large_blob_digest" "$large_blob_bytes"
   echo "  GET $(megabytes_per_second "$large_blob_bytes" 0 "$transfer_seconds") MB/s"
-  growth_peak_kib=$(read_vmhwm_kib "$REGISTRY_PID")
-  stop_registry
+  peak_kib=$(read_vmhwm_kib "$REGISTRY_PID")
+  stop_registry_and_delete_data
+  echo "  VmHWM $idle_kib KiB after start-up, $peak_kib KiB after the transfers"
+  figures[$side:growth_kib]=$((peak_kib - idle_kib))
+}
+
+if [ "$skip_1gib" = false ]; then
+  echo "Writing a 1 GiB random blob for the memory check..."
+  large_blob="$data_dir/blob-1gib.bin"
+  write_random_file "$large_blob" 1024
+  large_blob_bytes=$(stat -c %s "$large_blob")
+  large_blob_digest="$(file_digest "$large_blob")"
+  measure_memory_growth dtr "Dtr sample host" dtr "$host_dll" --Logging:LogLevel:Default=Warning
+  measure_memory_growth reference "docker-registry $reference_version" docker-registry
   rm -f "$large_blob"
-  echo "  VmHWM $growth_idle_kib KiB after start-up, $growth_peak_kib KiB after the transfers"
 fi
 load_at_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -293,16 +419,18 @@ for mode in open auth; do
   add_comparison_row "peak VmHWM, $mode_text, MiB" "$(mebibytes "${figures[dtr:${mode}_peak_kib]}")" \
     "$(mebibytes "${figures[reference:${mode}_peak_kib]}")" "max 2"
 done
+growth_figure="VmHWM growth over a 1 GiB PUT and GET, MiB"
 if [ "$skip_1gib" = false ]; then
-  growth_kib=$((growth_peak_kib - growth_idle_kib))
-  if [ "$growth_kib" -le $((growth_budget_mib * 1024)) ]; then
+  if [ "${figures[dtr:growth_kib]}" -le $((growth_budget_mib * 1024)) ]; then
     growth_met="met"
   else
     growth_met="not met"
   fi
-  table_rows+=("| VmHWM growth over a 1 GiB PUT and GET, MiB | $(mebibytes "$growth_kib") | - | - | <= $growth_budget_mib MiB | $growth_met |")
+  dtr_growth="$(mebibytes "${figures[dtr:growth_kib]}")"
+  reference_growth="$(mebibytes "${figures[reference:growth_kib]}")"
+  table_rows+=("| $growth_figure | $dtr_growth | $reference_growth | $(ratio "$dtr_growth" "$reference_growth") | Dtr <= $growth_budget_mib MiB | $growth_met |")
 else
-  table_rows+=("| VmHWM growth over a 1 GiB PUT and GET, MiB | skipped | - | - | <= $growth_budget_mib MiB | - |")
+  table_rows+=("| $growth_figure | skipped | skipped | - | Dtr <= $growth_budget_mib MiB | - |")
 fi
 
 # Prints the Markdown table.
@@ -321,13 +449,14 @@ fi
 
 # Prints a description of this machine and of the tools as Markdown list items.
 describe_machine() {
-  local data_device runtime
-  data_device="$(df -T "$work_dir" | awk 'NR == 2 { print $1 ", " $2 }')"
+  local runtime
   runtime="$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" { version = $2 } END { print version }')"
   echo "- $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   echo "- $(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo) GiB memory"
   echo "- Linux $(uname -r), Debian $(cat /etc/debian_version)"
-  echo "- data folder under $(dirname "$work_dir") on $data_device (\`df -T\`)"
+  echo "- data folder under $(dirname "$data_dir") on $data_filesystem (\`df -T\`)"
+  echo "- the disk's own write rate, flushed: $disk_best MB/s, best of 3 runs ($disk_rates) of"
+  echo "  \`dd if=BLOB of=DATA_FOLDER/ddtest bs=1M conv=fdatasync\` with the $size_mib MiB random blob"
   echo "- .NET runtime $runtime (Microsoft.NETCore.App), docker-registry $reference_version"
   echo "- curl $(curl --version | awk 'NR == 1 { print $2 }'), skopeo $(skopeo --version | awk '{ print $NF }')," \
     "wrk $(dpkg-query -W -f='${Version}' wrk), hey $(dpkg-query -W -f='${Version}' hey)"
@@ -351,14 +480,25 @@ mkdir -p "$(dirname "$output")"
   echo "## Servers"
   echo
   echo "- Dtr: \`samples/Dtr.Sample.Host\`, Release build, with its default storage (filesystem blobs and SQLite"
-  echo "  metadata in a temporary data folder) and \`--Logging:LogLevel:Default=Warning\`. Authentication is off for"
+  echo "  metadata in a new data folder under $(dirname "$data_dir")) and \`--Logging:LogLevel:Default=Warning\`. Authentication is off for"
   echo "  the anonymous run and the 1 GiB check. The authenticated run adds \`--Registry:Auth:Enabled=true\` and reads"
   echo "  with a bearer token from \`/auth/token\` (scope \`repository:bench/private:pull\`) of a user whose team has"
   echo "  read-only access to the private repository."
-  echo "- docker-registry $reference_version (Debian package): filesystem storage in a temporary data folder, log"
-  echo "  level warn, \`storage.delete.enabled: true\`. The authenticated run adds htpasswd basic authentication"
-  echo "  with a bcrypt entry from \`htpasswd -B\`, sent as an \`Authorization: Basic\` header on every request."
+  echo "- docker-registry $reference_version (Debian package): filesystem storage in a new data folder under"
+  echo "  $(dirname "$data_dir"), log level warn, \`storage.delete.enabled: true\`. The authenticated run adds"
+  echo "  htpasswd basic authentication with a bcrypt entry from \`htpasswd -B\`, sent as an \`Authorization: Basic\`"
+  echo "  header on every request."
   echo "- Both listen on 127.0.0.1 and run one at a time, each idle for 2 s after start-up."
+  if [ "$warmup_runs" -gt 0 ]; then
+    echo "- Both get the same warm-up after the idle VmHWM is read and before the first measured request, in every"
+    echo "  process except the 1 GiB check's: $warmup_runs monolithic PUTs and GETs of a $warmup_mib MiB random blob in"
+    echo "  \`bench/warmup\`, then $warmup_seconds s of GET manifest (wrk) and $warmup_seconds s of HEAD blob (hey) at"
+    echo "  $connections connections, with the credentials of the measured requests. In Dtr's authenticated run the"
+    echo "  warm-up blob transfers use the administrator's bearer token, because the reader may only pull. No figure"
+    echo "  counts the warm-up."
+  else
+    echo "- No warm-up (\`--warmup 0\`): the first measured requests also time the .NET JIT compiler."
+  fi
   echo
   echo "## Results"
   echo
@@ -376,11 +516,16 @@ mkdir -p "$(dirname "$output")"
   echo "  ($wrk_threads threads, \`--latency\`), and HEAD of a 64 KiB layer blob with \`hey -z ${duration}s -c $connections -m HEAD\`."
   echo "  Every URL returned 200 before its run, and a run fails on any response that is not 2xx."
   echo "- VmHWM is the server process's peak resident set size from \`/proc/PID/status\`: after start-up and 2 s"
-  echo "  idle, and at the end of the process's run, so the peak covers every measurement made in that process."
+  echo "  idle (before the warm-up), and at the end of the process's run, so the peak covers the warm-up and every"
+  echo "  measurement made in that process."
   echo "  The anonymous run (transfers and anonymous request rates) and the authenticated run are separate processes."
-  echo "- The 1 GiB check starts a new sample host, reads VmHWM after 2 s idle, sends a 1 GiB random blob with one"
-  echo "  monolithic PUT, GETs it to /dev/null, and reads VmHWM again. The goal is a growth of at most $growth_budget_mib MiB."
-  echo "- Ratios are Dtr / docker-registry. Client and servers share the same machine and disk."
+  echo "- The 1 GiB check starts a new process of each registry without a warm-up, reads VmHWM after 2 s idle,"
+  echo "  sends a 1 GiB random blob with one monolithic PUT, GETs it to /dev/null, and reads VmHWM again. The goal"
+  echo "  is a growth of at most $growth_budget_mib MiB for Dtr. The docker-registry figure is the reference."
+  echo "- The disk's own write rate is measured before the first server starts. Dtr's filesystem store flushes each"
+  echo "  blob (fsync) before the upload completes, so this rate bounds its upload figures."
+  echo "- Ratios are Dtr / docker-registry. Client and servers share the same machine, and the client's files and"
+  echo "  both data folders share the data folder's filesystem."
 } >"$output"
 echo
 echo "Wrote $output"
