@@ -70,7 +70,11 @@ public interface IBlobUploadWriter : IAsyncDisposable
     /// <summary>Appends bytes to the upload.</summary>
     ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
-    /// <summary>Makes every byte written so far durable, so a later request, or another host, can read it.</summary>
+    /// <summary>
+    /// Hands every byte written so far to storage, so a later request, on this host or another, can read it. Only
+    /// <see cref="IBlobStore.CommitUploadAsync"/> must make the bytes durable: an upload that a crash cuts short loses
+    /// at most its last bytes, and the client resumes from the length that the upload then reports.
+    /// </summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 }
 

@@ -200,27 +200,33 @@ internal sealed class BlobEndpoints
 
     private static async Task CopyAsync(Stream source, HttpResponse response, long length, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
-        try
+        // Reading straight into the response's buffers saves copying every byte through a buffer of our own.
+        var writer = response.BodyWriter;
+        var remaining = length;
+        while (remaining > 0)
         {
-            var remaining = length;
-            while (remaining > 0)
+            var memory = writer.GetMemory((int)Math.Min(CopyBufferBytes, remaining));
+            if (memory.Length > remaining)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
-                if (read == 0)
-                {
-                    // The stored blob is shorter than its recorded size: abort rather than send a short body
-                    // that the client would take for a complete one.
-                    throw new IOException($"The stored blob ended {remaining} bytes before its recorded size.");
-                }
-
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                remaining -= read;
+                memory = memory[..(int)remaining];
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            var read = await source.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                // The stored blob is shorter than its recorded size: abort rather than send a short body
+                // that the client would take for a complete one.
+                throw new IOException($"The stored blob ended {remaining} bytes before its recorded size.");
+            }
+
+            writer.Advance(read);
+            remaining -= read;
+            var flushed = await writer.FlushAsync(cancellationToken);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                // The client went away; the server aborts the response.
+                return;
+            }
         }
     }
 }

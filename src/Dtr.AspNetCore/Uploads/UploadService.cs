@@ -382,57 +382,78 @@ internal sealed class UploadService
     }
 
     /// <summary>
-    /// Copies a request body into an upload through one pooled buffer, hashing each full buffer before writing it,
-    /// so storage receives few large writes whatever the size of the network reads. The lease is renewed after each
-    /// read and checked before each write, because a slow client can take longer than one lease duration to send a
-    /// large body.
+    /// Copies a request body into an upload through one pooled buffer split in two halves. While storage writes one
+    /// half, the request reads the network into the other and hashes it, so receiving, hashing and writing overlap
+    /// and storage still receives few large writes whatever the size of the network reads. The lease is renewed after
+    /// each read and checked before each write, because a slow client can take longer than one lease duration to send
+    /// a large body.
     /// </summary>
     private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, UploadLease lease, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var maxBlobBytes = _options.MaxBlobBytes;
+        var halfLength = buffer.Length / 2;
+        var current = buffer[..halfLength];
+        var other = buffer[halfLength..(2 * halfLength)];
         var filled = 0;
-        while (true)
+        var accepted = writer.Length;
+        var pendingWrite = Task.CompletedTask;
+        try
         {
-            var result = await body.ReadAsync(cancellationToken);
-            await lease.RenewIfDueAsync(cancellationToken);
-            var sequence = result.Buffer;
-            while (!sequence.IsEmpty)
+            while (true)
             {
-                var count = (int)Math.Min(sequence.Length, buffer.Length - filled);
-                sequence.Slice(0, count).CopyTo(buffer.Span[filled..]);
-                sequence = sequence.Slice(count);
-                filled += count;
-                if (filled == buffer.Length)
+                var result = await body.ReadAsync(cancellationToken);
+                await lease.RenewIfDueAsync(cancellationToken);
+                var sequence = result.Buffer;
+                while (!sequence.IsEmpty)
                 {
-                    await WriteBufferAsync(buffer[..filled]);
-                    filled = 0;
+                    var count = (int)Math.Min(sequence.Length, current.Length - filled);
+                    sequence.Slice(0, count).CopyTo(current.Span[filled..]);
+                    sequence = sequence.Slice(count);
+                    filled += count;
+                    if (filled == current.Length)
+                    {
+                        await StartWriteAsync(current);
+                        (current, other) = (other, current);
+                        filled = 0;
+                    }
+                }
+
+                body.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
                 }
             }
 
-            body.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted || result.IsCanceled)
+            if (filled > 0)
             {
-                break;
+                await StartWriteAsync(current[..filled]);
             }
+
+            await pendingWrite;
+        }
+        finally
+        {
+            // The pooled buffer goes back to the pool after this returns, so no write may still be reading it.
+            // The exception that ended the copy is the one the caller sees, so a failed write is not rethrown here.
+            await pendingWrite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (filled > 0)
+        // Hashes this half while storage may still be writing the other, waits for that write, then starts this one.
+        async ValueTask StartWriteAsync(ReadOnlyMemory<byte> chunk)
         {
-            await WriteBufferAsync(buffer[..filled]);
-        }
-
-        async ValueTask WriteBufferAsync(ReadOnlyMemory<byte> chunk)
-        {
-            if (maxBlobBytes is { } max && writer.Length + chunk.Length > max)
+            if (maxBlobBytes is { } max && accepted + chunk.Length > max)
             {
                 throw new RegistryException(
                     OciErrorCode.ContentTooLarge,
                     $"The blob exceeds the registry's limit of {max} bytes (Registry:MaxBlobBytes).");
             }
 
-            await lease.RenewIfDueAsync(cancellationToken);
             hash?.AppendData(chunk.Span);
-            await writer.WriteAsync(chunk, cancellationToken);
+            accepted += chunk.Length;
+            await pendingWrite;
+            await lease.RenewIfDueAsync(cancellationToken);
+            pendingWrite = writer.WriteAsync(chunk, cancellationToken).AsTask();
         }
     }
 
