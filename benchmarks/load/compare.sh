@@ -38,7 +38,7 @@
 #                    under DIR, an existing writable folder (default: the system's temporary folder). For
 #                    example --data-root /dev/shm takes the disk out of the upload figures.
 #   --skip-1gib      skip the 1 GiB memory check
-#   --output FILE    write the report to FILE instead of docs/benchmarks.md (overwritten)
+#   --output FILE    write the report to FILE instead of docs/benchmarks.md; the notes below its marker line are kept
 #   --no-write       print the table only
 # Needs curl, openssl, jq, skopeo, wrk, hey, docker-registry, htpasswd (apache2-utils, installed with apt-get
 # when missing and run as root), gzip and tar. Exits 1 on any error. A goal that is not met prints "not met" and
@@ -464,6 +464,12 @@ describe_machine() {
 }
 
 mkdir -p "$(dirname "$output")"
+# Notes written by hand below this marker line survive a new run; everything above it is generated.
+notes_marker="<!-- Notes below this line are kept when compare.sh writes this file again. -->"
+kept_notes=""
+if [ -f "$output" ]; then
+  kept_notes="$(awk -v marker="$notes_marker" 'found { print } $0 == marker { found = 1 }' "$output")"
+fi
 {
   echo "# Load comparison with docker-registry"
   echo
@@ -526,6 +532,12 @@ mkdir -p "$(dirname "$output")"
   echo "  blob (fsync) before the upload completes, so this rate bounds its upload figures."
   echo "- Ratios are Dtr / docker-registry. Client and servers share the same machine, and the client's files and"
   echo "  both data folders share the data folder's filesystem."
-} >"$output"
+  echo
+  echo "$notes_marker"
+  if [ -n "$kept_notes" ]; then
+    printf '%s\n' "$kept_notes"
+  fi
+} >"$output.new"
+mv "$output.new" "$output"
 echo
 echo "Wrote $output"
