@@ -309,8 +309,11 @@ internal sealed class RegistryTokenService
     private static string? Subject(JsonWebToken token) =>
         token.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var subject) && !string.IsNullOrEmpty(subject) ? subject : null;
 
-    /// <summary>Reads the <c>access</c> claim from the signed payload; returns null when its shape is wrong.</summary>
-    private static List<TokenScope>? ReadAccessClaim(JsonWebToken token)
+    /// <summary>
+    /// Reads the <c>access</c> claim from the signed payload; returns null when its shape is wrong. The lists are
+    /// read-only because <see cref="VerifiedTokenCache"/> shares them between requests.
+    /// </summary>
+    private static IReadOnlyList<TokenScope>? ReadAccessClaim(JsonWebToken token)
     {
         using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(token.EncodedPayload));
         if (!payload.RootElement.TryGetProperty(AccessClaim, out var access))
@@ -345,10 +348,10 @@ internal sealed class RegistryTokenService
                 actionNames.Add(action.GetString()!);
             }
 
-            scopes.Add(new TokenScope(type.GetString()!, name.GetString()!, actionNames));
+            scopes.Add(new TokenScope(type.GetString()!, name.GetString()!, actionNames.AsReadOnly()));
         }
 
-        return scopes;
+        return scopes.AsReadOnly();
     }
 
     private static string DescribeFailure(Exception? error) => error switch
