@@ -31,8 +31,8 @@ public sealed class RegistryAuthOptions
 
     /// <summary>
     /// The maximum number of verified access tokens kept in memory, so that a client sending the same bearer token
-    /// again skips the signature verification. Issuer, audience, lifetime and the user are still checked on every
-    /// request. 0 turns the cache off. Default 10,000.
+    /// again skips the signature verification. The key id, issuer, audience, lifetime and the user are still checked
+    /// on every request. 0 turns the cache off. Default 10,000.
     /// </summary>
     public int TokenCacheSize { get; set; } = 10_000;
 
