@@ -17,8 +17,12 @@ namespace Dtr.Benchmarks;
 /// <remarks>
 /// The setup creates one active user who owns the private repository <c>alice/app</c>, with a password and a personal
 /// access token, and issues an access token with <c>pull,push</c> on that repository. One invocation handles one
-/// credential. Validation checks the signature, issuer, audience, lifetime and kind, and reads the <c>access</c>
-/// claim. Authenticating a request with the token also reads the user from SQLite, and the <c>/v2/</c> access gate
+/// credential. Every invocation presents the same token, as a client does for the token's lifetime, so after the
+/// first one the token comes from the verified-token cache, and the service checks only its key id, issuer, audience
+/// and lifetime again. The uncached benchmark uses a second token service with the cache off
+/// (<c>TokenCacheSize</c> 0), which verifies the ES256 signature, checks the claims and kind, and parses the
+/// <c>access</c> claim on every call.
+/// Authenticating a request with the token also reads the user from SQLite, and the <c>/v2/</c> access gate
 /// for a GET manifest also reads the repository's access facts. The basic-auth benchmarks check the password with
 /// PBKDF2, which the authenticator does on every request because it caches no result, or the personal access token
 /// by SHA-256 after one SQLite read.
@@ -35,6 +39,8 @@ public class TokenBenchmarks
     private string _root = "";
     private ServiceProvider _services = null!;
     private RegistryTokenService _tokens = null!;
+    private RegistryTokenService _uncachedTokens = null!;
+    private ServiceProvider _uncachedServices = null!;
     private RegistryAuthenticator _authenticator = null!;
     private RegistryAccessGate _gate = null!;
     private TokenSubject _subject = null!;
@@ -50,20 +56,15 @@ public class TokenBenchmarks
     public void Cleanup()
     {
         _services.Dispose();
+        _uncachedServices.Dispose();
         Directory.Delete(_root, recursive: true);
     }
 
     [Benchmark(Description = "validate access token (RegistryTokenService)")]
-    public async Task<int> ValidateAccessToken()
-    {
-        var validation = await _tokens.ValidateAccessTokenAsync(_accessToken);
-        if (!validation.IsValid)
-        {
-            throw new InvalidOperationException($"The benchmark token was rejected: {validation.Error}");
-        }
+    public Task<int> ValidateAccessToken() => ValidateAsync(_tokens);
 
-        return validation.Access.Count;
-    }
+    [Benchmark(Description = "validate access token, cache off")]
+    public Task<int> ValidateAccessTokenUncached() => ValidateAsync(_uncachedTokens);
 
     [Benchmark(Description = "authenticate bearer request (token + user read)")]
     public async Task<string?> AuthenticateBearer()
@@ -94,6 +95,17 @@ public class TokenBenchmarks
     {
         var outcome = await _authenticator.VerifyCredentialsAsync(UserName, _personalAccessToken, ClientAddress, CancellationToken.None);
         return CallerName(outcome, "personal access token");
+    }
+
+    private async Task<int> ValidateAsync(RegistryTokenService tokens)
+    {
+        var validation = await tokens.ValidateAccessTokenAsync(_accessToken);
+        if (!validation.IsValid)
+        {
+            throw new InvalidOperationException($"The benchmark token was rejected: {validation.Error}");
+        }
+
+        return validation.Access.Count;
     }
 
     private static string? CallerName(AuthenticationOutcome outcome, string credential)
@@ -131,6 +143,17 @@ public class TokenBenchmarks
         _subject = new TokenSubject(user.Name, user.CreatedAt);
         _scopes = [new TokenScope(TokenScope.RepositoryType, Repository.Value, ["pull", "push"])];
         _accessToken = _tokens.IssueAccessToken(_subject, _scopes).Token;
+
+        // Same data folder, so the same signing key, but no verified-token cache.
+        var uncached = new ServiceCollection();
+        uncached.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        uncached.AddDockerRegistry(options =>
+        {
+            options.DataDirectory = _root;
+            options.Auth.TokenCacheSize = 0;
+        });
+        _uncachedServices = uncached.BuildServiceProvider();
+        _uncachedTokens = _uncachedServices.GetRequiredService<RegistryTokenService>();
         Console.WriteLine($"// Access token: {_accessToken.Length} characters");
 
         // The authenticator and the gate read the request and write nothing to the context, so one context serves

@@ -101,6 +101,20 @@ public sealed class OptionsValidationTests
         Assert.Contains(error.Failures, failure => failure.Contains($"Registry:UploadLeaseDuration is {value}", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1000001")]
+    public async Task TokenCacheSize_OutOfRangeFails(string value)
+    {
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:Auth:TokenCacheSize"] = value,
+        });
+
+        Assert.Contains(error.Failures, failure => failure.Contains($"Registry:Auth:TokenCacheSize is {value}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ScanningOptions_InvalidFailAtStart()
     {

@@ -30,6 +30,13 @@ public sealed class RegistryAuthOptions
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The maximum number of verified access tokens kept in memory, so that a client sending the same bearer token
+    /// again skips the signature verification. The key id, issuer, audience, lifetime and the user are still checked
+    /// on every request. 0 turns the cache off. Default 10,000.
+    /// </summary>
+    public int TokenCacheSize { get; set; } = 10_000;
+
+    /// <summary>
     /// The PEM file of the ECDSA P-256 key that signs tokens (ES256). When null, a key is generated at first start
     /// and kept as <c>token-signing-key.pem</c> in the data folder.
     /// </summary>

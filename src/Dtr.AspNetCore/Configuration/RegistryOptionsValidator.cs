@@ -81,6 +81,11 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:Admin:Password is {options.Admin.Password.Length} characters long; set at least 8 characters, or leave it unset to have a random password generated and logged once.");
         }
 
+        if (options.Auth.TokenCacheSize is < 0 or > 1_000_000)
+        {
+            errors.Add($"Registry:Auth:TokenCacheSize is {options.Auth.TokenCacheSize}; set a value from 0 (no cache) to 1000000 tokens (the default is 10000).");
+        }
+
         errors.AddRange(ScanningOptionsValidator.Validate(options.Scanning, "Registry:Scanning"));
         errors.AddRange(GarbageCollectionOptionsValidator.Check(options.GarbageCollection));
 

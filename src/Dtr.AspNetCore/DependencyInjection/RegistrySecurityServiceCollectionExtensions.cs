@@ -19,6 +19,7 @@ internal static class RegistrySecurityServiceCollectionExtensions
     public static IServiceCollection AddRegistrySecurity(IServiceCollection services)
     {
         services.TryAddSingleton<SigningKeyProvider>();
+        services.TryAddSingleton<VerifiedTokenCache>();
         services.TryAddSingleton<RegistryTokenService>();
         services.TryAddSingleton<FailedLoginLimiter>();
 

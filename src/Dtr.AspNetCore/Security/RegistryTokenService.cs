@@ -47,12 +47,14 @@ internal sealed class RegistryTokenService
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, SetDefaultTimesOnTokenCreation = false };
     private readonly SigningKeyProvider _keys;
+    private readonly VerifiedTokenCache _verified;
     private readonly RegistryAuthOptions _options;
     private readonly TimeProvider _time;
 
-    public RegistryTokenService(SigningKeyProvider keys, IOptions<RegistryOptions> options, TimeProvider time)
+    public RegistryTokenService(SigningKeyProvider keys, VerifiedTokenCache verified, IOptions<RegistryOptions> options, TimeProvider time)
     {
         _keys = keys;
+        _verified = verified;
         _options = options.Value.Auth;
         _time = time;
     }
@@ -111,29 +113,33 @@ internal sealed class RegistryTokenService
     /// and the granted scopes, or a failure reason. The caller must check that the subject's account still exists with
     /// that creation time, through <see cref="TokenValidation.IsIssuedTo"/>.
     /// </summary>
+    /// <remarks>
+    /// A token that passed this validation before is taken from <see cref="VerifiedTokenCache"/> without verifying its
+    /// signature or parsing it again, but only after its signing key id, issuer, audience and lifetime pass the checks
+    /// again. A cached token that fails one of them goes through full validation, which reports the reason.
+    /// </remarks>
     public async ValueTask<TokenValidation> ValidateAccessTokenAsync(string token)
     {
-        var result = await ValidateAsync(token, AccessTokenType, AccessUse);
+        var key = _keys.SecurityKey;
+        if (_verified.Find(token) is { } cached && IsStillValid(cached, key))
+        {
+            return cached.Validation;
+        }
+
+        var result = await ValidateAsync(token, key, AccessTokenType, AccessUse);
         if (result.Error is not null)
         {
             return new TokenValidation(null, [], result.Error);
         }
 
-        var access = ReadAccessClaim(result.Token!);
-        if (access is null)
+        var jwt = result.Token!;
+        var validation = ReadAccessToken(jwt);
+        if (validation.IsValid)
         {
-            return new TokenValidation(null, [], "the access claim is malformed");
+            _verified.Add(token, new VerifiedAccessToken(key.KeyId, jwt.Issuer, jwt.Audiences.ToArray(), jwt.ValidFrom, jwt.ValidTo, validation), _options.ClockSkew);
         }
 
-        var subject = Subject(result.Token!);
-        if (subject is null)
-        {
-            return new TokenValidation(null, access, null);
-        }
-
-        return UserCreatedAt(result.Token!) is { } userCreatedAt
-            ? new TokenValidation(subject, access, null) { UserCreatedAt = userCreatedAt }
-            : new TokenValidation(null, [], "the token has no user creation time");
+        return validation;
     }
 
     /// <summary>
@@ -142,7 +148,7 @@ internal sealed class RegistryTokenService
     /// </summary>
     public async ValueTask<TokenValidation> ValidateRefreshTokenAsync(string token)
     {
-        var result = await ValidateAsync(token, RefreshTokenType, RefreshUse);
+        var result = await ValidateAsync(token, _keys.SecurityKey, RefreshTokenType, RefreshUse);
         if (result.Error is not null)
         {
             return new TokenValidation(null, [], result.Error);
@@ -196,7 +202,7 @@ internal sealed class RegistryTokenService
         return new IssuedToken(_handler.CreateToken(descriptor), now, lifetime);
     }
 
-    private async Task<(JsonWebToken? Token, string? Error)> ValidateAsync(string token, string tokenType, string tokenUse)
+    private async Task<(JsonWebToken? Token, string? Error)> ValidateAsync(string token, ECDsaSecurityKey key, string tokenType, string tokenUse)
     {
         var parameters = new TokenValidationParameters
         {
@@ -204,7 +210,7 @@ internal sealed class RegistryTokenService
             ValidAudience = _options.Service,
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
             ValidTypes = [tokenType],
-            IssuerSigningKey = _keys.SecurityKey,
+            IssuerSigningKey = key,
             RequireSignedTokens = true,
             RequireAudience = true,
             ValidateIssuer = true,
@@ -221,7 +227,13 @@ internal sealed class RegistryTokenService
             return (null, DescribeFailure(result.Exception));
         }
 
-        if (CheckLifetime(jwt) is { } lifetimeError)
+        // ValidTo and ValidFrom are DateTime.MinValue when the claim is missing.
+        if (!jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out _))
+        {
+            return (null, "the token has no expiration time");
+        }
+
+        if (CheckLifetime(jwt.ValidFrom, jwt.ValidTo) is { } lifetimeError)
         {
             return (null, lifetimeError);
         }
@@ -234,26 +246,61 @@ internal sealed class RegistryTokenService
         return (jwt, null);
     }
 
-    private string? CheckLifetime(JsonWebToken token)
+    private string? CheckLifetime(DateTime validFrom, DateTime validTo)
     {
-        // ValidTo and ValidFrom are DateTime.MinValue when the claim is missing.
-        if (!token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out _))
-        {
-            return "the token has no expiration time";
-        }
-
         var now = _time.GetUtcNow().UtcDateTime;
-        if (token.ValidTo + _options.ClockSkew < now)
+        if (validTo + _options.ClockSkew < now)
         {
             return "the token has expired";
         }
 
-        if (token.ValidFrom - _options.ClockSkew > now)
+        if (validFrom - _options.ClockSkew > now)
         {
             return "the token is not valid yet";
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Checks a cached token against the current signing key, issuer, audience and clock, which may have changed
+    /// since it was verified.
+    /// </summary>
+    private bool IsStillValid(VerifiedAccessToken cached, ECDsaSecurityKey key)
+    {
+        if (!string.Equals(cached.KeyId, key.KeyId, StringComparison.Ordinal)
+            || !string.Equals(cached.Issuer, _options.Issuer, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var audienceMatches = false;
+        foreach (var audience in cached.Audiences)
+        {
+            audienceMatches |= string.Equals(audience, _options.Service, StringComparison.Ordinal);
+        }
+
+        return audienceMatches && CheckLifetime(cached.ValidFrom, cached.ValidTo) is null;
+    }
+
+    /// <summary>Reads the subject, user creation time and scopes of an access token whose signature and times passed.</summary>
+    private static TokenValidation ReadAccessToken(JsonWebToken token)
+    {
+        var access = ReadAccessClaim(token);
+        if (access is null)
+        {
+            return new TokenValidation(null, [], "the access claim is malformed");
+        }
+
+        var subject = Subject(token);
+        if (subject is null)
+        {
+            return new TokenValidation(null, access, null);
+        }
+
+        return UserCreatedAt(token) is { } userCreatedAt
+            ? new TokenValidation(subject, access, null) { UserCreatedAt = userCreatedAt }
+            : new TokenValidation(null, [], "the token has no user creation time");
     }
 
     private static long? UserCreatedAt(JsonWebToken token) =>
@@ -262,8 +309,11 @@ internal sealed class RegistryTokenService
     private static string? Subject(JsonWebToken token) =>
         token.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var subject) && !string.IsNullOrEmpty(subject) ? subject : null;
 
-    /// <summary>Reads the <c>access</c> claim from the signed payload; returns null when its shape is wrong.</summary>
-    private static List<TokenScope>? ReadAccessClaim(JsonWebToken token)
+    /// <summary>
+    /// Reads the <c>access</c> claim from the signed payload; returns null when its shape is wrong. The lists are
+    /// read-only because <see cref="VerifiedTokenCache"/> shares them between requests.
+    /// </summary>
+    private static IReadOnlyList<TokenScope>? ReadAccessClaim(JsonWebToken token)
     {
         using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(token.EncodedPayload));
         if (!payload.RootElement.TryGetProperty(AccessClaim, out var access))
@@ -298,10 +348,10 @@ internal sealed class RegistryTokenService
                 actionNames.Add(action.GetString()!);
             }
 
-            scopes.Add(new TokenScope(type.GetString()!, name.GetString()!, actionNames));
+            scopes.Add(new TokenScope(type.GetString()!, name.GetString()!, actionNames.AsReadOnly()));
         }
 
-        return scopes;
+        return scopes.AsReadOnly();
     }
 
     private static string DescribeFailure(Exception? error) => error switch

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dtr.AspNetCore.Security;
 using Dtr.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using static Dtr.AspNetCore.Tests.Security.TokenFlowFixture;
 
 namespace Dtr.AspNetCore.Tests.Security;
@@ -46,6 +47,24 @@ public sealed class TokenRevocationTests : IClassFixture<TokenFlowFixture>
         var error = await RegistryClient.AssertErrorAsync(after, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.Contains("deleted account", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, managementAfter.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bearer_DeactivatedUserRejectedWhenCached()
+    {
+        await _fixture.Factory.CreateUserAsync("dora", Password);
+        var token = (await _fixture.GetTokenAsync("dora", Password)).GetProperty("token").GetString()!;
+        using var client = _fixture.Factory.CreateBearerClient(token);
+        using var before = await client.GetAsync("/v2/");
+        var cached = _fixture.Factory.Services.GetRequiredService<VerifiedTokenCache>().Find(token);
+
+        await _fixture.Factory.Identity.UpdateUserAsync("dora", new UserUpdate { IsActive = false });
+        using var after = await client.GetAsync("/v2/");
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.NotNull(cached);
+        var error = await RegistryClient.AssertErrorAsync(after, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+        Assert.Contains("inactive", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
