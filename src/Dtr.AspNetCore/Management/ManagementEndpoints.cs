@@ -48,7 +48,10 @@ internal static class ManagementEndpoints
 
         var group = endpoints.MapGroup(prefix)
             .WithGroupName(OpenApiDocumentName)
-            .AddEndpointFilter<ManagementRequestFilter>()
+            // The filter is a container singleton. AddEndpointFilter<TFilter>() would build an activation factory
+            // with System.Linq.Expressions when the routes are mapped, which loads and JIT-compiles that library.
+            .AddEndpointFilter((invocation, next) => invocation.HttpContext.RequestServices
+                .GetRequiredService<ManagementRequestFilter>().InvokeAsync(invocation, next))
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
