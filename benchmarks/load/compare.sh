@@ -9,8 +9,8 @@
 # same warm-up, which no figure counts. It sends N (--warmup) uploads and downloads of a 4 MiB random blob to the
 # repository bench/warmup, then 2 s each of the GET manifest and HEAD blob load of item 3, with the credentials
 # of the measured requests. .NET compiles a method quickly first and again, optimized, once it has been called
-# about 30 times (tiered compilation). An upload calls most of its methods once, so a profile of the third to
-# tenth 256 MiB upload still showed 12 to 20% of the CPU samples in the JIT compiler; hence 50 uploads by default.
+# about 30 times (tiered compilation). An upload calls most of its methods once. A profile of the third to fifth
+# 256 MiB upload still showed 7 to 13% of the CPU samples in the JIT compiler, so the default is 50 uploads.
 # Before the first server starts, dd copies the random blob into the data folder 3 times with conv=fdatasync.
 # That is the disk's own write rate, flushed, which bounds the upload rate of a registry that flushes each blob.
 # Measured:
@@ -497,9 +497,9 @@ fi
   echo "  header on every request."
   echo "- Both listen on 127.0.0.1 and run one at a time, each idle for 2 s after start-up."
   if [ "$warmup_runs" -gt 0 ]; then
-    echo "- Both get the same warm-up after the idle VmHWM is read and before the first measured request, in every"
-    echo "  process except the 1 GiB check's: $warmup_runs monolithic PUTs and GETs of a $warmup_mib MiB random blob in"
-    echo "  \`bench/warmup\`, then $warmup_seconds s of GET manifest (wrk) and $warmup_seconds s of HEAD blob (hey) at"
+    echo "- Both get the same warm-up after the idle VmHWM is read and before the first measured request. Every"
+    echo "  process except the 1 GiB check's gets $warmup_runs monolithic PUTs and GETs of a $warmup_mib MiB random blob in"
+    echo "  \`bench/warmup\`. Then it gets $warmup_seconds s of GET manifest (wrk) and $warmup_seconds s of HEAD blob (hey) at"
     echo "  $connections connections, with the credentials of the measured requests. In Dtr's authenticated run the"
     echo "  warm-up blob transfers use the administrator's bearer token, because the reader may only pull. No figure"
     echo "  counts the warm-up."
@@ -522,9 +522,9 @@ fi
   echo "- Request rates: one run each of $duration s at $connections connections. GET manifest runs with wrk"
   echo "  ($wrk_threads threads, \`--latency\`), and HEAD of a 64 KiB layer blob with \`hey -z ${duration}s -c $connections -m HEAD\`."
   echo "  Every URL returned 200 before its run, and a run fails on any response that is not 2xx."
-  echo "- VmHWM is the server process's peak resident set size from \`/proc/PID/status\`: after start-up and 2 s"
-  echo "  idle (before any warm-up), and at the end of the process's run, so the peak covers the warm-up and every"
-  echo "  measurement made in that process."
+  echo "- VmHWM is the server process's peak resident set size from \`/proc/PID/status\`. It is read after start-up"
+  echo "  and 2 s idle (before any warm-up), and at the end of the process's run. The peak therefore covers the"
+  echo "  warm-up and every measurement made in that process."
   echo "  The anonymous run (transfers and anonymous request rates) and the authenticated run are separate processes."
   echo "- The 1 GiB check starts a new process of each registry without a warm-up, reads VmHWM after 2 s idle,"
   echo "  sends a 1 GiB random blob with one monolithic PUT, GETs it to /dev/null, and reads VmHWM again. The goal"
