@@ -76,11 +76,17 @@ public class RegistryFactory : WebApplicationFactory<Program>
 /// A registry host on a real Kestrel server bound to a free loopback port, for tests that depend on Kestrel's own
 /// request handling: its default 30 MB body limit and chunked transfer encoding.
 /// </summary>
-public sealed class KestrelRegistryFactory : RegistryFactory
+public class KestrelRegistryFactory : RegistryFactory
 {
     public KestrelRegistryFactory()
+        : this(new Dictionary<string, string?>())
     {
-        Settings = new Dictionary<string, string?> { ["urls"] = "http://127.0.0.1:0" };
+    }
+
+    /// <param name="settings">Host settings beside the loopback address, such as registry options.</param>
+    protected KestrelRegistryFactory(Dictionary<string, string?> settings)
+    {
+        Settings = new Dictionary<string, string?>(settings) { ["urls"] = "http://127.0.0.1:0" };
         UseKestrel(0);
     }
 

@@ -33,7 +33,9 @@ public sealed class OnlineUpdateTests
 
         // 1. Start an update now (the host may also have started one itself) and wait until the archive is imported.
         (await admin.StartDatabaseUpdateAsync()).AssertStatus(HttpStatusCode.Accepted, host.DescribeRegistry);
-        var database = await WaitForDatabaseAsync(admin, host, d => d["recordCount"]?.GetValue<int>() >= 4);
+        // The import commits the records first and the online status after it, so wait for both.
+        var database = await WaitForDatabaseAsync(
+            admin, host, d => d["recordCount"]?.GetValue<int>() >= 4 && d["online"]?["lastSuccessAt"] is not null);
         var online = database["online"]!;
         Assert.Contains(archiveUrl, online["urls"]!.AsArray().Select(u => u?.GetValue<string>()));
         Assert.True(online["lastSuccessAt"] is not null, $"online.lastSuccessAt is null after an import: {database.ToJsonString()}");

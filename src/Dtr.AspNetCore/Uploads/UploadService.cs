@@ -359,6 +359,12 @@ internal sealed class UploadService
             await writer.FlushAsync(cancellationToken);
             length = writer.Length;
         }
+        catch (RegistryException error) when (error.Error == OciErrorCode.ContentTooLarge)
+        {
+            // The upload can never complete within the limit, so it goes now instead of waiting for garbage collection.
+            await DiscardAsync(session, CancellationToken.None);
+            throw;
+        }
         catch
         {
             // The stored bytes and the running hash may now disagree; the next completion hashes from storage.
@@ -397,11 +403,14 @@ internal sealed class UploadService
         var filled = 0;
         var accepted = writer.Length;
         var pendingWrite = Task.CompletedTask;
+        ReadResult result = default;
+        var holdingRead = false;
         try
         {
             while (true)
             {
-                var result = await body.ReadAsync(cancellationToken);
+                result = await body.ReadAsync(cancellationToken);
+                holdingRead = true;
                 await lease.RenewIfDueAsync(cancellationToken);
                 var sequence = result.Buffer;
                 while (!sequence.IsEmpty)
@@ -419,6 +428,7 @@ internal sealed class UploadService
                 }
 
                 body.AdvanceTo(result.Buffer.End);
+                holdingRead = false;
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     break;
@@ -434,6 +444,12 @@ internal sealed class UploadService
         }
         finally
         {
+            // A read that an exception interrupted must be released, or the server cannot drain the rest of the body.
+            if (holdingRead)
+            {
+                body.AdvanceTo(result.Buffer.End);
+            }
+
             // The pooled buffer goes back to the pool after this returns, so no write may still be reading it.
             // The exception that ended the copy is the one the caller sees, so a failed write is not rethrown here.
             await pendingWrite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -446,7 +462,7 @@ internal sealed class UploadService
             {
                 throw new RegistryException(
                     OciErrorCode.ContentTooLarge,
-                    $"The blob exceeds the registry's limit of {max} bytes (Registry:MaxBlobBytes).");
+                    $"The blob exceeds the registry's limit of {max} bytes (Registry:MaxBlobBytes), so the upload was discarded.");
             }
 
             hash?.AppendData(chunk.Span);
