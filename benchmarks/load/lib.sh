@@ -42,11 +42,17 @@ use_data_root() {
   data_dir="$(mktemp -d "$root/dtr-load-XXXXXX")"
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
+# Prints a TCP port on 127.0.0.1 that nothing listens on. It picks from below the kernel's range of ephemeral
+# ports (ip_local_port_range, 32768 and up by default), because a client connection of the load tools can hold any
+# port in that range, and a server then fails to bind it.
 find_free_port() {
-  local port
+  local port lowest_ephemeral
+  lowest_ephemeral="$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  if [ "$lowest_ephemeral" -le 11000 ]; then
+    lowest_ephemeral=32768
+  fi
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (lowest_ephemeral - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
