@@ -6,11 +6,12 @@
 # system's temporary folder unless --data-root is given), and get the same files. The sample host is a Release
 # build started with --Logging:LogLevel:Default=Warning; docker-registry runs with log level warn, filesystem
 # storage and delete enabled. Each server idles 2 s after start-up, and its idle VmHWM is read. Then both get the
-# same warm-up, which no figure counts. It sends N (--warmup) uploads and downloads of a 4 MiB random blob to the
+# same warm-up, which no figure counts. It sends N (--warmup) uploads and downloads of a 1 MiB random blob to the
 # repository bench/warmup, then 2 s each of the GET manifest and HEAD blob load of item 3, with the credentials
 # of the measured requests. .NET compiles a method quickly first and again, optimized, once it has been called
-# about 30 times (tiered compilation). An upload calls most of its methods once. A profile of the third to fifth
-# 256 MiB upload still showed 7 to 13% of the CPU samples in the JIT compiler, so the default is 50 uploads.
+# about 30 times (tiered compilation), and an upload calls most of its methods once. After 50 warm-up uploads the
+# JIT still compiled about 1,000 methods during the next three 256 MiB uploads (DOTNET_JitStdOutFile with
+# DOTNET_JitDisasmSummary=1), and after 300 none, so the default is 300.
 # Before the first server starts, dd copies the random blob into the data folder 3 times with conv=fdatasync.
 # That is the disk's own write rate, flushed, which bounds the upload rate of a registry that flushes each blob.
 # Measured:
@@ -34,7 +35,7 @@
 #   --duration S     seconds of each wrk and hey run (default 10, at most 240, because a bearer token is
 #                    valid for 5 minutes by default)
 #   --size-mib N     size of the random blob and of the image layer's content, in MiB (default 256)
-#   --warmup N       warm-up uploads and downloads per server process, 0 to skip the whole warm-up (default 50)
+#   --warmup N       warm-up uploads and downloads per server process, 0 to skip the whole warm-up (default 300)
 #   --data-root DIR  create the data folders of both registries and the files the client sends in a new folder
 #                    under DIR, an existing writable folder (default: the system's temporary folder). For
 #                    example --data-root /dev/shm takes the disk out of the upload figures.
@@ -55,8 +56,8 @@ fi
 runs=3
 duration=10
 size_mib=256
-warmup_runs=50
-warmup_mib=4
+warmup_runs=300
+warmup_mib=1
 warmup_seconds=2
 data_root=""
 skip_1gib=false
