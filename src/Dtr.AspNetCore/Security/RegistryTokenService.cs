@@ -274,13 +274,8 @@ internal sealed class RegistryTokenService
             return false;
         }
 
-        var audienceMatches = false;
-        foreach (var audience in cached.Audiences)
-        {
-            audienceMatches |= string.Equals(audience, _options.Service, StringComparison.Ordinal);
-        }
-
-        return audienceMatches && CheckLifetime(cached.ValidFrom, cached.ValidTo) is null;
+        return cached.Audiences.Contains(_options.Service, StringComparer.Ordinal)
+            && CheckLifetime(cached.ValidFrom, cached.ValidTo) is null;
     }
 
     /// <summary>Reads the subject, user creation time and scopes of an access token whose signature and times passed.</summary>

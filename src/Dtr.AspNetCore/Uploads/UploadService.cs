@@ -451,7 +451,7 @@ internal sealed class UploadService
             }
 
             // The pooled buffer goes back to the pool after this returns, so no write may still be reading it.
-            // The exception that ended the copy is the one the caller sees, so a failed write is not rethrown here.
+            // The caller gets the exception that ended the copy, so a failed write is not rethrown here.
             await pendingWrite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
