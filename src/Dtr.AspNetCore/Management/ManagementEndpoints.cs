@@ -61,6 +61,7 @@ internal static class ManagementEndpoints
         Scanning.ScanningEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
+        Settings.SettingsEndpoints.Map(group);
 
         // The description of the API is public, so this endpoint sits outside the authenticated group.
         endpoints.MapGet(prefix + "/openapi.json", WriteOpenApiDocumentAsync)
