@@ -70,6 +70,9 @@ internal sealed class EffectiveSettings
                 options.PublicBaseUrl = publicBaseUrl.Length == 0 ? null : new Uri(publicBaseUrl, UriKind.RelativeOrAbsolute);
             }
 
+            // TODO: Security/RegistryAccessGate reads IOptions<RegistryOptions> once, so /v2 pushes still check the
+            // configured CreateRepositoryOnPush, and bearer challenges build the token realm from the configured
+            // PublicBaseUrl. It should read RegistrySettings.Current instead.
             options.CreateRepositoryOnPush = general.CreateRepositoryOnPush ?? options.CreateRepositoryOnPush;
         }
 
@@ -175,7 +178,7 @@ internal sealed class EffectiveSettings
     /// Copies the configured options. <see cref="RegistryOptions.Auth"/> and <see cref="RegistryOptions.Admin"/> are
     /// shared, because no override changes them.
     /// </summary>
-    // NOTE: a member added to RegistryOptions must be added here too, or the validation of an override sees its default.
+    // NOTE: a member added to RegistryOptions must be copied here too, or the validation of an override checks its default value.
     private static RegistryOptions CopyRegistryOptions(RegistryOptions source)
     {
         var copy = new RegistryOptions
