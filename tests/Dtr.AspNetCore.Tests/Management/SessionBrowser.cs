@@ -8,7 +8,7 @@ namespace Dtr.AspNetCore.Tests.Management;
 
 /// <summary>
 /// A client that behaves like a browser of the web interface: it keeps the session cookie from the last
-/// <c>Set-Cookie</c> and sends it with every request, and sends <c>X-CSRF-Token</c> only when a test asks for it.
+/// <c>Set-Cookie</c> and sends it with every request, and sends <c>X-CSRF-Token</c> only when a test passes a token.
 /// Cookies are handled here rather than by a cookie container, so tests can read the cookie's attributes and send
 /// a <c>Secure</c> cookie over plain HTTP.
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class SessionBrowser : IDisposable
     /// <summary>The antiforgery token of the last session response.</summary>
     public string? CsrfToken { get; private set; }
 
-    /// <summary>Signs in and asserts success; returns the session response body.</summary>
+    /// <summary>Signs in, asserts success and returns the session response body.</summary>
     public async Task<JsonElement> SignInAsync(string userName, string password)
     {
         using var response = await PostSessionAsync(new { userName, password });
