@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
+using Dtr.Identity;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -55,7 +57,7 @@ public sealed class SessionTests : IClassFixture<ManagementFactory>
         var cookie = SessionBrowser.SessionCookie(response);
         Assert.NotNull(cookie);
         Assert.True(cookie.HttpOnly);
-        Assert.Equal(SameSiteMode.Strict, cookie.SameSite);
+        Assert.Equal(Microsoft.Net.Http.Headers.SameSiteMode.Strict, cookie.SameSite);
         Assert.Equal("/", cookie.Path.ToString());
         Assert.False(cookie.Secure);
         Assert.NotNull(cookie.Expires);
@@ -412,6 +414,55 @@ public sealed class SessionTests : IClassFixture<ManagementFactory>
         Assert.Contains(records, record => record.EventId.Id == 3115 && record.Message.Contains("sess-log", StringComparison.Ordinal));
         Assert.DoesNotContain(records, record => record.Message.Contains(PasswordOf("sess-log"), StringComparison.Ordinal));
         Assert.DoesNotContain(records, record => record.Message.Contains(browser.CsrfToken!, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HostStartedSession_WorksLikePasswordSession()
+    {
+        await CreateUserAsync("sess-sso");
+        var sessions = _factory.Services.GetRequiredService<RegistrySessions>();
+        var identity = _factory.Services.GetRequiredService<IIdentityStore>();
+        var user = (await identity.GetUserAsync("sess-sso", CancellationToken.None))!;
+        var signIn = new DefaultHttpContext();
+
+        var started = await sessions.SignInAsync(signIn, user, new TokenSubject(user.Name, user.CreatedAt));
+        var cookie = SetCookieHeaderValue.Parse(signIn.Response.Headers.SetCookie.ToString());
+        var read = new DefaultHttpContext();
+        read.Request.Headers.Cookie = $"{SessionBrowser.CookieName}={cookie.Value}";
+        var caller = await sessions.TryReadSessionAsync(read);
+        using var browser = new SessionBrowser(_factory) { Cookie = cookie.Value.ToString() };
+        using var token = await browser.SendAsync(HttpMethod.Post, "/users/sess-sso/tokens", new { label = "sso" }, started.CsrfToken);
+
+        Assert.Equal("sess-sso", started.UserName);
+        Assert.Equal(SessionBrowser.CookieName, cookie.Name.ToString());
+        Assert.Equal("sess-sso", caller?.UserName);
+        Assert.False(caller?.IsAdmin);
+        await AssertStatusAsync(token, HttpStatusCode.Created, "creating a token with a session the host started");
+    }
+
+    [Fact]
+    public async Task SignIn_OtherUsersSubject_Throws()
+    {
+        await CreateUserAsync("sess-mismatch");
+        var sessions = _factory.Services.GetRequiredService<RegistrySessions>();
+        var identity = _factory.Services.GetRequiredService<IIdentityStore>();
+        var user = (await identity.GetUserAsync("sess-mismatch", CancellationToken.None))!;
+
+        await Assert.ThrowsAsync<ArgumentException>(() => sessions.SignInAsync(new DefaultHttpContext(), user, new TokenSubject("admin", user.CreatedAt)));
+    }
+
+    [Fact]
+    public async Task OpenApi_ListsSessionOperations()
+    {
+        using var anonymous = _factory.CreateManagementClient();
+
+        using var response = await anonymous.GetAsync("/openapi.json");
+
+        var document = await ReadJsonAsync(response);
+        var path = document.GetProperty("paths").GetProperty("/api/v0/session");
+        Assert.Equal("SignIn", path.GetProperty("post").GetProperty("operationId").GetString());
+        Assert.Equal("GetSession", path.GetProperty("get").GetProperty("operationId").GetString());
+        Assert.Equal("SignOut", path.GetProperty("delete").GetProperty("operationId").GetString());
     }
 
     private async Task CreateUserAsync(string name)
