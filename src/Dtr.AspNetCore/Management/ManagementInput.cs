@@ -294,6 +294,32 @@ internal static class ManagementInput
     }
 
     /// <summary>
+    /// Reads an optional search text from the query string; a missing or empty parameter returns null. More than one
+    /// value, or a text longer than <paramref name="maxLength"/> characters, is a 400.
+    /// </summary>
+    public static string? ReadSearchText(HttpRequest request, string parameter, int maxLength)
+    {
+        var values = request.Query[parameter];
+        if (values.Count > 1)
+        {
+            throw ManagementProblem.Invalid(parameter, $"The parameter {parameter} appears {values.Count} times; give it once.");
+        }
+
+        var text = values.Count == 0 ? null : values[0];
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            throw ManagementProblem.Invalid(parameter, $"The parameter {parameter} is {text.Length} characters long; the maximum is {maxLength}.");
+        }
+
+        return text;
+    }
+
+    /// <summary>
     /// Returns the first <paramref name="limit"/> items of a listing that read one extra item, and when that extra
     /// item exists, adds a <c>Link</c> header to the next page, resuming after the last item shown.
     /// </summary>
