@@ -38,6 +38,9 @@ try
     // Mapping the endpoints reads the registry options, so a malformed Registry setting already fails here.
     var app = builder.Build();
     app.MapRegistry();
+
+    // The web interface under /ui, with its options from the Registry:Ui section.
+    app.MapRegistryUi(ui => app.Configuration.GetSection("Registry:Ui").Bind(ui));
     app.Lifetime.ApplicationStarted.Register(() =>
     {
         started = true;

@@ -1,5 +1,6 @@
 using Dtr.AspNetCore.Security;
 using Dtr.Identity;
+using Dtr.Metadata;
 using Dtr.Names;
 using Microsoft.AspNetCore.Http;
 
@@ -17,11 +18,13 @@ namespace Dtr.AspNetCore.Management;
 internal sealed class ManagementAccess
 {
     private readonly IIdentityStore _identity;
+    private readonly IMetadataStore _metadata;
     private readonly RegistryAuthorizer _authorizer;
 
-    public ManagementAccess(IIdentityStore identity, RegistryAuthorizer authorizer)
+    public ManagementAccess(IIdentityStore identity, IMetadataStore metadata, RegistryAuthorizer authorizer)
     {
         _identity = identity;
+        _metadata = metadata;
         _authorizer = authorizer;
     }
 
@@ -48,7 +51,8 @@ internal sealed class ManagementAccess
     }
 
     /// <summary>
-    /// Throws 403 unless the caller signed in with a password or through the host's sign-in. Creating access tokens
+    /// Throws 403 unless the caller signed in with a password or through the host's sign-in, directly or through a
+    /// browser session started that way. Creating access tokens
     /// and changing passwords require it, so that a leaked access token or bearer token cannot be turned into
     /// lasting access. This applies to system administrators too.
     /// </summary>
@@ -56,6 +60,12 @@ internal sealed class ManagementAccess
     {
         var credential = ManagementRequestFilter.GetCredential(context);
         if (credential is CredentialKind.Password or CredentialKind.Host)
+        {
+            return;
+        }
+
+        // A browser session is as strong as the sign-in that started it.
+        if (credential == CredentialKind.Session && ManagementRequestFilter.GetSessionCredential(context) is CredentialKind.Password or CredentialKind.Host)
         {
             return;
         }
@@ -71,6 +81,7 @@ internal sealed class ManagementAccess
         {
             CredentialKind.Bearer => "a bearer token",
             CredentialKind.AccessToken => "a personal access token",
+            CredentialKind.Session => "a browser session started with a personal access token",
             _ => "a credential of unknown kind",
         };
         throw ManagementProblem.Forbidden(
@@ -185,5 +196,24 @@ internal sealed class ManagementAccess
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Checks the caller's level like <see cref="RequireRepositoryAsync"/>, but lets a system administrator reach a
+    /// repository that has content and no settings, such as one pushed while authentication was off.
+    /// </summary>
+    public async ValueTask RequireRepositoryContentAsync(
+        RegistryCaller caller,
+        RepositoryName repository,
+        AccessLevel required,
+        string action,
+        CancellationToken cancellationToken)
+    {
+        if (caller.IsAdmin && await _metadata.RepositoryExistsAsync(repository, cancellationToken))
+        {
+            return;
+        }
+
+        await RequireRepositoryAsync(caller, repository, required, action, cancellationToken);
     }
 }

@@ -59,9 +59,13 @@ internal static class ManagementEndpoints
         UserEndpoints.Map(group);
         OrganizationEndpoints.Map(group);
         Scanning.ScanningEndpoints.Map(group);
+        ImageEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
         Settings.SettingsEndpoints.Map(group);
+
+        // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
+        SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));
 
         // The description of the API is public, so this endpoint sits outside the authenticated group.
         endpoints.MapGet(prefix + "/openapi.json", WriteOpenApiDocumentAsync)
