@@ -122,6 +122,26 @@ public sealed class SettingsBehaviourTests
         Assert.False(second.Services.GetRequiredService<IOptionsMonitor<ScanningOptions>>().CurrentValue.Enabled);
     }
 
+    [Fact]
+    public async Task InvalidStoredDocument_KeepsSettingsLogsOnce()
+    {
+        await using var factory = new SettingsFactory();
+        using var admin = factory.CreateAdminClient();
+        await ReadJsonAsync(await PatchAsync(admin, """{"garbageCollection":{"scheduleTimeZone":"Europe/Berlin"}}"""));
+        var settings = factory.Services.GetRequiredService<Dtr.AspNetCore.Settings.RegistrySettings>();
+        var store = factory.Services.GetRequiredService<Dtr.Metadata.ISettingsStore>();
+
+        // Another host, whose machine knows this time zone, saved it.
+        var saved = await store.TrySaveSettingsAsync("""{"garbageCollection":{"scheduleTimeZone":"Nowhere/City"}}""", settings.Current.Version, DateTimeOffset.UtcNow, "other");
+        Assert.NotNull(saved);
+        await settings.RefreshAsync(CancellationToken.None);
+        await settings.RefreshAsync(CancellationToken.None);
+
+        Assert.Equal("Europe/Berlin", settings.Current.Options.GarbageCollection.ScheduleTimeZone);
+        Assert.Equal(saved.Version - 1, settings.Current.Version);
+        Assert.Single(factory.Logs.Records, record => record.EventId.Id == 3403);
+    }
+
     private static async Task<HttpResponseMessage> PatchAsync(ManagementClient client, string json)
     {
         using var request = new HttpRequestMessage(HttpMethod.Patch, Prefix + "/settings")

@@ -1,5 +1,7 @@
 using Dtr.AspNetCore.Tests.Management;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Tests.Settings;
 
@@ -27,6 +29,9 @@ public sealed class SettingsFactory : RegistryFactory
         };
     }
 
+    /// <summary>The log records written while the host ran.</summary>
+    public TestLogProvider Logs { get; } = new();
+
     /// <summary>Creates a management client that signs in as the bootstrap administrator.</summary>
     public ManagementClient CreateAdminClient() => CreateManagementClient(ManagementFactory.AdminName, ManagementFactory.AdminPassword);
 
@@ -40,5 +45,11 @@ public sealed class SettingsFactory : RegistryFactory
         var client = CreateRegistryClient();
         client.Http.DefaultRequestHeaders.Authorization = ManagementClient.BasicHeader(ManagementFactory.AdminName, ManagementFactory.AdminPassword);
         return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
     }
 }
