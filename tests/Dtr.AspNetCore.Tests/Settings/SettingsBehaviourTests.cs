@@ -131,7 +131,7 @@ public sealed class SettingsBehaviourTests
         var settings = factory.Services.GetRequiredService<Dtr.AspNetCore.Settings.RegistrySettings>();
         var store = factory.Services.GetRequiredService<Dtr.Metadata.ISettingsStore>();
 
-        // Another host, whose machine knows this time zone, saved it.
+        // Another host, whose machine has this time zone, saved it.
         var saved = await store.TrySaveSettingsAsync("""{"garbageCollection":{"scheduleTimeZone":"Nowhere/City"}}""", settings.Current.Version, DateTimeOffset.UtcNow, "other");
         Assert.NotNull(saved);
         await settings.RefreshAsync(CancellationToken.None);
