@@ -152,7 +152,7 @@ function passwordSection(view, userPath) {
 
 /**
  * Ends this page's session after a password change. The API now rejects the session cookie, so reading the session
- * returns 401 and the shell moves to the sign-in page; a session that somehow survived just shows the page again.
+ * returns 401 and the shell moves to the sign-in page. If the session still works, the page is drawn again.
  */
 async function endSession(view) {
   try {

@@ -1,5 +1,5 @@
 // An organization's page: its teams, its owners and its repositories, one tab each (?tab=teams|owners|repositories).
-// Owners and system administrators see the forms and buttons that change teams and owners; others only read.
+// Owners of the organization and system administrators also see the forms and buttons that change teams and owners.
 
 import { h, replace } from '../dom.js';
 import {
@@ -71,7 +71,7 @@ export default async function render(view) {
       loadInto(list, loadTeams, (teams) => teamTable(teams, panel));
     }
 
-    /** Reads each team for its member count; a team that fails to load shows no count rather than failing the list. */
+    /** Reads each team for its member count. A team that fails to load shows no count instead of failing the list. */
     async function loadTeams() {
       const names = state.organization.teams;
       const results = await Promise.allSettled(names.map((team) =>

@@ -17,6 +17,7 @@ const statusLabels = {
   budgetExhausted: 'Stopped: time budget used up',
   cancelled: 'Cancelled',
   failed: 'Failed',
+  interrupted: 'Interrupted: its host stopped',
 };
 
 const itemKindLabels = { manifest: 'Manifest', blobLink: 'Blob link', blob: 'Blob', upload: 'Upload' };
@@ -92,7 +93,7 @@ export default function renderGarbageCollection(context, panel) {
   async function cancel(run, button) {
     const confirmed = await confirmDialog({
       title: 'Cancel the run?',
-      message: ['The run stops after the item it is working on. What it already deleted stays deleted; the next run goes on with the rest.'],
+      message: ['The run stops at its next heartbeat, within about 15 seconds by default. What it deleted until then stays deleted, and the next run goes on with the rest.'],
       confirmLabel: 'Cancel run',
       cancelLabel: 'Keep running',
       danger: true,
@@ -190,7 +191,7 @@ export default function renderGarbageCollection(context, panel) {
       run.errors.length > 0 ? h('ul', { class: 'run-errors' }, run.errors.map((text) => h('li', {}, text))) : null);
   }
 
-  /** An expandable list of what the run removed, read when it is first opened. */
+  /** Creates an expandable list of what the run removed, read from the API when it is first opened. */
   function runItems(run) {
     const content = h('div', {});
     const details = h('details', {},
@@ -324,7 +325,7 @@ function scheduleForm(context, afterSave) {
   });
 }
 
-/** Formats the time between two ISO 8601 times as "1 h 5 min", "3 min 20 s" or "12 s"; "—" while running. */
+/** Formats the time between two ISO 8601 times as "1 h 5 min", "3 min 20 s" or "12 s", or "—" while the run goes on. */
 function formatDuration(startedAt, endedAt) {
   if (!endedAt) {
     return '—';

@@ -1,5 +1,5 @@
 // The settings page (system administrators): the registry's runtime settings from GET|PATCH /settings, one tab per
-// group (?tab=general|security|gc|storage). A saved value overrides the host's configuration on every host; an empty
+// group (?tab=general|security|gc|storage). A saved value overrides the host's configuration on every host. An empty
 // field sends null, which resets the setting to the configured value.
 
 import { h, replace } from '../dom.js';
@@ -21,8 +21,8 @@ export default async function render(view) {
   const body = h('div', {});
   replace(view.main, pageHeader('Settings'), body);
 
-  // The open tab may start timers (the garbage collection tab polls a running run); they stop when the tab changes
-  // and when the person leaves the page.
+  // The open tab may start timers, because the garbage collection tab polls a running run. They stop when the tab
+  // changes and when the person leaves the page.
   let stopTab = null;
   function stopOpenTab() {
     stopTab?.();

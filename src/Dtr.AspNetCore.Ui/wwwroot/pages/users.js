@@ -92,7 +92,7 @@ export default async function render(view) {
     });
   }
 
-  /** Draws a user's row again from the API's answer to a change, keeping focus on the row's first button. */
+  /** Draws a user's row again from the API's response to a change, keeping focus on the row's first button. */
   function replaceRow(user) {
     const row = list.querySelector(`tr[data-key="${CSS.escape(user.name)}"]`);
     const fresh = table([user]).querySelector('tbody tr');
