@@ -61,6 +61,7 @@ internal static class ManagementEndpoints
         Scanning.ScanningEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
+        Settings.SettingsEndpoints.Map(group);
 
         // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
         SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));
