@@ -83,7 +83,7 @@ export default function renderSecurity(context, panel) {
 }
 
 function scanningForm(context, afterSave) {
-  const scanning = context.settings.scanning;
+  let scanning = context.settings.scanning;
   const enabled = checkboxField('Enable image scanning', {
     name: 'enabled', checked: scanning.enabled,
     hint: 'Scans images on push where a repository asks for it, and on request. When off, scan requests are rejected and queued scans wait.',
@@ -123,10 +123,14 @@ function scanningForm(context, afterSave) {
           urls.input.focus();
           throw new Error('Online updates need at least one database URL. Add one, or choose Offline.');
         }
-        patch.databaseUrls = list;
+        // The API returns URLs redacted, so an unchanged list is left out of the patch and the stored URLs stay.
+        if (scanning.mode !== 'online' || list.join('\n') !== scanning.databaseUrls.join('\n')) {
+          patch.databaseUrls = list;
+        }
         patch.updateIntervalMinutes = readMinutes(interval.input);
       }
       const saved = await context.save({ scanning: patch });
+      scanning = saved.scanning;
       urls.input.value = saved.scanning.databaseUrls.join('\n');
       interval.input.value = String(saved.scanning.updateIntervalMinutes ?? '');
       enabled.input.checked = saved.scanning.enabled;
@@ -148,7 +152,7 @@ function uploadForm(view, afterUpload) {
   const progress = h('div', { class: 'upload-progress', role: 'status' });
 
   const element = form({
-    label: 'Upload a database archive',
+    label: 'Offline database upload',
     fields: [archive.field, signature.field, progress],
     submitLabel: 'Upload database',
     busyLabel: 'Uploading…',
@@ -172,7 +176,7 @@ function uploadForm(view, afterUpload) {
       element.reset();
       toast(result.unchanged
         ? `The archive is the current copy of source ${result.source}; nothing changed.`
-        : `Imported ${result.recordCount.toLocaleString()} records into source ${result.source}.`);
+        : `Imported ${result.recordCount.toLocaleString()} ${result.recordCount === 1 ? 'record' : 'records'} into source ${result.source}.`);
       await afterUpload();
     },
   });
