@@ -42,7 +42,6 @@ export default function renderSecurity(context, panel) {
         ? emptyState('The database has no sources yet. Set database URLs for online updates, or upload an archive.')
         : dataTable({
           caption: 'Database sources',
-          showCaption: true,
           rowKey: (source) => source.name,
           rows: database.sources,
           columns: [
