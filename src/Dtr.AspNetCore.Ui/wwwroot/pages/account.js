@@ -35,6 +35,9 @@ function tokensSection(view, userPath) {
   // The new token is shown here once. It is never stored by the page, so it is gone after the next navigation.
   const created = h('div', {});
 
+  // The revoked token's button is gone after the list reloads, so focus moves to this heading.
+  const heading = h('h2', { id: 'tokens-heading', tabIndex: -1 }, 'Access tokens');
+
   function tokenName(token) {
     return token.label || token.id;
   }
@@ -84,6 +87,7 @@ function tokensSection(view, userPath) {
       toast(errorMessage(error), { kind: 'error' });
     }
     await loadTokens();
+    heading.focus();
   }
 
   const label = textField('Token label', {
@@ -115,7 +119,7 @@ function tokensSection(view, userPath) {
   }
 
   const section = h('section', { 'aria-labelledby': 'tokens-heading' },
-    h('h2', { id: 'tokens-heading' }, 'Access tokens'),
+    heading,
     h('p', { class: 'muted' }, 'Use an access token in place of your password for docker login and scripts. Creating one needs a sign-in with your password.'),
     created,
     list,

@@ -119,6 +119,7 @@ export default async function render(view) {
             toast(`Created team ${created.name}.`);
             await reload();
             renderTeams(panel);
+            panel.querySelector('input[name="name"]')?.focus();
           },
         }));
     }
@@ -182,6 +183,7 @@ export default async function render(view) {
             toast(`${user} is now an owner of ${name}.`);
             await reload();
             renderOwners(panel);
+            panel.querySelector('input[name="user"]')?.focus();
           },
         }));
     }
@@ -232,12 +234,16 @@ export default async function render(view) {
         });
     }
 
-    /** Re-reads the organization after a change and redraws the panel, or shows why the read failed. */
+    /**
+     * Re-reads the organization after a change and redraws the panel, or shows why the read failed. Focus moves to
+     * the panel, because the button that started the change is gone.
+     */
     async function refreshPanel(panel, draw) {
       replace(panel, loading());
       try {
         await reload();
         draw(panel);
+        panel.focus();
       } catch (error) {
         replace(panel, errorState(error, () => refreshPanel(panel, draw)));
       }

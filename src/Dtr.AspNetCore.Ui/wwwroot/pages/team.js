@@ -26,6 +26,7 @@ export default async function render(view) {
   await loadInto(body, load, (data) => {
     const session = view.session;
     const manage = Boolean(session?.isAdmin || (session?.userName && data.organization.owners.includes(session.userName)));
+    const membersHeading = h('h2', { tabIndex: -1 }, 'Members');
     const members = h('div', {}, membersView(data.team.members));
 
     function membersView(names) {
@@ -47,6 +48,8 @@ export default async function render(view) {
 
     async function reloadMembers() {
       await loadInto(members, () => view.api.get(teamPath), (reloaded) => membersView(reloaded.members));
+      // The button that started the change may be gone, so focus moves to the list's heading.
+      membersHeading.focus();
     }
 
     async function removeMember(user) {
@@ -84,13 +87,14 @@ export default async function render(view) {
             toast(`Added ${user} to ${team}.`);
             userName.input.value = '';
             await reloadMembers();
+            userName.input.focus();
           },
         }));
     }
 
     return h('div', {},
       h('p', { class: 'muted' }, `Team of ${org}, created ${formatTime(data.team.createdAt)}. Repository administrators grant teams access on each repository's page.`),
-      h('h2', {}, 'Members'),
+      membersHeading,
       members,
       addForm);
   });
