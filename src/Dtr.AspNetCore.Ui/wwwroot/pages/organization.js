@@ -229,6 +229,9 @@ export default async function render(view) {
             h('ul', { class: 'repository-list', 'aria-label': `Repositories of ${name}` }, repositories.map((repository) => h('li', {},
               h('a', { href: `repositories/${repository.name.split('/').map(encodeURIComponent).join('/')}` }, repository.name),
               ' ', h('span', { class: 'badge' }, repository.visibility === 'public' ? 'Public' : 'Private'),
+              typeof repository.tagCount === 'number'
+                ? h('span', { class: 'muted' }, repository.tagCount === 1 ? '1 tag' : `${repository.tagCount} tags`)
+                : null,
               repository.description ? h('span', { class: 'muted' }, ` ${repository.description}`) : null))),
             page.next ? h('p', {}, h('a', { href: `repositories?namespace=${encodeURIComponent(name)}` }, 'Show all')) : null);
         });
