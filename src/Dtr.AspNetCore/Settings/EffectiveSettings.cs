@@ -70,9 +70,6 @@ internal sealed class EffectiveSettings
                 options.PublicBaseUrl = publicBaseUrl.Length == 0 ? null : new Uri(publicBaseUrl, UriKind.RelativeOrAbsolute);
             }
 
-            // TODO: Security/RegistryAccessGate reads IOptions<RegistryOptions> once, so /v2 pushes still check the
-            // configured CreateRepositoryOnPush, and bearer challenges build the token realm from the configured
-            // PublicBaseUrl. It should read RegistrySettings.Current instead.
             options.CreateRepositoryOnPush = general.CreateRepositoryOnPush ?? options.CreateRepositoryOnPush;
         }
 

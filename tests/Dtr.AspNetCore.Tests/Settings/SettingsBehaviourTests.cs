@@ -57,6 +57,38 @@ public sealed class SettingsBehaviourTests
     }
 
     [Fact]
+    public async Task CreateOnPush_AllowsNewRepository()
+    {
+        await using var factory = new SettingsFactory();
+        using var admin = factory.CreateAdminClient();
+        using var registry = factory.CreateAdminRegistryClient();
+        using var rejected = await registry.SendAsync(HttpMethod.Post, "/v2/admin/created-on-push/blobs/uploads/");
+        Assert.Equal(HttpStatusCode.NotFound, rejected.StatusCode);
+
+        await ReadJsonAsync(await PatchAsync(admin, """{"general":{"createRepositoryOnPush":true}}"""));
+        var manifest = await registry.PushImageAsync("admin/created-on-push", "latest");
+
+        using var repository = await admin.GetAsync("/repositories/admin/created-on-push");
+        await AssertStatusAsync(repository, HttpStatusCode.OK, "reading the repository that the push created");
+        Assert.NotNull(manifest.Digest);
+    }
+
+    [Fact]
+    public async Task PublicBaseUrl_ChangesTokenRealm()
+    {
+        await using var factory = new SettingsFactory();
+        using var admin = factory.CreateAdminClient();
+        using var anonymous = factory.CreateRegistryClient();
+
+        await ReadJsonAsync(await PatchAsync(admin, """{"general":{"publicBaseUrl":"https://registry.example.com/"}}"""));
+        using var challenged = await anonymous.GetAsync("/v2/");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, challenged.StatusCode);
+        var challenge = challenged.Headers.WwwAuthenticate.ToString();
+        Assert.Contains("realm=\"https://registry.example.com/auth/token\"", challenge, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GarbageCollectionOptions_FollowPatch()
     {
         await using var factory = new SettingsFactory();
