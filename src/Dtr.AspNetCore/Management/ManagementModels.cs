@@ -97,8 +97,41 @@ internal sealed record RepositoryResponse(
         new RepositorySettings(name, RepositoryVisibility.Private, null, false, false, default)) with { CreatedAt = null };
 }
 
+/// <summary>A repository in a listing: its settings, with the number of tags and the time of the latest tag push.</summary>
+/// <param name="CreatedAt">When it was created; null for a repository that was pushed without being created through this API.</param>
+/// <param name="TagCount">The number of tags.</param>
+/// <param name="LastPushedAt">The latest time a tag was pushed or moved to another manifest; null when the repository has no tags.</param>
+internal sealed record RepositorySummaryResponse(
+    string Name,
+    string Namespace,
+    string Repository,
+    string Visibility,
+    string? Description,
+    bool ScanOnPush,
+    bool ImmutableTags,
+    DateTimeOffset? CreatedAt,
+    int TagCount,
+    DateTimeOffset? LastPushedAt)
+{
+    public static RepositorySummaryResponse From(RepositorySummary summary)
+    {
+        var settings = summary.Settings is null ? RepositoryResponse.WithoutSettings(summary.Name) : RepositoryResponse.From(summary.Settings);
+        return new RepositorySummaryResponse(
+            settings.Name,
+            settings.Namespace,
+            settings.Repository,
+            settings.Visibility,
+            settings.Description,
+            settings.ScanOnPush,
+            settings.ImmutableTags,
+            settings.CreatedAt,
+            summary.TagCount,
+            summary.LastPushedAt);
+    }
+}
+
 /// <summary>A page of repositories.</summary>
-internal sealed record RepositoryListResponse(IReadOnlyList<RepositoryResponse> Repositories);
+internal sealed record RepositoryListResponse(IReadOnlyList<RepositorySummaryResponse> Repositories);
 
 /// <summary>The body of <c>PUT /repositories/{namespace}/{repo}/teamAccess/{team}</c>.</summary>
 internal sealed record SetTeamAccessRequest(string? AccessLevel);

@@ -64,11 +64,11 @@ internal sealed class RepositoryEndpoints
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         repositories.MapGet("", ([FromServices] RepositoryEndpoints e, HttpContext c) => e.ListAsync(c, null))
-            .WithName("ListRepositories").WithSummary("List the repositories the caller may pull, a page at a time")
-            .Produces<RepositoryListResponse>();
+            .WithName("ListRepositories").WithSummary("List the repositories the caller may pull, a page at a time; ?q= keeps names that contain the text, ignoring case")
+            .Produces<RepositoryListResponse>().ProducesValidationProblem();
 
         repositories.MapGet("/{namespace}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace) => e.ListAsync(c, @namespace))
-            .WithName("ListNamespaceRepositories").WithSummary("List the repositories of a namespace that the caller may pull")
+            .WithName("ListNamespaceRepositories").WithSummary("List the repositories of a namespace that the caller may pull; ?q= keeps names that contain the text, ignoring case")
             .Produces<RepositoryListResponse>().ProducesValidationProblem();
 
         repositories.MapGet("/{namespace}/{repo}/tags", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e.ListTagsAsync(c, @namespace, repo))
@@ -142,35 +142,24 @@ internal sealed class RepositoryEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var (limit, last) = ManagementInput.ReadPaging(context.Request, _options.MaxPageSize);
-
-        // The names that start with "namespace/" are contiguous in ordinal order, so the listing starts after that
-        // prefix and stops at the first name without it.
-        string? prefix = null;
+        var contains = ManagementInput.ReadSearchText(context.Request, "q", RepositoryName.MaxLength);
         if (namespaceName is not null)
         {
-            prefix = ManagementInput.RequireName(namespaceName, "namespace") + "/";
-            if (last is null || string.CompareOrdinal(last, prefix) < 0)
-            {
-                last = prefix;
-            }
+            ManagementInput.RequireName(namespaceName, "namespace");
         }
 
-        var names = await _identity.ListVisibleRepositoriesAsync(caller.UserName, caller.IsAdmin, last, limit + 1, context.RequestAborted);
-        if (prefix is not null)
+        var query = new RepositoryListQuery
         {
-            names = names.TakeWhile(name => name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        }
-
-        var page = ManagementInput.Page(context, names, limit, name => name);
-        var repositories = new List<RepositoryResponse>(page.Count);
-        foreach (var text in page)
-        {
-            var name = RepositoryName.Parse(text);
-            var settings = await _identity.GetRepositoryAsync(name, context.RequestAborted);
-            repositories.Add(settings is null ? RepositoryResponse.WithoutSettings(name) : RepositoryResponse.From(settings));
-        }
-
-        return TypedResults.Ok(new RepositoryListResponse(repositories));
+            UserName = caller.UserName,
+            IsAdmin = caller.IsAdmin,
+            Namespace = namespaceName,
+            NameContains = contains,
+            Last = last,
+            Limit = limit + 1,
+        };
+        var summaries = await _identity.ListRepositorySummariesAsync(query, context.RequestAborted);
+        var page = ManagementInput.Page(context, summaries, limit, summary => summary.Name.Value);
+        return TypedResults.Ok(new RepositoryListResponse(page.Select(RepositorySummaryResponse.From).ToList()));
     }
 
     /// <summary>Serves GET on the catch-all route: a repository, or the tags or team grants of a multi-component one.</summary>
