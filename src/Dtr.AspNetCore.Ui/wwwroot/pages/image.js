@@ -105,7 +105,7 @@ export default async function render(view) {
     const hasCommands = layers.some((layer) => layer.createdBy ?? layer.command);
     const columns = [
       { label: '#', class: 'numeric', render: (layer) => String(layers.indexOf(layer) + 1) },
-      { label: 'Digest', render: (layer) => h('span', { class: 'mono', title: layer.digest }, shortDigest(layer.digest), h('span', { class: 'visually-hidden' }, ` (${layer.digest})`)) },
+      { label: 'Digest', render: (layer) => h('span', { class: 'mono digest', title: layer.digest }, shortDigest(layer.digest), h('span', { class: 'visually-hidden' }, ` (${layer.digest})`)) },
       { label: 'Size', class: 'numeric', render: (layer) => formatBytes(layer.size) },
     ];
     if (hasCommands) {

@@ -34,22 +34,25 @@ export default async function render(view) {
   }
 
   const basePath = repositoryApiPath(api, name);
-  const state = { repository: null, organization: null, level: 'none', stopPolling: null };
+  const state = { repository: null, organization: null, level: 'none', firstTag: 'latest', stopPolling: null };
 
   const body = h('div', {});
   replace(view.main, pageHeader(name, { breadcrumbs: [['Repositories', 'repositories'], [name]] }), body);
   await loadInto(body, async () => {
     const repository = await api.get(basePath);
     const organization = await readOrganization(api, repository.namespace).catch(() => null);
-    const level = await readAccessLevel(api, view.session, repository, organization);
-    return { repository, organization, level };
+    const [level, firstPage] = await Promise.all([
+      readAccessLevel(api, view.session, repository, organization),
+      api.getPage(`${basePath}/tags`, { query: { n: 1 } }),
+    ]);
+    return { repository, organization, level, firstTag: firstPage.data.tags?.[0]?.tag ?? 'latest' };
   }, (result) => {
     Object.assign(state, result);
     return page();
   });
 
   function page() {
-    const pull = h('div', { class: 'pull-command' }, commandLine(`docker pull ${registryHost(view)}/${name}:latest`));
+    const pull = h('div', { class: 'pull-command' }, commandLine(`docker pull ${registryHost(view)}/${name}:${state.firstTag}`));
     const selected = tabItems.some((item) => item.id === view.query.get('tab')) ? view.query.get('tab') : 'tags';
     const tabControl = tabs({
       label: 'Repository',
@@ -65,7 +68,7 @@ export default async function render(view) {
         } else if (id === 'permissions') {
           renderPermissions(panel);
         } else {
-          renderTags(panel, (firstTag) => replace(pull, commandLine(`docker pull ${registryHost(view)}/${name}:${firstTag}`)));
+          renderTags(panel);
         }
       },
     });
@@ -85,7 +88,7 @@ export default async function render(view) {
 
   // ---- Tags ----
 
-  function renderTags(panel, onFirstTag) {
+  function renderTags(panel) {
     const canDelete = hasLevel(state.level, 'read-write');
     let rows = [];
     let next = null;
@@ -107,7 +110,7 @@ export default async function render(view) {
         { label: 'Tag', render: (row) => row.tag },
         {
           label: 'Digest',
-          render: (row) => h('a', { href: imageHref(name, row.digest), title: row.digest, class: 'mono' },
+          render: (row) => h('a', { href: imageHref(name, row.digest), title: row.digest, class: 'mono digest' },
             shortDigest(row.digest), h('span', { class: 'visually-hidden' }, ` (${row.digest})`)),
         },
         { label: 'Size', class: 'numeric', render: (row) => formatBytes(row.size) },
@@ -143,7 +146,6 @@ export default async function render(view) {
         replace(panel, emptyTags());
         return;
       }
-      onFirstTag(rows[0].tag);
       replace(tableHolder, dataTable({ caption: 'Tags', columns: columns(), rows, rowKey: (row) => row.tag }));
       if (!next) {
         moreButton = null;
@@ -288,7 +290,7 @@ export default async function render(view) {
       try {
         await reload();
       } catch (error) {
-        replace(panel, errorState(error, () => renderTags(panel, onFirstTag)));
+        replace(panel, errorState(error, () => renderTags(panel)));
       }
       panel.focus();
     }
@@ -300,7 +302,7 @@ export default async function render(view) {
         next = nextPage;
         draw();
       })
-      .catch((error) => replace(panel, errorState(error, () => renderTags(panel, onFirstTag))));
+      .catch((error) => replace(panel, errorState(error, () => renderTags(panel))));
   }
 
   // ---- Settings ----
@@ -352,7 +354,7 @@ export default async function render(view) {
       }),
       h('section', { class: 'danger-zone', 'aria-labelledby': 'danger-zone-heading' },
         h('h2', { id: 'danger-zone-heading' }, 'Danger zone'),
-        h('p', {}, 'Deleting the repository removes all its tags, images, scan results and team access grants.'),
+        h('p', {}, 'Deleting the repository removes all its tags, images and team access grants.'),
         deleteButton));
   }
 
