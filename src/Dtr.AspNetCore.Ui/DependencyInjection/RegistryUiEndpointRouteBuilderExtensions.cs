@@ -27,6 +27,11 @@ public static class RegistryUiEndpointRouteBuilderExtensions
 
         var group = endpoints.MapGroup(path).ExcludeFromDescription();
         group.MapMethods("/assets/{**file}", ReadMethods, (HttpContext context, string file) => handler.ServeAssetAsync(context, file));
+        if (options.SingleSignOnScheme is not null)
+        {
+            group.MapGet("/sso", handler.SingleSignOnAsync);
+        }
+
         group.MapGet("", handler.RedirectToBase);
         group.MapMethods("/{**route}", ReadMethods, handler.ServeShellAsync);
         return group;

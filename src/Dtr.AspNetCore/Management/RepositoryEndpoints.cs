@@ -19,7 +19,8 @@ namespace Dtr.AspNetCore.Management;
 /// <c>/tags</c> and <c>/teamAccess</c> routes cover a one-component <c>repo</c>; for longer names the catch-all route
 /// recognizes the same suffixes. Because "teamAccess" has an uppercase letter it is never a name component, but
 /// "tags" is: a GET of <c>{namespace}/{repo}/tags</c> lists tags, so a repository whose last component is "tags"
-/// is read through the listing routes only. The scanning suffixes (<c>manifests/{digest}/scan</c>,
+/// is read through the listing routes only. The manifest and tag suffixes of <see cref="ImageEndpoints"/> are sent
+/// on to it. The scanning suffixes (<c>manifests/{digest}/scan</c>,
 /// <c>manifests/{digest}/sbom</c> and <c>scanning/policy</c>) are sent on to <see cref="ScanningEndpoints"/>.
 /// </remarks>
 internal sealed class RepositoryEndpoints
@@ -31,6 +32,7 @@ internal sealed class RepositoryEndpoints
     private readonly ManagementAccess _access;
     private readonly TagDetailsReader _tags;
     private readonly ScanningEndpoints _scanning;
+    private readonly ImageEndpoints _images;
     private readonly RegistryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RepositoryEndpoints> _logger;
@@ -40,6 +42,7 @@ internal sealed class RepositoryEndpoints
         ManagementAccess access,
         TagDetailsReader tags,
         ScanningEndpoints scanning,
+        ImageEndpoints images,
         IOptions<RegistryOptions> options,
         TimeProvider time,
         ILogger<RepositoryEndpoints> logger)
@@ -48,6 +51,7 @@ internal sealed class RepositoryEndpoints
         _access = access;
         _tags = tags;
         _scanning = scanning;
+        _images = images;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -170,6 +174,11 @@ internal sealed class RepositoryEndpoints
             return _scanning.GetRouteAsync(context, namespaceName, scannedRepo, digest, kind);
         }
 
+        if (ImageEndpoints.TryParseRoute(path, out var imageRepo, out var digestText, out var imageKind) && imageKind == ImageEndpoints.RouteKind.Manifest)
+        {
+            return _images.GetRouteAsync(context, namespaceName, imageRepo, digestText);
+        }
+
         if (path.EndsWith(TagsSuffix, StringComparison.Ordinal))
         {
             return ListTagsAsync(context, namespaceName, path[..^TagsSuffix.Length]);
@@ -212,9 +221,16 @@ internal sealed class RepositoryEndpoints
         return TypedResults.Ok(RepositoryResponse.From(settings));
     }
 
-    /// <summary>Serves DELETE on the catch-all route: a repository, or a team grant of a multi-component one.</summary>
+    /// <summary>
+    /// Serves DELETE on the catch-all route: a repository, or a team grant, manifest or tag of a multi-component one.
+    /// </summary>
     private Task<IResult> DeleteAnyAsync(HttpContext context, string namespaceName, string path)
     {
+        if (ImageEndpoints.TryParseRoute(path, out var imageRepo, out var argument, out var imageKind))
+        {
+            return _images.DeleteRouteAsync(context, namespaceName, imageRepo, argument, imageKind);
+        }
+
         var (repo, team, isTeamAccess) = SplitTeamAccess(path);
         if (isTeamAccess)
         {
