@@ -36,6 +36,19 @@ function advisoryUrl(vulnerability) {
   return links.find((link) => link.includes(vulnerability.id)) ?? links[0] ?? null;
 }
 
+/** Returns whether a media type is an OCI image index or a Docker manifest list. */
+function isIndexMediaType(mediaType) {
+  return /image\.index|manifest\.list/.test(mediaType ?? '');
+}
+
+/** Names a child of an index by its platform; build tools store attestations as unknown/unknown entries. */
+function childLabel(child) {
+  if (child.platform?.os === 'unknown' && child.platform?.architecture === 'unknown') {
+    return `Attestation (${shortDigest(child.digest)})`;
+  }
+  return platformText(child.platform) ?? child.mediaType ?? 'Manifest';
+}
+
 export default async function render(view) {
   const { api } = view;
   const { name, digest } = view.params;
@@ -83,17 +96,17 @@ export default async function render(view) {
     ].filter(Boolean);
 
     const parts = [h('dl', { class: 'details' }, items.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]))];
-    if (Array.isArray(image.manifests)) {
+    if (isIndexMediaType(image.mediaType)) {
       parts.push(
         h('h2', {}, 'Platforms'),
         image.manifests.length
           ? h('ul', { class: 'platform-list' }, image.manifests.map((child) => h('li', {},
-            h('a', { href: imageHref(name, child.digest) }, platformText(child.platform) ?? child.mediaType ?? 'Manifest'),
+            h('a', { href: imageHref(name, child.digest) }, childLabel(child)),
             ' ', h('span', { class: 'mono muted' }, shortDigest(child.digest)), ' ', h('span', { class: 'muted' }, formatBytes(child.size)))))
           : emptyState('This index lists no manifests.'));
     }
-    if (Array.isArray(image.layers)) {
-      parts.push(h('h2', {}, 'Layers'), layersTable(image.layers));
+    if (!isIndexMediaType(image.mediaType)) {
+      parts.push(h('h2', {}, 'Layers'), layersTable(image.layers ?? []));
     }
     return parts;
   }

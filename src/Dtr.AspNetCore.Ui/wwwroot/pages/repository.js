@@ -14,6 +14,9 @@ import {
 
 const scanPollMilliseconds = 3000;
 
+// At most this many scan documents are read per load to find queued scans of never-scanned images.
+const maxScanStatusReads = 20;
+
 const accessLevelLabels = { 'read-only': 'Read only', 'read-write': 'Read and write', admin: 'Admin' };
 
 const tabItems = [
@@ -102,7 +105,24 @@ export default async function render(view) {
         fetched.push(...(result.data.tags ?? []));
         target = result.next;
       } while (target && fetched.length < minimumCount);
+      await markQueuedScans(fetched);
       return { fetched, nextPage: target };
+    }
+
+    // TODO: the tag listing reports a scan only once it has finished, so a queued or running scan of a never-scanned
+    // image shows as null there. Until it reports "queued", the scan documents of such images are read instead.
+    async function markQueuedScans(list) {
+      const unscanned = list.filter((row) => !row.scan || row.scan.status === 'notScanned').map((row) => row.digest);
+      const digests = [...new Set(unscanned)].slice(0, maxScanStatusReads);
+      const statuses = await Promise.all(digests.map((digest) => api.get(`${basePath}/manifests/${digest}/scan`)
+        .then((scan) => [digest, scan?.status])
+        .catch(() => [digest, null])));
+      const queued = new Set(statuses.filter(([, status]) => isScanPending(status)).map(([digest]) => digest));
+      for (const row of list) {
+        if (queued.has(row.digest)) {
+          row.scan = { status: 'queued', summary: null };
+        }
+      }
     }
 
     function columns() {
@@ -163,7 +183,9 @@ export default async function render(view) {
     async function loadNextPage() {
       const firstNew = rows.length;
       const result = await api.getPage(next);
-      rows.push(...(result.data.tags ?? []));
+      const added = result.data.tags ?? [];
+      await markQueuedScans(added);
+      rows.push(...added);
       next = result.next;
       draw();
       if (!next) {
