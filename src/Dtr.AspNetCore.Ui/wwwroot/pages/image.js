@@ -226,7 +226,9 @@ export default async function render(view) {
       scan.summary ? severityCounts(scan.summary) : null);
 
     if (isIndex) {
-      vulnerabilitySection.append(platformScans(scan.platforms));
+      vulnerabilitySection.append(
+        h('p', { class: 'hint' }, 'The counts above are the highest of any platform. Open a platform for its vulnerabilities and packages.'),
+        platformScans(scan.platforms));
       replace(scanSection, vulnerabilitySection);
     } else {
       const vulnerabilityHolder = h('div', {}, vulnerabilityTable(scan.vulnerabilities ?? []));
@@ -238,7 +240,7 @@ export default async function render(view) {
       });
       const showsFindings = scan.status !== 'notScanned' && !(pending && !scan.scannedAt);
       if (showsFindings) {
-        vulnerabilitySection.append(h('div', { class: 'toolbar' }, minimum.field), vulnerabilityHolder);
+        vulnerabilitySection.append(h('div', { class: 'toolbar severity-filter' }, minimum.field), vulnerabilityHolder);
       }
       replace(scanSection,
         vulnerabilitySection,

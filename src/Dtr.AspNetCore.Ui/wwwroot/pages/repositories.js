@@ -9,16 +9,16 @@ import { commandLine, registryHost } from './repository-common.js';
 
 const searchDelayMilliseconds = 300;
 
-// Organization lists are read in full for the selects, up to this many pages.
-const maxOrganizationPages = 20;
+// Organization and user lists are read in full for the selects, up to this many pages.
+const maxNamePages = 20;
 
-/** Reads every organization name, following the listing's pages. */
-async function listOrganizationNames(api) {
+/** Reads every name of a listing such as "/organizations", following its pages. */
+async function listNames(api, path, property) {
   const names = [];
-  let next = '/organizations';
-  for (let page = 0; next && page < maxOrganizationPages; page += 1) {
+  let next = path;
+  for (let page = 0; next && page < maxNamePages; page += 1) {
     const result = await api.getPage(next);
-    names.push(...(result.data.organizations ?? []).map((organization) => organization.name));
+    names.push(...(result.data[property] ?? []).map((item) => item.name));
     next = result.next;
   }
   return names;
@@ -31,7 +31,9 @@ async function listOrganizationNames(api) {
 async function listCreatableNamespaces(api, session, organizations) {
   const own = session?.userName ? [session.userName] : [];
   if (session?.isAdmin) {
-    return [...own, ...organizations];
+    // A system administrator may create repositories in every user's and every organization's namespace.
+    const users = await listNames(api, '/users', 'users');
+    return [...new Set([...own, ...organizations, ...users])];
   }
   const owned = await Promise.all(organizations.map((name) => api
     .get(`/organizations/${encodeURIComponent(name)}`)
@@ -242,7 +244,7 @@ export default async function render(view) {
     }
   });
 
-  const organizationsLoaded = listOrganizationNames(api)
+  const organizationsLoaded = listNames(api, '/organizations', 'organizations')
     .then((names) => {
       organizations = names;
       refreshNamespaceOptions();

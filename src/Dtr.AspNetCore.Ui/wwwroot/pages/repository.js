@@ -92,7 +92,8 @@ export default async function render(view) {
   // ---- Tags ----
 
   function renderTags(panel) {
-    const canDelete = hasLevel(state.level, 'read-write');
+    // Deletes need push access, and the registry rejects every tag delete while tags are immutable.
+    const canDelete = hasLevel(state.level, 'read-write') && !state.repository.immutableTags;
     let rows = [];
     let next = null;
     const statusCells = new Map();
@@ -166,7 +167,11 @@ export default async function render(view) {
         replace(panel, emptyTags());
         return;
       }
-      replace(tableHolder, dataTable({ caption: 'Tags', columns: columns(), rows, rowKey: (row) => row.tag }));
+      replace(tableHolder,
+        state.repository.immutableTags && hasLevel(state.level, 'read-write')
+          ? h('p', { class: 'note' }, 'Tags are immutable in this repository, so tags and tagged images cannot be deleted. Turn off Immutable tags in Settings to delete them.')
+          : null,
+        dataTable({ caption: 'Tags', columns: columns(), rows, rowKey: (row) => row.tag }));
       if (!next) {
         moreButton = null;
         replace(moreHolder);
