@@ -41,7 +41,7 @@ function isIndexMediaType(mediaType) {
   return /image\.index|manifest\.list/.test(mediaType ?? '');
 }
 
-/** Names a child of an index by its platform; build tools store attestations as unknown/unknown entries. */
+/** Returns a label for a child of an index: its platform, or "Attestation" for the unknown/unknown entries of build tools. */
 function childLabel(child) {
   if (child.platform?.os === 'unknown' && child.platform?.architecture === 'unknown') {
     return `Attestation (${shortDigest(child.digest)})`;
@@ -75,7 +75,7 @@ export default async function render(view) {
   let stopPolling = null;
   let layerNumbers = new Map();
 
-  // The caller's level decides whether "Scan now" shows; read-only is assumed while it cannot be read.
+  // The caller's level decides whether "Scan now" shows. While it cannot be read, read-only is assumed.
   const levelPromise = api.get(basePath)
     .then(async (repository) => readAccessLevel(api, view.session, repository, await readOrganization(api, repository.namespace).catch(() => null)))
     .catch(() => 'read-only');
@@ -285,7 +285,7 @@ export default async function render(view) {
         renderScan(scan, level);
         toast(`Scan ${scanStatusLabels[scan.status]?.toLowerCase() ?? scan.status}.`, { kind: scan.status === 'failed' ? 'error' : 'success' });
       } catch {
-        // A failed read is retried at the next tick; the page keeps showing "Scanning…".
+        // A failed read is retried at the next tick, and the page keeps showing "Scanning…".
       }
     }, scanPollMilliseconds);
     stopPolling = () => {

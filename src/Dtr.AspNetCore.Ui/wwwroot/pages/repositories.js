@@ -250,7 +250,7 @@ export default async function render(view) {
       refreshNamespaceOptions();
     })
     .catch(() => {
-      // The filter keeps "All namespaces" and the caller's own namespace; the list itself still loads.
+      // The filter keeps "All namespaces" and the caller's own namespace, and the list itself still loads.
     });
   await Promise.all([loadList(), organizationsLoaded]);
 

@@ -8,7 +8,7 @@ import { copyButton, severityCounts } from '../components.js';
 /** Access levels as the API spells them, lowest first. */
 const levels = ['none', 'read-only', 'read-write', 'admin'];
 
-/** Returns whether `level` is at least `required`; both are API access level names. */
+/** Returns whether `level` is at least `required`, both given as API access level names. */
 export function hasLevel(level, required) {
   return levels.indexOf(level) >= levels.indexOf(required);
 }
@@ -52,10 +52,10 @@ export async function readOrganization(api, namespace) {
 }
 
 /**
- * Works out the caller's access level on a repository with the rules the registry applies: system administrators
- * and the namespace's owners are admins, others get the highest level of their teams' grants, and a public
- * repository is readable by everyone. Team grants are read from the API, so the result matches the registry's
- * decision unless grants change meanwhile; the API still checks every change.
+ * Computes the caller's access level on a repository with the rules the registry applies. System administrators and
+ * the namespace's owners are admins, others get the highest level of their teams' grants, and every signed-in user
+ * may pull a public repository. The level only decides which actions the page offers, because the API checks every
+ * change itself.
  */
 export async function readAccessLevel(api, session, repository, organization) {
   if (session?.isAdmin) {
@@ -77,7 +77,7 @@ export async function readAccessLevel(api, session, repository, organization) {
   try {
     grants = (await api.get(`${repositoryApiPath(api, repository.name)}/teamAccess`)).teamAccess ?? [];
   } catch {
-    // The page still works with the public level; the API decides on every change anyway.
+    // The page still works with the public level, because the API checks every change anyway.
     return level;
   }
   const teams = await Promise.all(grants.map((grant) => api
@@ -92,7 +92,7 @@ export async function readAccessLevel(api, session, repository, organization) {
   return level;
 }
 
-/** Scan statuses of the API that mean the scan has not finished. */
+/** Returns whether an API scan status means that the scan is queued or running. */
 export function isScanPending(status) {
   return status === 'queued';
 }

@@ -14,9 +14,6 @@ import {
 
 const scanPollMilliseconds = 3000;
 
-// At most this many scan documents are read per load to find queued scans of never-scanned images.
-const maxScanStatusReads = 20;
-
 const accessLevelLabels = { 'read-only': 'Read only', 'read-write': 'Read and write', admin: 'Admin' };
 
 const tabItems = [
@@ -37,7 +34,7 @@ export default async function render(view) {
   }
 
   const basePath = repositoryApiPath(api, name);
-  const state = { repository: null, organization: null, level: 'none', firstTag: 'latest', stopPolling: null };
+  const state = { repository: null, organization: null, level: 'none', firstTag: 'latest', pullCommand: null, stopPolling: null };
 
   const body = h('div', {});
   replace(view.main, pageHeader(name, { breadcrumbs: [['Repositories', 'repositories'], [name]] }), body);
@@ -55,7 +52,9 @@ export default async function render(view) {
   });
 
   function page() {
-    const pull = h('div', { class: 'pull-command' }, commandLine(`docker pull ${registryHost(view)}/${name}:${state.firstTag}`));
+    const pull = h('div', { class: 'pull-command' });
+    state.pullCommand = pull;
+    showPullCommand(state.firstTag);
     const selected = tabItems.some((item) => item.id === view.query.get('tab')) ? view.query.get('tab') : 'tags';
     const tabControl = tabs({
       label: 'Repository',
@@ -84,6 +83,11 @@ export default async function render(view) {
     ];
   }
 
+  /** Shows the pull command for a tag, such as the first one of the list after tags were deleted. */
+  function showPullCommand(tag) {
+    replace(state.pullCommand, commandLine(`docker pull ${registryHost(view)}/${name}:${tag}`));
+  }
+
   function stopPolling() {
     state.stopPolling?.();
     state.stopPolling = null;
@@ -106,24 +110,7 @@ export default async function render(view) {
         fetched.push(...(result.data.tags ?? []));
         target = result.next;
       } while (target && fetched.length < minimumCount);
-      await markQueuedScans(fetched);
       return { fetched, nextPage: target };
-    }
-
-    // TODO: the tag listing reports a scan only once it has finished, so a queued or running scan of a never-scanned
-    // image shows as null there. Until it reports "queued", the scan documents of such images are read instead.
-    async function markQueuedScans(list) {
-      const unscanned = list.filter((row) => !row.scan || row.scan.status === 'notScanned').map((row) => row.digest);
-      const digests = [...new Set(unscanned)].slice(0, maxScanStatusReads);
-      const statuses = await Promise.all(digests.map((digest) => api.get(`${basePath}/manifests/${digest}/scan`)
-        .then((scan) => [digest, scan?.status])
-        .catch(() => [digest, null])));
-      const queued = new Set(statuses.filter(([, status]) => isScanPending(status)).map(([digest]) => digest));
-      for (const row of list) {
-        if (queued.has(row.digest)) {
-          row.scan = { status: 'queued', summary: null };
-        }
-      }
     }
 
     function columns() {
@@ -163,6 +150,7 @@ export default async function render(view) {
 
     function draw() {
       statusCells.clear();
+      showPullCommand(rows[0]?.tag ?? 'latest');
       if (rows.length === 0) {
         replace(panel, emptyTags());
         return;
@@ -188,9 +176,7 @@ export default async function render(view) {
     async function loadNextPage() {
       const firstNew = rows.length;
       const result = await api.getPage(next);
-      const added = result.data.tags ?? [];
-      await markQueuedScans(added);
-      rows.push(...added);
+      rows.push(...(result.data.tags ?? []));
       next = result.next;
       draw();
       if (!next) {
@@ -237,7 +223,7 @@ export default async function render(view) {
             stopPolling();
           }
         } catch {
-          // A failed poll is retried at the next tick; the table keeps the last known state.
+          // A failed poll is retried at the next tick, and the table keeps the last known state.
         }
       }, scanPollMilliseconds);
       state.stopPolling = () => {
