@@ -67,8 +67,17 @@ internal sealed class RegistryUiHandler
     /// Redirects the path without its trailing '/' to the path with it, because the pages' relative links resolve
     /// against that base.
     /// </summary>
-    public void RedirectToBase(HttpContext context) =>
+    /// <remarks>Routing matches the base path's route with and without the trailing '/', so this serves the shell for the latter.</remarks>
+    public Task ServeBaseAsync(HttpContext context)
+    {
+        if (context.Request.Path.Value?.EndsWith('/') == true)
+        {
+            return ServeShellAsync(context);
+        }
+
         context.Response.Redirect(context.Request.PathBase + BaseHref + context.Request.QueryString);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Writes the shell page, which loads the application script that renders the route in the browser.</summary>
     public async Task ServeShellAsync(HttpContext context)

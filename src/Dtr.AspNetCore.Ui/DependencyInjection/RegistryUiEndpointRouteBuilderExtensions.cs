@@ -32,7 +32,7 @@ public static class RegistryUiEndpointRouteBuilderExtensions
             group.MapGet("/sso", handler.SingleSignOnAsync);
         }
 
-        group.MapGet("", handler.RedirectToBase);
+        group.MapMethods("", ReadMethods, handler.ServeBaseAsync);
         group.MapMethods("/{**route}", ReadMethods, handler.ServeShellAsync);
         return group;
     }
