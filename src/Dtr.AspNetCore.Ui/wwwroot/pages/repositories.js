@@ -188,8 +188,11 @@ export default async function render(view) {
       return;
     }
     if (namespaces.length === 0) {
+      const reason = session?.isAdmin
+        ? ['There is no user or organization to create a repository in yet. ', h('a', { href: 'organizations' }, 'Create an organization'), ' first.']
+        : ['You cannot create repositories here because you own no namespace. Ask an organization owner or a system administrator.'];
       replace(createArea, h('div', { class: 'card' },
-        h('p', {}, 'You cannot create repositories: you own no organization. Ask an organization owner or a system administrator.'),
+        h('p', {}, reason),
         h('button', { type: 'button', class: 'button', onClick: closeCreateForm }, 'Close')));
       createArea.querySelector('button').focus();
       return;
