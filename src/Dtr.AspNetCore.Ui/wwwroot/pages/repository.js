@@ -136,7 +136,7 @@ export default async function render(view) {
       if (canDelete) {
         list.push({
           label: 'Actions',
-          render: (row) => h('div', { class: 'row-actions' },
+          render: (row) => h('div', { class: 'tag-actions' },
             h('button', { type: 'button', class: 'button small', 'aria-label': `Delete tag ${row.tag}`, onClick: () => deleteTag(row) }, 'Delete tag'),
             h('button', { type: 'button', class: 'button small danger', 'aria-label': `Delete image ${row.tag}`, onClick: () => deleteImage(row) }, 'Delete image')),
         });
