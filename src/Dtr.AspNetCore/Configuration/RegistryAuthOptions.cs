@@ -56,6 +56,28 @@ public sealed class RegistryAuthOptions
 
     /// <summary>The window of <see cref="FailedLoginLimit"/>. Default 1 minute.</summary>
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a browser session of the management API lasts after sign-in, from 5 minutes to 30 days. Sessions do
+    /// not slide: after this time the user signs in again. Default 8 hours.
+    /// </summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// When the session cookie gets the <c>Secure</c> attribute. Default <see cref="SessionCookieSecurePolicy.SameAsRequest"/>;
+    /// set <see cref="SessionCookieSecurePolicy.Always"/> behind a proxy that ends TLS and forwards plain HTTP.
+    /// </summary>
+    public SessionCookieSecurePolicy SessionCookieSecure { get; set; } = SessionCookieSecurePolicy.SameAsRequest;
+}
+
+/// <summary>When the browser session cookie is marked <c>Secure</c>, so browsers send it only over HTTPS.</summary>
+public enum SessionCookieSecurePolicy
+{
+    /// <summary>Secure when the sign-in request came over HTTPS.</summary>
+    SameAsRequest,
+
+    /// <summary>Always secure, also when the sign-in request came over plain HTTP.</summary>
+    Always,
 }
 
 /// <summary>

@@ -86,6 +86,16 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:Auth:TokenCacheSize is {options.Auth.TokenCacheSize}; set a value from 0 (no cache) to 1000000 tokens (the default is 10000).");
         }
 
+        if (options.Auth.SessionLifetime < TimeSpan.FromMinutes(5) || options.Auth.SessionLifetime > TimeSpan.FromDays(30))
+        {
+            errors.Add($"Registry:Auth:SessionLifetime is {options.Auth.SessionLifetime}; set a value from 00:05:00 to 30.00:00:00 (the default is 08:00:00).");
+        }
+
+        if (!Enum.IsDefined(options.Auth.SessionCookieSecure))
+        {
+            errors.Add($"Registry:Auth:SessionCookieSecure is {options.Auth.SessionCookieSecure}; set SameAsRequest (the default) or Always.");
+        }
+
         errors.AddRange(ScanningOptionsValidator.Validate(options.Scanning, "Registry:Scanning"));
         errors.AddRange(GarbageCollectionOptionsValidator.Check(options.GarbageCollection));
 

@@ -30,6 +30,7 @@ internal static class RegistrySecurityServiceCollectionExtensions
         services.TryAddSingleton<IRegistryAuthenticator>(provider => provider.GetRequiredService<RegistryAuthenticator>());
         services.TryAddSingleton<RegistryAccessGate>();
         services.TryAddSingleton<TokenEndpoints>();
+        services.TryAddSingleton<RegistrySessions>();
         services.AddHostedService<SigningKeyStartup>();
         return services;
     }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
@@ -210,49 +208,15 @@ internal sealed class TokenEndpoints
         }
 
         var identity = _services.GetRequiredService<IIdentityStore>();
-        var user = await identity.GetUserAsync(validation.Subject!, cancellationToken);
-        var rejection = user switch
+        var (user, reason, message) = await TokenBinding.CheckAsync(identity, validation, "refresh token", cancellationToken);
+        if (user is null)
         {
-            not { IsActive: true } => ($"refresh token of user {validation.Subject}, who does not exist or is inactive", "The refresh token's user does not exist or is inactive."),
-            _ when !validation.IsIssuedTo(user) => ($"refresh token issued to an earlier account named {validation.Subject}", "The refresh token was issued to a deleted account with the same user name."),
-            _ => await CheckRefreshCredentialAsync(identity, validation, user, cancellationToken),
-        };
-
-        if (rejection is var (reason, message))
-        {
-            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), reason);
+            SecurityLog.TokenRejected(_logger, RegistryAuthenticator.ClientAddress(context), reason!);
             await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHORIZED", message + " Sign in again.");
             return null;
         }
 
         return user;
-    }
-
-    /// <summary>
-    /// Returns the log reason and client message when the credential a refresh token is bound to was revoked or
-    /// changed, or null when it is still current or the token is bound to none.
-    /// </summary>
-    private static async Task<(string Reason, string Message)?> CheckRefreshCredentialAsync(IIdentityStore identity, TokenValidation validation, User user, CancellationToken cancellationToken)
-    {
-        if (validation.AccessTokenId is { } tokenId)
-        {
-            var stored = await identity.FindAccessTokenAsync(tokenId, cancellationToken);
-            if (stored is not { } found || !string.Equals(found.Token.UserName, user.Name, StringComparison.OrdinalIgnoreCase))
-            {
-                return ($"refresh token of user {user.Name} is bound to access token {tokenId}, which was revoked", "The personal access token this refresh token was issued for has been revoked.");
-            }
-        }
-
-        if (validation.PasswordStamp is { } stamp)
-        {
-            var hash = await identity.GetPasswordHashAsync(user.Name, cancellationToken);
-            if (hash is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(PasswordHashing.Stamp(hash)), Encoding.ASCII.GetBytes(stamp)))
-            {
-                return ($"refresh token of user {user.Name} predates a password change", "The password was changed after this refresh token was issued.");
-            }
-        }
-
-        return null;
     }
 
     /// <summary>

@@ -48,7 +48,8 @@ internal sealed class ManagementAccess
     }
 
     /// <summary>
-    /// Throws 403 unless the caller signed in with a password or through the host's sign-in. Creating access tokens
+    /// Throws 403 unless the caller signed in with a password or through the host's sign-in, directly or through a
+    /// browser session started that way. Creating access tokens
     /// and changing passwords require it, so that a leaked access token or bearer token cannot be turned into
     /// lasting access. This applies to system administrators too.
     /// </summary>
@@ -56,6 +57,12 @@ internal sealed class ManagementAccess
     {
         var credential = ManagementRequestFilter.GetCredential(context);
         if (credential is CredentialKind.Password or CredentialKind.Host)
+        {
+            return;
+        }
+
+        // A browser session is as strong as the sign-in that started it.
+        if (credential == CredentialKind.Session && ManagementRequestFilter.GetSessionCredential(context) is CredentialKind.Password or CredentialKind.Host)
         {
             return;
         }
@@ -71,6 +78,7 @@ internal sealed class ManagementAccess
         {
             CredentialKind.Bearer => "a bearer token",
             CredentialKind.AccessToken => "a personal access token",
+            CredentialKind.Session => "a browser session started with a personal access token",
             _ => "a credential of unknown kind",
         };
         throw ManagementProblem.Forbidden(

@@ -62,6 +62,9 @@ internal static class ManagementEndpoints
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
 
+        // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
+        SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));
+
         // The description of the API is public, so this endpoint sits outside the authenticated group.
         endpoints.MapGet(prefix + "/openapi.json", WriteOpenApiDocumentAsync)
             .WithName("GetManagementOpenApiDocument")

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Polly;
 
 namespace Dtr.AspNetCore.Management;
@@ -26,6 +27,8 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     private static readonly object CallerKey = new();
 
     private static readonly object CredentialKey = new();
+
+    private static readonly object SessionCredentialKey = new();
 
     private readonly RegistryOptions _options;
     private readonly ILogger<ManagementRequestFilter> _logger;
@@ -48,6 +51,13 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     public static CredentialKind GetCredential(HttpContext context) =>
         context.Items[CredentialKey] as CredentialKind?
         ?? throw new InvalidOperationException("The management request filter did not run before this handler.");
+
+    /// <summary>
+    /// Returns how the user signed in to start the browser session of this request, or <see cref="CredentialKind.None"/>
+    /// when the request did not authenticate with a session.
+    /// </summary>
+    public static CredentialKind GetSessionCredential(HttpContext context) =>
+        context.Items[SessionCredentialKey] as CredentialKind? ?? CredentialKind.None;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -90,13 +100,19 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     /// <summary>
     /// Returns the signed-in caller and how they authenticated, or the 401, 403 or 429 response. With
     /// authentication turned off (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator,
-    /// as on the <c>/v2</c> API.
+    /// as on the <c>/v2</c> API. A request without an <c>Authorization</c> header but with the session cookie is
+    /// authenticated by its browser session.
     /// </summary>
     private async ValueTask<(RegistryCaller? Caller, CredentialKind Credential, IResult? Rejection)> AuthenticateAsync(HttpContext context)
     {
         if (!_options.Auth.Enabled)
         {
             return (new RegistryCaller(null, IsAdmin: true), CredentialKind.None, null);
+        }
+
+        if (StringValues.IsNullOrEmpty(context.Request.Headers.Authorization) && context.Request.Cookies.ContainsKey(RegistrySessions.CookieName))
+        {
+            return await AuthenticateSessionAsync(context);
         }
 
         var authenticator = context.RequestServices.GetRequiredService<IRegistryAuthenticator>();
@@ -116,19 +132,52 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
         if (outcome.RetryAfter is { } retryAfter)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            var tooMany = TypedResults.Problem(
-                detail: outcome.FailureMessage ?? $"Too many failed sign-ins. Try again in {seconds} seconds.",
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too Many Requests",
-                type: "https://tools.ietf.org/html/rfc6585#section-4");
-            return (null, CredentialKind.None, tooMany);
+            return (null, CredentialKind.None, TooManySignIns(context, retryAfter, outcome.FailureMessage));
         }
 
         var detail = outcome.FailureMessage
             ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token with scope 'registry:management:*'.";
         context.Response.Headers.WWWAuthenticate = BasicChallenge;
         return (null, CredentialKind.None, TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized));
+    }
+
+    /// <summary>
+    /// Returns the 429 problem for a sign-in that the failed sign-in limit rejected, and sets <c>Retry-After</c>.
+    /// </summary>
+    internal static IResult TooManySignIns(HttpContext context, TimeSpan retryAfter, string? message)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            detail: message ?? $"Too many failed sign-ins. Try again in {seconds} seconds.",
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too Many Requests",
+            type: "https://tools.ietf.org/html/rfc6585#section-4");
+    }
+
+    /// <summary>
+    /// Authenticates a request by its session cookie. An invalid session gets a 401 without a basic challenge, so
+    /// browsers show no sign-in dialog, and its cookie is deleted. An unsafe request must carry the session's
+    /// antiforgery token in <c>X-CSRF-Token</c>, or it gets a 403.
+    /// </summary>
+    private async ValueTask<(RegistryCaller? Caller, CredentialKind Credential, IResult? Rejection)> AuthenticateSessionAsync(HttpContext context)
+    {
+        var sessions = context.RequestServices.GetRequiredService<RegistrySessions>();
+        var session = await sessions.ReadAsync(context, context.RequestAborted);
+        var request = context.Request;
+        if (session.Caller is null)
+        {
+            sessions.ExpireCookie(context);
+            ManagementLog.RequestRejected(_logger, request.Method, request.Path, StatusCodes.Status401Unauthorized, RegistrySessions.InvalidSessionMessage);
+            return (null, CredentialKind.None, TypedResults.Problem(detail: RegistrySessions.InvalidSessionMessage, statusCode: StatusCodes.Status401Unauthorized));
+        }
+
+        if (RegistrySessions.RequiresCsrfToken(request.Method) && !sessions.VerifyCsrfToken(context, session))
+        {
+            return (null, CredentialKind.Session, ManagementProblem.Forbidden(RegistrySessions.InvalidCsrfTokenMessage).ToResult());
+        }
+
+        context.Items[SessionCredentialKey] = session.SignInCredential;
+        return (session.Caller, CredentialKind.Session, null);
     }
 }

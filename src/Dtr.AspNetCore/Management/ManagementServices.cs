@@ -15,6 +15,7 @@ internal static class ManagementServices
         services.TryAddSingleton<ManagementAccess>();
         services.TryAddSingleton<TagDetailsReader>();
         services.TryAddSingleton<UserEndpoints>();
+        services.TryAddSingleton<SessionEndpoints>();
         services.TryAddSingleton<OrganizationEndpoints>();
         services.TryAddSingleton<RepositoryEndpoints>();
 
@@ -33,13 +34,21 @@ internal static class ManagementServices
                     Title = "Dtr management API",
                     Version = "v0",
                     Description = "Users, organizations, teams, repositories, access tokens, scanning and garbage collection of a Dtr registry. "
-                        + "Every endpoint requires HTTP basic authentication (password or personal access token) or a bearer token from /auth/token "
-                        + "with scope registry:management:*. Creating access tokens and changing passwords require a password sign-in.",
+                        + "Every endpoint but /session requires HTTP basic authentication (password or personal access token), a bearer token from /auth/token "
+                        + "with scope registry:management:*, or the browser session cookie dtr_session from POST /session. With the cookie, requests other than "
+                        + "GET, HEAD, OPTIONS and TRACE must send the session's csrfToken in the X-CSRF-Token header. "
+                        + "Creating access tokens and changing passwords require a password sign-in.",
                 };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "basic" };
                 document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer" };
+                document.Components.SecuritySchemes["session"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Cookie,
+                    Name = Security.RegistrySessions.CookieName,
+                };
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, _, _) =>

@@ -64,4 +64,7 @@ internal enum CredentialKind
 
     /// <summary>The host's own authentication, mapped by <see cref="IRegistryUserMapper"/>.</summary>
     Host,
+
+    /// <summary>The browser session cookie of the management API, issued by <see cref="RegistrySessions"/>.</summary>
+    Session,
 }

@@ -14,7 +14,8 @@ namespace Dtr.AspNetCore.Security;
 /// Issues and validates the registry's JSON Web Tokens, signed with ES256. Access tokens carry the granted scopes
 /// in the <c>access</c> claim of the Docker token specification and are sent as bearer tokens to <c>/v2/</c>.
 /// Refresh tokens carry the user and the credential they were issued for, and are accepted only by the token
-/// endpoint's <c>refresh_token</c> grant. Tokens of a user also carry the account's creation time, so that they stop
+/// endpoint's <c>refresh_token</c> grant. Session tokens are the browser session cookie of the management API: they
+/// carry the same user and credential binding as refresh tokens plus an antiforgery token. Tokens of a user also carry the account's creation time, so that they stop
 /// working when the account is deleted, even if another account with the same name is created later.
 /// </summary>
 internal sealed class RegistryTokenService
@@ -25,7 +26,10 @@ internal sealed class RegistryTokenService
     /// <summary>The <c>typ</c> header of refresh tokens, so no validator that expects <c>JWT</c> accepts one.</summary>
     public const string RefreshTokenType = "dtr-refresh+jwt";
 
-    /// <summary>The claim that distinguishes the two kinds even where the header is not checked.</summary>
+    /// <summary>The <c>typ</c> header of session tokens, so neither the token endpoint nor <c>/v2</c> accepts one.</summary>
+    public const string SessionTokenType = "dtr-session+jwt";
+
+    /// <summary>The claim that distinguishes the token kinds even where the header is not checked.</summary>
     public const string TokenUseClaim = "token_use";
 
     public const string AccessClaim = "access";
@@ -42,8 +46,12 @@ internal sealed class RegistryTokenService
     /// </summary>
     public const string PasswordStampClaim = "pst";
 
+    /// <summary>The session token claim with the antiforgery token that unsafe requests must echo in a header.</summary>
+    public const string CsrfClaim = "csrf";
+
     private const string AccessUse = "access";
     private const string RefreshUse = "refresh";
+    private const string SessionUse = "session";
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, SetDefaultTimesOnTokenCreation = false };
     private readonly SigningKeyProvider _keys;
@@ -87,24 +95,18 @@ internal sealed class RegistryTokenService
     /// Issues a refresh token for a user, valid for <see cref="RegistryAuthOptions.RefreshTokenLifetime"/>, bound to
     /// the personal access token or password in <paramref name="subject"/> when it has one.
     /// </summary>
-    public IssuedToken IssueRefreshToken(TokenSubject subject)
+    public IssuedToken IssueRefreshToken(TokenSubject subject) =>
+        Issue(subject.UserName, BoundClaims(subject, RefreshUse), RefreshTokenType, _options.RefreshTokenLifetime);
+
+    /// <summary>
+    /// Issues a session token for a user, valid for <paramref name="lifetime"/>, bound like a refresh token and
+    /// carrying <paramref name="csrfToken"/> in the <c>csrf</c> claim.
+    /// </summary>
+    public IssuedToken IssueSessionToken(TokenSubject subject, string csrfToken, TimeSpan lifetime)
     {
-        var claims = new Dictionary<string, object>
-        {
-            [TokenUseClaim] = RefreshUse,
-            [UserCreatedClaim] = subject.UserCreatedAt.ToUnixTimeMilliseconds(),
-        };
-        if (subject.AccessTokenId is not null)
-        {
-            claims[AccessTokenIdClaim] = subject.AccessTokenId;
-        }
-
-        if (subject.PasswordStamp is not null)
-        {
-            claims[PasswordStampClaim] = subject.PasswordStamp;
-        }
-
-        return Issue(subject.UserName, claims, RefreshTokenType, _options.RefreshTokenLifetime);
+        var claims = BoundClaims(subject, SessionUse);
+        claims[CsrfClaim] = csrfToken;
+        return Issue(subject.UserName, claims, SessionTokenType, lifetime);
     }
 
     /// <summary>
@@ -146,9 +148,50 @@ internal sealed class RegistryTokenService
     /// Validates a refresh token like an access token and returns its user and the credential it is bound to, or a
     /// failure reason. The caller must check that the account and the credential are still current.
     /// </summary>
-    public async ValueTask<TokenValidation> ValidateRefreshTokenAsync(string token)
+    public ValueTask<TokenValidation> ValidateRefreshTokenAsync(string token) =>
+        ValidateBoundTokenAsync(token, RefreshTokenType, RefreshUse, "refresh token");
+
+    /// <summary>
+    /// Validates a session token like a refresh token, and also returns its antiforgery token and expiry time. The
+    /// caller must check that the account and the credential are still current.
+    /// </summary>
+    public async ValueTask<TokenValidation> ValidateSessionTokenAsync(string token)
     {
-        var result = await ValidateAsync(token, _keys.SecurityKey, RefreshTokenType, RefreshUse);
+        var validation = await ValidateBoundTokenAsync(token, SessionTokenType, SessionUse, "session token");
+        if (!validation.IsValid)
+        {
+            return validation;
+        }
+
+        return string.IsNullOrEmpty(validation.CsrfToken)
+            ? new TokenValidation(null, [], "the session token has no antiforgery token")
+            : validation;
+    }
+
+    /// <summary>Returns the claims that bind a refresh or session token to its account and credential.</summary>
+    private static Dictionary<string, object> BoundClaims(TokenSubject subject, string tokenUse)
+    {
+        var claims = new Dictionary<string, object>
+        {
+            [TokenUseClaim] = tokenUse,
+            [UserCreatedClaim] = subject.UserCreatedAt.ToUnixTimeMilliseconds(),
+        };
+        if (subject.AccessTokenId is not null)
+        {
+            claims[AccessTokenIdClaim] = subject.AccessTokenId;
+        }
+
+        if (subject.PasswordStamp is not null)
+        {
+            claims[PasswordStampClaim] = subject.PasswordStamp;
+        }
+
+        return claims;
+    }
+
+    private async ValueTask<TokenValidation> ValidateBoundTokenAsync(string token, string tokenType, string tokenUse, string kind)
+    {
+        var result = await ValidateAsync(token, _keys.SecurityKey, tokenType, tokenUse);
         if (result.Error is not null)
         {
             return new TokenValidation(null, [], result.Error);
@@ -157,12 +200,12 @@ internal sealed class RegistryTokenService
         var jwt = result.Token!;
         if (Subject(jwt) is not { } subject)
         {
-            return new TokenValidation(null, [], "the refresh token has no subject");
+            return new TokenValidation(null, [], $"the {kind} has no subject");
         }
 
         if (UserCreatedAt(jwt) is not { } userCreatedAt)
         {
-            return new TokenValidation(null, [], "the refresh token has no user creation time");
+            return new TokenValidation(null, [], $"the {kind} has no user creation time");
         }
 
         return new TokenValidation(subject, [], null)
@@ -170,6 +213,8 @@ internal sealed class RegistryTokenService
             UserCreatedAt = userCreatedAt,
             AccessTokenId = jwt.TryGetPayloadValue<string>(AccessTokenIdClaim, out var tokenId) ? tokenId : null,
             PasswordStamp = jwt.TryGetPayloadValue<string>(PasswordStampClaim, out var stamp) ? stamp : null,
+            CsrfToken = jwt.TryGetPayloadValue<string>(CsrfClaim, out var csrf) ? csrf : null,
+            ExpiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero),
         };
     }
 
@@ -240,7 +285,7 @@ internal sealed class RegistryTokenService
 
         if (!jwt.TryGetPayloadValue<string>(TokenUseClaim, out var use) || use != tokenUse)
         {
-            return (null, $"the token is not an {tokenUse} token");
+            return (null, $"the token's {TokenUseClaim} claim is not '{tokenUse}'");
         }
 
         return (jwt, null);
@@ -384,6 +429,12 @@ internal sealed record TokenValidation(string? Subject, IReadOnlyList<TokenScope
     /// <summary>The password stamp a refresh token is bound to, from the <c>pst</c> claim.</summary>
     public string? PasswordStamp { get; init; }
 
+    /// <summary>The antiforgery token of a session token, from the <c>csrf</c> claim.</summary>
+    public string? CsrfToken { get; init; }
+
+    /// <summary>The expiry time of a refresh or session token, from the <c>exp</c> claim.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
     /// <summary>
     /// Returns whether the token was issued to <paramref name="user"/>'s account, and not to a deleted account that had
     /// the same name.
@@ -396,7 +447,7 @@ internal sealed record TokenValidation(string? Subject, IReadOnlyList<TokenScope
         string.Equals(Subject, user.Name, StringComparison.Ordinal) && UserCreatedAt == user.CreatedAt.ToUnixTimeMilliseconds();
 }
 
-/// <summary>The user account a token is issued to, and for a refresh token, the credential it is bound to.</summary>
+/// <summary>The user account a token is issued to, and for a refresh or session token, the credential it is bound to.</summary>
 /// <param name="UserName">The user name, which becomes the <c>sub</c> claim.</param>
 /// <param name="UserCreatedAt">When the account was created; a re-created account with the same name differs.</param>
 /// <param name="AccessTokenId">The personal access token the user signed in with, or null.</param>

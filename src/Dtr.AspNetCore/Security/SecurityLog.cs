@@ -34,6 +34,18 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 3113, Level = LogLevel.Information, Message = "Host-authenticated principal from {ClientAddress} maps to no active registry user")]
     public static partial void HostUserUnmapped(ILogger logger, string clientAddress);
 
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "Browser session of user {UserName} started from {ClientAddress} with {Credential}, valid until {ExpiresAt:O}")]
+    public static partial void SessionStarted(ILogger logger, string userName, string clientAddress, string credential, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 3115, Level = LogLevel.Information, Message = "Browser session of user {UserName} ended from {ClientAddress}")]
+    public static partial void SessionEnded(ILogger logger, string userName, string clientAddress);
+
+    [LoggerMessage(EventId = 3116, Level = LogLevel.Information, Message = "Session cookie from {ClientAddress} rejected: {Reason}")]
+    public static partial void SessionRejected(ILogger logger, string clientAddress, string reason);
+
+    [LoggerMessage(EventId = 3117, Level = LogLevel.Warning, Message = "{Method} {Path} by the browser session of {UserName} from {ClientAddress} rejected: the X-CSRF-Token header is {Problem}")]
+    public static partial void AntiforgeryRejected(ILogger logger, string method, string path, string userName, string clientAddress, string problem);
+
     [LoggerMessage(EventId = 3120, Level = LogLevel.Information, Message = "Access denied to {UserName} for {Action} on {Repository} ({Method} {Path}): {Reason}")]
     public static partial void AccessDenied(ILogger logger, string userName, string action, string repository, string method, string path, string reason);
 
