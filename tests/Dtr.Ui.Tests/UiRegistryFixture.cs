@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Dtr.EndToEnd.Tests;
+
+// The collection's tests share one host and the machine's two cores, so they run one after another.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Dtr.Ui.Tests;
+
+/// <summary>
+/// The sample host, which serves the web interface under <c>/ui/</c>, started as a separate process on a free loopback
+/// port with a temporary data folder, authentication on and a bootstrap administrator whose random password the
+/// fixture chooses. Its vulnerability database starts with the four test advisories of <see cref="OsvArchives"/>,
+/// uploaded unsigned as the source <see cref="FixtureDatabaseSource"/>, so images pushed to a repository that scans
+/// on push get vulnerability counts.
+/// </summary>
+public sealed class UiRegistryFixture : IAsyncLifetime
+{
+    /// <summary>The database source name of the fixture's upload, apart from the default source "upload" of the page.</summary>
+    public const string FixtureDatabaseSource = "fixture";
+
+    private readonly TemporaryDirectory _dataDirectory = new("dtr-ui-data-");
+    private SampleHostProcess? _host;
+
+    /// <summary>The bootstrap administrator (<c>Registry:Admin:UserName</c> and <c>Registry:Admin:Password</c>).</summary>
+    public (string UserName, string Password) Admin { get; } = ("admin", NewPassword());
+
+    /// <summary>The host's address as <c>host:port</c>, as used in image references.</summary>
+    public string Address => _host?.Address ?? throw new InvalidOperationException("The registry host has not started.");
+
+    /// <summary>The web interface's root, such as <c>http://127.0.0.1:41234/ui/</c>; page paths are relative to it.</summary>
+    public string UiUrl => $"http://{Address}/ui/";
+
+    /// <summary>Runs skopeo against the host.</summary>
+    internal Skopeo Skopeo => new(Address, DescribeRegistry);
+
+    public async Task InitializeAsync()
+    {
+        string[] arguments =
+        [
+            $"--Registry:DataDirectory={_dataDirectory.Path}",
+            "--Registry:Auth:Enabled=true",
+            $"--Registry:Admin:UserName={Admin.UserName}",
+            $"--Registry:Admin:Password={Admin.Password}",
+        ];
+
+        // With authentication on, an anonymous GET /v2/ gets the 401 challenge once the host is up.
+        _host = await SampleHostProcess.StartAsync(arguments, HttpStatusCode.Unauthorized);
+
+        using var admin = ScanningApi(Admin);
+        var upload = await admin.UploadDatabaseAsync(OsvArchives.Zip(OsvArchives.Records()), signature: null, source: FixtureDatabaseSource);
+        upload.AssertStatus(HttpStatusCode.OK, DescribeRegistry);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        _dataDirectory.Dispose();
+    }
+
+    /// <summary>Describes the host process and its last output lines, for assertion messages.</summary>
+    public string DescribeRegistry() => _host is null ? "Registry host: not running." : $"Registry host: {_host.Describe()}";
+
+    /// <summary>Returns a management API client that signs in as the administrator with HTTP basic authentication.</summary>
+    internal ManagementApiClient AdminApi() => new(new Uri($"http://{Address}"), Admin.UserName, Admin.Password, DescribeRegistry);
+
+    /// <summary>Returns a client for the scanning endpoints that signs in as <paramref name="user"/>.</summary>
+    internal ScanningApiClient ScanningApi((string UserName, string Password) user) => new(new Uri($"http://{Address}"), user, DescribeRegistry);
+
+    /// <summary>Returns an HTTP client for the host's root URL that sends <paramref name="user"/>'s credentials with basic authentication.</summary>
+    internal HttpClient HttpAs((string UserName, string Password) user)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{Address}/"), Timeout = TimeSpan.FromMinutes(1) };
+        http.DefaultRequestHeaders.Authorization = ManagementApiClient.BasicAuthorization(user.UserName, user.Password);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return http;
+    }
+
+    /// <summary>
+    /// Creates a user, an organization, and in it a private repository that scans on push, through the management API
+    /// as the administrator, and returns the repository's full name.
+    /// </summary>
+    internal async Task<string> CreateScannedRepositoryAsync(string organization, string repository)
+    {
+        using var admin = AdminApi();
+        await admin.CreateOrganizationAsync(organization);
+        await admin.CreateRepositoryAsync(organization, repository, "private", scanOnPush: true, description: "Images of the web interface tests");
+        return $"{organization}/{repository}";
+    }
+
+    /// <summary>
+    /// Pushes the two-layer Debian 12 image of <see cref="ScanTestImages"/>, whose glibc and OpenSSL versions the
+    /// fixture's advisories flag, to <c>repository:tag</c> with skopeo as <paramref name="user"/>, and returns it.
+    /// </summary>
+    internal async Task<ImageManifest> PushVulnerableImageAsync(string repository, string tag, (string UserName, string Password) user)
+    {
+        using var work = new TemporaryDirectory("dtr-ui-image-");
+        var image = ScanTestImages.WriteDebianLayout(
+            work.Path, tag, ScanTestImages.VulnerableGlibcVersion, ScanTestImages.VulnerableOpenSslVersion);
+        await Skopeo.CopyAsync($"oci:{work.Path}:{tag}", Skopeo.Reference(repository, tag), "--dest-creds", $"{user.UserName}:{user.Password}");
+        return image;
+    }
+
+    /// <summary>Returns a new random password that meets the registry's rules.</summary>
+    public static string NewPassword() => "Pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+}
+
+/// <summary>Runs the web interface test classes one after another against one registry host.</summary>
+[CollectionDefinition(Name)]
+public sealed class UiCollection : ICollectionFixture<UiRegistryFixture>
+{
+    public const string Name = "Web interface";
+}
