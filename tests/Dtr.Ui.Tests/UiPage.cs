@@ -71,6 +71,13 @@ internal sealed partial class UiPage : IAsyncDisposable
     /// </summary>
     public ILocator Field(string label) => Page.GetByLabel(new Regex($@"^{Regex.Escape(label)}\s*\*?$"));
 
+    /// <summary>Returns the table whose caption is exactly this text.</summary>
+    public ILocator Table(string caption) => Page.GetByRole(AriaRole.Table, new() { Name = caption, Exact = true });
+
+    /// <summary>Returns the rows of <paramref name="table"/> whose row header (first cell) is exactly <paramref name="header"/>.</summary>
+    public ILocator Row(ILocator table, string header) =>
+        table.GetByRole(AriaRole.Row).Filter(new() { Has = Page.GetByRole(AriaRole.Rowheader, new() { Name = header, Exact = true }) });
+
     /// <summary>Returns the open modal dialog.</summary>
     public ILocator Dialog() => Page.GetByRole(AriaRole.Dialog);
 

@@ -106,6 +106,33 @@ public sealed class UiRegistryFixture : IAsyncLifetime
         return image;
     }
 
+    /// <summary>
+    /// Returns the status of <c>GET /v2/REPOSITORY/manifests/DIGEST</c> with a pull token for the administrator, which
+    /// the registry's token endpoint issues after a basic-authentication sign-in.
+    /// </summary>
+    internal async Task<HttpStatusCode> GetManifestStatusAsync(string repository, string digest)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{Address}/"), Timeout = TimeSpan.FromMinutes(1) };
+        var path = $"v2/{repository}/manifests/{digest}";
+        using var anonymous = await http.GetAsync(path);
+        var challenge = BearerChallenge.From(anonymous);
+        Assert.True(challenge is not null,
+            $"An anonymous GET /{path} returned {(int)anonymous.StatusCode} without a Bearer challenge.\n{DescribeRegistry()}");
+
+        using var tokenResponse = await challenge.RequestTokenAsync(http, $"repository:{repository}:pull", Admin);
+        var tokenBody = await tokenResponse.Content.ReadAsStringAsync();
+        Assert.True(tokenResponse.StatusCode == HttpStatusCode.OK,
+            $"The token endpoint returned {(int)tokenResponse.StatusCode} for the administrator: {tokenBody}\n{DescribeRegistry()}");
+        var token = System.Text.Json.Nodes.JsonNode.Parse(tokenBody)?["token"]?.GetValue<string>();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     /// <summary>Returns a new random password that meets the registry's rules.</summary>
     public static string NewPassword() => "Pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
 }
