@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using Dtr.AspNetCore.Configuration;
+using Dtr.AspNetCore.Security;
+using Dtr.Identity;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -18,6 +21,10 @@ internal sealed class RegistryUiHandler
     private const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+    // The first path segments of the pages for system administrators. Their shell is served with status 403 to a
+    // signed-in user who is not one, so the refusal does not depend on the script.
+    private static readonly string[] AdministratorRoutes = ["users", "settings"];
 
     private readonly RegistryUiOptions _options;
     private readonly string _path;
@@ -60,17 +67,93 @@ internal sealed class RegistryUiHandler
     /// Redirects the path without its trailing '/' to the path with it, because the pages' relative links resolve
     /// against that base.
     /// </summary>
-    public void RedirectToBase(HttpContext context) =>
+    /// <remarks>Routing matches the base path's route with and without the trailing '/', so this serves the shell for the latter.</remarks>
+    public Task ServeBaseAsync(HttpContext context)
+    {
+        if (context.Request.Path.Value?.EndsWith('/') == true)
+        {
+            return ServeShellAsync(context);
+        }
+
         context.Response.Redirect(context.Request.PathBase + BaseHref + context.Request.QueryString);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Writes the shell page, which loads the application script that renders the route in the browser.</summary>
     public async Task ServeShellAsync(HttpContext context)
     {
+        if (IsAdministratorRoute(context.Request.RouteValues["route"] as string))
+        {
+            var caller = await context.RequestServices.GetRequiredService<RegistrySessions>().TryReadSessionAsync(context);
+            if (caller is { IsAuthenticated: true, IsAdmin: false })
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            }
+        }
+
         var html = RenderShell(context);
         AddSecurityHeaders(context.Response);
         context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "text/html; charset=utf-8";
         await context.Response.WriteAsync(html, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Signs in through the host's single sign-on scheme: challenges it when the request is not signed in there, then
+    /// maps its principal to a registry user with the host's <c>IRegistryUserMapper</c>, starts a session and returns
+    /// to the requested page. A principal that maps to no active user goes back to the sign-in page with a message.
+    /// </summary>
+    public async Task SingleSignOnAsync(HttpContext context)
+    {
+        var scheme = _options.SingleSignOnScheme!;
+        var returnUrl = SafeReturnUrl(context.Request.Query["returnUrl"]);
+        var result = await context.AuthenticateAsync(scheme);
+        if (result.Principal?.Identity?.IsAuthenticated != true)
+        {
+            var properties = new AuthenticationProperties
+            {
+                RedirectUri = context.Request.PathBase + BaseHref + "sso?returnUrl=" + Uri.EscapeDataString(returnUrl),
+            };
+            await context.ChallengeAsync(scheme, properties);
+            return;
+        }
+
+        context.User = result.Principal;
+        var authenticator = context.RequestServices.GetRequiredService<RegistryAuthenticator>();
+        var outcome = await authenticator.AuthenticateHostUserAsync(context, context.RequestAborted);
+        var identity = context.RequestServices.GetRequiredService<IIdentityStore>();
+        var user = outcome.Caller is { IsAuthenticated: true } caller
+            ? await identity.GetUserAsync(caller.UserName!, context.RequestAborted)
+            : null;
+        if (user is null || outcome.TokenSubject is null)
+        {
+            const string message = "Single sign-on succeeded, but your account is not linked to an active registry user. Ask an administrator to create or activate your user.";
+            context.Response.Redirect(context.Request.PathBase + BaseHref + "signin?error=" + Uri.EscapeDataString(message));
+            return;
+        }
+
+        await context.RequestServices.GetRequiredService<RegistrySessions>().SignInAsync(context, user, outcome.TokenSubject);
+        context.Response.Redirect(context.Request.PathBase + BaseHref + returnUrl);
+    }
+
+    /// <summary>
+    /// Returns a page path relative to the interface's base, or "repositories" for anything that could lead to another
+    /// site or outside the interface.
+    /// </summary>
+    internal static string SafeReturnUrl(string? returnUrl)
+    {
+        var value = returnUrl ?? "";
+        var isRelativePage = value.Length > 0 && char.IsAsciiLetterOrDigit(value[0])
+            && !value.Contains("//", StringComparison.Ordinal) && !value.Contains(':', StringComparison.Ordinal)
+            && !value.Contains('\\', StringComparison.Ordinal) && !value.Contains("..", StringComparison.Ordinal)
+            && !value.Any(char.IsControl);
+        return isRelativePage ? value : "repositories";
+    }
+
+    private static bool IsAdministratorRoute(string? route)
+    {
+        var first = (route ?? "").Trim('/').Split('/', 2)[0];
+        return AdministratorRoutes.Contains(first, StringComparer.Ordinal);
     }
 
     private string RenderShell(HttpContext context)

@@ -144,4 +144,11 @@ public interface IIdentityStore
     /// for a user also those in namespaces they own and those their teams have access to. Administrators see all.
     /// </summary>
     ValueTask<IReadOnlyList<string>> ListVisibleRepositoriesAsync(string? userName, bool isAdmin, string? last, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists, in ordinal order after <see cref="RepositoryListQuery.Last"/>, the repositories the caller may pull (the
+    /// same ones as <see cref="ListVisibleRepositoriesAsync"/>) that pass the query's filters, each with its settings,
+    /// tag count and last push time read in the same query.
+    /// </summary>
+    ValueTask<IReadOnlyList<RepositorySummary>> ListRepositorySummariesAsync(RepositoryListQuery query, CancellationToken cancellationToken = default);
 }

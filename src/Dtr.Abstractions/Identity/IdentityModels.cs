@@ -106,6 +106,38 @@ public sealed record RepositorySettings(
     bool ImmutableTags,
     DateTimeOffset CreatedAt);
 
+/// <summary>The caller, filters and page of <see cref="IIdentityStore.ListRepositorySummariesAsync"/>.</summary>
+public sealed record RepositoryListQuery
+{
+    /// <summary>The caller's user name, or null for an anonymous caller.</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>Whether the caller is a system administrator, who may pull every repository.</summary>
+    public bool IsAdmin { get; init; }
+
+    /// <summary>When set, only repositories in this namespace are listed.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>
+    /// When set, only repositories whose full name contains this text are listed. The match ignores case: repository
+    /// names are lowercase, so the store compares them with the text in lowercase.
+    /// </summary>
+    public string? NameContains { get; init; }
+
+    /// <summary>The name to start after (exclusive), or null to start at the beginning.</summary>
+    public string? Last { get; init; }
+
+    /// <summary>The maximum number of repositories to return.</summary>
+    public required int Limit { get; init; }
+}
+
+/// <summary>A repository in a listing, with its settings and a summary of its tags.</summary>
+/// <param name="Name">The repository name.</param>
+/// <param name="Settings">The settings, or null for a repository that has content but was never created with settings.</param>
+/// <param name="TagCount">The number of tags.</param>
+/// <param name="LastPushedAt">The latest time a tag was created or moved, or null when the repository has no tags.</param>
+public sealed record RepositorySummary(RepositoryName Name, RepositorySettings? Settings, int TagCount, DateTimeOffset? LastPushedAt);
+
 /// <summary>Changes to a repository's settings; null fields stay as they are.</summary>
 public sealed record RepositorySettingsUpdate
 {

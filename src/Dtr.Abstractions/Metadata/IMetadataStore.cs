@@ -80,6 +80,12 @@ public interface IMetadataStore
     ValueTask<IReadOnlyList<TagDetails>?> ListTagDetailsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Lists the tags that point to a manifest of the repository, in the order of <see cref="ListTagsAsync"/>. The list
+    /// is empty when the repository or manifest does not exist, or when no tag points to the manifest.
+    /// </summary>
+    ValueTask<IReadOnlyList<string>> ListManifestTagsAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Lists the manifests in the repository whose subject is <paramref name="subject"/>, optionally only those
     /// with the given artifact type, ordered by digest.
     /// </summary>

@@ -27,7 +27,12 @@ public static class RegistryUiEndpointRouteBuilderExtensions
 
         var group = endpoints.MapGroup(path).ExcludeFromDescription();
         group.MapMethods("/assets/{**file}", ReadMethods, (HttpContext context, string file) => handler.ServeAssetAsync(context, file));
-        group.MapGet("", handler.RedirectToBase);
+        if (options.SingleSignOnScheme is not null)
+        {
+            group.MapGet("/sso", handler.SingleSignOnAsync);
+        }
+
+        group.MapMethods("", ReadMethods, handler.ServeBaseAsync);
         group.MapMethods("/{**route}", ReadMethods, handler.ServeShellAsync);
         return group;
     }

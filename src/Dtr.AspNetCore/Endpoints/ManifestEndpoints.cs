@@ -133,35 +133,23 @@ internal sealed class ManifestEndpoints
         response.ContentLength = 0;
     }
 
+    /// <summary>Whether tags and manifests may be deleted (<c>Registry:DeleteEnabled</c>).</summary>
+    public bool DeleteEnabled => _options.DeleteEnabled;
+
     /// <summary>Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it).</summary>
     public async Task DeleteAsync(HttpContext context, RepositoryName repository, string referenceText)
     {
-        if (!_options.DeleteEnabled)
+        if (!DeleteEnabled)
         {
             throw new RegistryException(OciErrorCode.Unsupported, "Deletes are disabled on this registry (Registry:DeleteEnabled is false).");
         }
 
         var reference = ParseReference(repository, referenceText);
-        var cancellationToken = context.RequestAborted;
         try
         {
-            if (reference.IsDigest)
+            if (!await DeleteReferenceAsync(repository, reference, context.RequestAborted))
             {
-                if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
-                {
-                    throw ManifestUnknown(repository, reference);
-                }
-
-                RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
-            }
-            else
-            {
-                if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
-                {
-                    throw ManifestUnknown(repository, reference);
-                }
-
-                RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+                throw ManifestUnknown(repository, reference);
             }
         }
         catch (ImmutableTagException exception)
@@ -171,6 +159,34 @@ internal sealed class ManifestEndpoints
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
+    }
+
+    /// <summary>
+    /// Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it) and logs the delete.
+    /// Returns false when the repository has no such tag or manifest. Callers check <see cref="DeleteEnabled"/> and
+    /// the client's access first. <c>/v2</c> and the management API both delete through this method.
+    /// </summary>
+    /// <exception cref="ImmutableTagException">The repository's tags are immutable and the delete would remove a tag.</exception>
+    public async Task<bool> DeleteReferenceAsync(RepositoryName repository, ManifestReference reference, CancellationToken cancellationToken)
+    {
+        if (reference.IsDigest)
+        {
+            if (!await _metadata.DeleteManifestAsync(repository, reference.Digest, cancellationToken))
+            {
+                return false;
+            }
+
+            RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+            return true;
+        }
+
+        if (!await _metadata.DeleteTagAsync(repository, reference.TagName, cancellationToken))
+        {
+            return false;
+        }
+
+        RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+        return true;
     }
 
     private static ManifestReference ParseReference(RepositoryName repository, string referenceText)

@@ -1,5 +1,6 @@
 using Dtr.AspNetCore.Security;
 using Dtr.Identity;
+using Dtr.Metadata;
 using Dtr.Names;
 using Microsoft.AspNetCore.Http;
 
@@ -17,11 +18,13 @@ namespace Dtr.AspNetCore.Management;
 internal sealed class ManagementAccess
 {
     private readonly IIdentityStore _identity;
+    private readonly IMetadataStore _metadata;
     private readonly RegistryAuthorizer _authorizer;
 
-    public ManagementAccess(IIdentityStore identity, RegistryAuthorizer authorizer)
+    public ManagementAccess(IIdentityStore identity, IMetadataStore metadata, RegistryAuthorizer authorizer)
     {
         _identity = identity;
+        _metadata = metadata;
         _authorizer = authorizer;
     }
 
@@ -193,5 +196,24 @@ internal sealed class ManagementAccess
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Checks the caller's level like <see cref="RequireRepositoryAsync"/>, but lets a system administrator reach a
+    /// repository that has content and no settings, such as one pushed while authentication was off.
+    /// </summary>
+    public async ValueTask RequireRepositoryContentAsync(
+        RegistryCaller caller,
+        RepositoryName repository,
+        AccessLevel required,
+        string action,
+        CancellationToken cancellationToken)
+    {
+        if (caller.IsAdmin && await _metadata.RepositoryExistsAsync(repository, cancellationToken))
+        {
+            return;
+        }
+
+        await RequireRepositoryAsync(caller, repository, required, action, cancellationToken);
     }
 }

@@ -59,6 +59,7 @@ internal static class ManagementEndpoints
         UserEndpoints.Map(group);
         OrganizationEndpoints.Map(group);
         Scanning.ScanningEndpoints.Map(group);
+        ImageEndpoints.Map(group);
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
 

@@ -294,8 +294,35 @@ internal static class ManagementInput
     }
 
     /// <summary>
+    /// Reads an optional search text from the query string, or returns null when the parameter is missing or empty.
+    /// Throws a 400 for more than one value or a text longer than <paramref name="maxLength"/> characters.
+    /// </summary>
+    public static string? ReadSearchText(HttpRequest request, string parameter, int maxLength)
+    {
+        var values = request.Query[parameter];
+        if (values.Count > 1)
+        {
+            throw ManagementProblem.Invalid(parameter, $"The parameter {parameter} appears {values.Count} times; send it once.");
+        }
+
+        var text = values.Count == 0 ? null : values[0];
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            throw ManagementProblem.Invalid(parameter, $"The parameter {parameter} is {text.Length} characters long; the maximum is {maxLength}.");
+        }
+
+        return text;
+    }
+
+    /// <summary>
     /// Returns the first <paramref name="limit"/> items of a listing that read one extra item, and when that extra
-    /// item exists, adds a <c>Link</c> header to the next page, resuming after the last item shown.
+    /// item exists, adds a <c>Link</c> header to the next page, resuming after the last item shown. The link keeps
+    /// the request's other query parameters, such as filters, so the next page is filtered alike.
     /// </summary>
     public static IReadOnlyList<T> Page<T>(HttpContext context, IReadOnlyList<T> items, int limit, Func<T, string> key)
     {
@@ -305,11 +332,18 @@ internal static class ManagementInput
         }
 
         var page = items.Take(limit).ToList();
-        var query = QueryString.Create(new KeyValuePair<string, string?>[]
+        var parameters = new List<KeyValuePair<string, string?>>();
+        foreach (var (name, values) in context.Request.Query)
         {
-            new("n", limit.ToString(CultureInfo.InvariantCulture)),
-            new("last", key(page[^1])),
-        });
+            if (name is not ("n" or "last"))
+            {
+                parameters.AddRange(values.Select(value => new KeyValuePair<string, string?>(name, value)));
+            }
+        }
+
+        parameters.Add(new("n", limit.ToString(CultureInfo.InvariantCulture)));
+        parameters.Add(new("last", key(page[^1])));
+        var query = QueryString.Create(parameters);
         var request = context.Request;
         context.Response.Headers.Link = $"<{request.PathBase}{request.Path}{query.ToUriComponent()}>; rel=\"next\"";
         return page;

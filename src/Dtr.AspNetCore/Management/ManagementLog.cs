@@ -35,6 +35,12 @@ internal static partial class ManagementLog
     [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "Repository {Repository} deleted by {Caller}")]
     public static partial void RepositoryDeleted(ILogger logger, string repository, string caller);
 
+    [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "Tag {Tag} of {Repository} deleted by {Caller}")]
+    public static partial void TagDeleted(ILogger logger, string repository, string tag, string caller);
+
+    [LoggerMessage(EventId = 3124, Level = LogLevel.Information, Message = "Manifest {Digest} of {Repository} deleted by {Caller}")]
+    public static partial void ManifestDeleted(ILogger logger, string repository, string digest, string caller);
+
     [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Team {Organization}/{Team} granted {AccessLevel} on {Repository} by {Caller}")]
     public static partial void TeamAccessSet(ILogger logger, string repository, string organization, string team, string accessLevel, string caller);
 

@@ -97,8 +97,41 @@ internal sealed record RepositoryResponse(
         new RepositorySettings(name, RepositoryVisibility.Private, null, false, false, default)) with { CreatedAt = null };
 }
 
+/// <summary>A repository in a listing: its settings, with the number of tags and the time of the latest tag push.</summary>
+/// <param name="CreatedAt">When it was created; null for a repository that was pushed without being created through this API.</param>
+/// <param name="TagCount">The number of tags.</param>
+/// <param name="LastPushedAt">The latest time a tag was pushed or moved to another manifest; null when the repository has no tags.</param>
+internal sealed record RepositorySummaryResponse(
+    string Name,
+    string Namespace,
+    string Repository,
+    string Visibility,
+    string? Description,
+    bool ScanOnPush,
+    bool ImmutableTags,
+    DateTimeOffset? CreatedAt,
+    int TagCount,
+    DateTimeOffset? LastPushedAt)
+{
+    public static RepositorySummaryResponse From(RepositorySummary summary)
+    {
+        var settings = summary.Settings is null ? RepositoryResponse.WithoutSettings(summary.Name) : RepositoryResponse.From(summary.Settings);
+        return new RepositorySummaryResponse(
+            settings.Name,
+            settings.Namespace,
+            settings.Repository,
+            settings.Visibility,
+            settings.Description,
+            settings.ScanOnPush,
+            settings.ImmutableTags,
+            settings.CreatedAt,
+            summary.TagCount,
+            summary.LastPushedAt);
+    }
+}
+
 /// <summary>A page of repositories.</summary>
-internal sealed record RepositoryListResponse(IReadOnlyList<RepositoryResponse> Repositories);
+internal sealed record RepositoryListResponse(IReadOnlyList<RepositorySummaryResponse> Repositories);
 
 /// <summary>The body of <c>PUT /repositories/{namespace}/{repo}/teamAccess/{team}</c>.</summary>
 internal sealed record SetTeamAccessRequest(string? AccessLevel);
@@ -127,3 +160,42 @@ internal sealed record TagResponse(string Tag, string Digest, string MediaType, 
 
 /// <summary>A page of tags.</summary>
 internal sealed record TagListResponse(IReadOnlyList<TagResponse> Tags);
+
+/// <summary>A stored manifest with its tags and, for an image, the platform, creation time and layer history from its config.</summary>
+/// <param name="Size">
+/// The bytes that the manifest accounts for, as in the tag listing: the manifest plus its config and layers for an
+/// image, and the index plus its child manifests for an index.
+/// </param>
+/// <param name="Tags">The tags that point to the manifest, in the order of the tag listing.</param>
+/// <param name="ConfigDigest">The digest of an image manifest's config blob; null for an index.</param>
+/// <param name="Platform">An image's platform from its config; null for an index or when the config does not name one.</param>
+/// <param name="Created">The <c>created</c> time of an image's config; null when absent or unreadable.</param>
+/// <param name="Layers">An image manifest's layers in order; empty for an index.</param>
+/// <param name="Manifests">An index's child manifests in order; empty for an image manifest.</param>
+internal sealed record ManifestDetailsResponse(
+    string Digest,
+    string MediaType,
+    long Size,
+    IReadOnlyList<string> Tags,
+    string? ConfigDigest,
+    PlatformResponse? Platform,
+    DateTimeOffset? Created,
+    IReadOnlyList<LayerResponse> Layers,
+    IReadOnlyList<ManifestEntryResponse> Manifests);
+
+/// <summary>The platform an image was built for.</summary>
+internal sealed record PlatformResponse(string Os, string Architecture, string? Variant)
+{
+    public static PlatformResponse? From(Dtr.Manifests.Platform? platform) =>
+        platform is null ? null : new PlatformResponse(platform.Os, platform.Architecture, string.IsNullOrEmpty(platform.Variant) ? null : platform.Variant);
+}
+
+/// <summary>A layer of an image manifest.</summary>
+/// <param name="CreatedBy">
+/// The build step that made the layer, from the config's history (<c>created_by</c>); null when the history has no
+/// entry for it or its entries do not match the layers one to one.
+/// </param>
+internal sealed record LayerResponse(string Digest, string MediaType, long Size, string? CreatedBy);
+
+/// <summary>A child manifest of an index.</summary>
+internal sealed record ManifestEntryResponse(string Digest, string MediaType, long Size, PlatformResponse? Platform);

@@ -14,6 +14,8 @@ internal static class ManagementServices
         services.TryAddSingleton<ManagementRequestFilter>();
         services.TryAddSingleton<ManagementAccess>();
         services.TryAddSingleton<TagDetailsReader>();
+        services.TryAddSingleton<ManifestDetailsReader>();
+        services.TryAddSingleton<ImageEndpoints>();
         services.TryAddSingleton<UserEndpoints>();
         services.TryAddSingleton<SessionEndpoints>();
         services.TryAddSingleton<OrganizationEndpoints>();

@@ -19,7 +19,8 @@ namespace Dtr.AspNetCore.Management;
 /// <c>/tags</c> and <c>/teamAccess</c> routes cover a one-component <c>repo</c>; for longer names the catch-all route
 /// recognizes the same suffixes. Because "teamAccess" has an uppercase letter it is never a name component, but
 /// "tags" is: a GET of <c>{namespace}/{repo}/tags</c> lists tags, so a repository whose last component is "tags"
-/// is read through the listing routes only. The scanning suffixes (<c>manifests/{digest}/scan</c>,
+/// is read through the listing routes only. The manifest and tag suffixes of <see cref="ImageEndpoints"/> are sent
+/// on to it. The scanning suffixes (<c>manifests/{digest}/scan</c>,
 /// <c>manifests/{digest}/sbom</c> and <c>scanning/policy</c>) are sent on to <see cref="ScanningEndpoints"/>.
 /// </remarks>
 internal sealed class RepositoryEndpoints
@@ -31,6 +32,7 @@ internal sealed class RepositoryEndpoints
     private readonly ManagementAccess _access;
     private readonly TagDetailsReader _tags;
     private readonly ScanningEndpoints _scanning;
+    private readonly ImageEndpoints _images;
     private readonly RegistryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RepositoryEndpoints> _logger;
@@ -40,6 +42,7 @@ internal sealed class RepositoryEndpoints
         ManagementAccess access,
         TagDetailsReader tags,
         ScanningEndpoints scanning,
+        ImageEndpoints images,
         IOptions<RegistryOptions> options,
         TimeProvider time,
         ILogger<RepositoryEndpoints> logger)
@@ -48,6 +51,7 @@ internal sealed class RepositoryEndpoints
         _access = access;
         _tags = tags;
         _scanning = scanning;
+        _images = images;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -64,11 +68,11 @@ internal sealed class RepositoryEndpoints
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         repositories.MapGet("", ([FromServices] RepositoryEndpoints e, HttpContext c) => e.ListAsync(c, null))
-            .WithName("ListRepositories").WithSummary("List the repositories the caller may pull, a page at a time")
-            .Produces<RepositoryListResponse>();
+            .WithName("ListRepositories").WithSummary("List the repositories the caller may pull, a page at a time; ?q= keeps names that contain the text, ignoring case")
+            .Produces<RepositoryListResponse>().ProducesValidationProblem();
 
         repositories.MapGet("/{namespace}", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace) => e.ListAsync(c, @namespace))
-            .WithName("ListNamespaceRepositories").WithSummary("List the repositories of a namespace that the caller may pull")
+            .WithName("ListNamespaceRepositories").WithSummary("List the repositories of a namespace that the caller may pull; ?q= keeps names that contain the text, ignoring case")
             .Produces<RepositoryListResponse>().ProducesValidationProblem();
 
         repositories.MapGet("/{namespace}/{repo}/tags", ([FromServices] RepositoryEndpoints e, HttpContext c, string @namespace, string repo) => e.ListTagsAsync(c, @namespace, repo))
@@ -142,35 +146,24 @@ internal sealed class RepositoryEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var (limit, last) = ManagementInput.ReadPaging(context.Request, _options.MaxPageSize);
-
-        // The names that start with "namespace/" are contiguous in ordinal order, so the listing starts after that
-        // prefix and stops at the first name without it.
-        string? prefix = null;
+        var contains = ManagementInput.ReadSearchText(context.Request, "q", RepositoryName.MaxLength);
         if (namespaceName is not null)
         {
-            prefix = ManagementInput.RequireName(namespaceName, "namespace") + "/";
-            if (last is null || string.CompareOrdinal(last, prefix) < 0)
-            {
-                last = prefix;
-            }
+            ManagementInput.RequireName(namespaceName, "namespace");
         }
 
-        var names = await _identity.ListVisibleRepositoriesAsync(caller.UserName, caller.IsAdmin, last, limit + 1, context.RequestAborted);
-        if (prefix is not null)
+        var query = new RepositoryListQuery
         {
-            names = names.TakeWhile(name => name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        }
-
-        var page = ManagementInput.Page(context, names, limit, name => name);
-        var repositories = new List<RepositoryResponse>(page.Count);
-        foreach (var text in page)
-        {
-            var name = RepositoryName.Parse(text);
-            var settings = await _identity.GetRepositoryAsync(name, context.RequestAborted);
-            repositories.Add(settings is null ? RepositoryResponse.WithoutSettings(name) : RepositoryResponse.From(settings));
-        }
-
-        return TypedResults.Ok(new RepositoryListResponse(repositories));
+            UserName = caller.UserName,
+            IsAdmin = caller.IsAdmin,
+            Namespace = namespaceName,
+            NameContains = contains,
+            Last = last,
+            Limit = limit + 1,
+        };
+        var summaries = await _identity.ListRepositorySummariesAsync(query, context.RequestAborted);
+        var page = ManagementInput.Page(context, summaries, limit, summary => summary.Name.Value);
+        return TypedResults.Ok(new RepositoryListResponse(page.Select(RepositorySummaryResponse.From).ToList()));
     }
 
     /// <summary>Serves GET on the catch-all route: a repository, or the tags or team grants of a multi-component one.</summary>
@@ -179,6 +172,11 @@ internal sealed class RepositoryEndpoints
         if (ScanningEndpoints.TryParseRepositoryRoute(path, out var scannedRepo, out var digest, out var kind))
         {
             return _scanning.GetRouteAsync(context, namespaceName, scannedRepo, digest, kind);
+        }
+
+        if (ImageEndpoints.TryParseRoute(path, out var imageRepo, out var digestText, out var imageKind) && imageKind == ImageEndpoints.RouteKind.Manifest)
+        {
+            return _images.GetRouteAsync(context, namespaceName, imageRepo, digestText);
         }
 
         if (path.EndsWith(TagsSuffix, StringComparison.Ordinal))
@@ -223,9 +221,16 @@ internal sealed class RepositoryEndpoints
         return TypedResults.Ok(RepositoryResponse.From(settings));
     }
 
-    /// <summary>Serves DELETE on the catch-all route: a repository, or a team grant of a multi-component one.</summary>
+    /// <summary>
+    /// Serves DELETE on the catch-all route: a repository, or a team grant, manifest or tag of a multi-component one.
+    /// </summary>
     private Task<IResult> DeleteAnyAsync(HttpContext context, string namespaceName, string path)
     {
+        if (ImageEndpoints.TryParseRoute(path, out var imageRepo, out var argument, out var imageKind))
+        {
+            return _images.DeleteRouteAsync(context, namespaceName, imageRepo, argument, imageKind);
+        }
+
         var (repo, team, isTeamAccess) = SplitTeamAccess(path);
         if (isTeamAccess)
         {

@@ -14,8 +14,8 @@ namespace Dtr.AspNetCore.Management;
 
 /// <summary>
 /// Sign-in, session status and sign-out of browser sessions: <c>{prefix}/session</c>. These endpoints sit outside
-/// <see cref="ManagementRequestFilter"/>, because signing in is what a caller without credentials does; see
-/// <see cref="RegistrySessions"/> for the cookie and its antiforgery token.
+/// <see cref="ManagementRequestFilter"/>, because signing in is what a caller without credentials does.
+/// <see cref="RegistrySessions"/> describes the cookie and its antiforgery token.
 /// </summary>
 internal sealed class SessionEndpoints
 {
@@ -62,7 +62,7 @@ internal sealed class SessionEndpoints
     {
         if (!_options.Auth.Enabled)
         {
-            throw ManagementProblem.NotFound("Sign-in is not available because authentication is off on this registry (Registry:Auth:Enabled is false); every caller is an administrator.");
+            throw ManagementProblem.NotFound("Sign-in is not available because authentication is off on this registry (Registry:Auth:Enabled is false), so every caller is an administrator.");
         }
 
         var request = await ManagementInput.ReadBodyAsync<SignInRequest>(context);

@@ -17,7 +17,7 @@ namespace Dtr.AspNetCore.Management;
 internal sealed class TagDetailsReader
 {
     // Image configs are a few KiB; a larger blob behind a config descriptor is not read for its platform.
-    private const long MaxConfigBytes = 1024 * 1024;
+    internal const long MaxConfigBytes = 1024 * 1024;
 
     private readonly IMetadataStore _metadata;
     private readonly IBlobStore _blobs;

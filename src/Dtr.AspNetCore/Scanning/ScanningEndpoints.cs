@@ -542,19 +542,8 @@ internal sealed class ScanningEndpoints
 
     // ----- Helpers -----
 
-    /// <summary>
-    /// Checks the caller's access like <see cref="ManagementAccess.RequireRepositoryAsync"/>, but lets an administrator
-    /// reach a repository that has content and no settings, such as one created by a push with authentication off.
-    /// </summary>
-    private async ValueTask RequireRepositoryAsync(Security.RegistryCaller caller, RepositoryName name, AccessLevel required, string action, CancellationToken cancellationToken)
-    {
-        if (caller.IsAdmin && await _metadata.RepositoryExistsAsync(name, cancellationToken))
-        {
-            return;
-        }
-
-        await _access.RequireRepositoryAsync(caller, name, required, action, cancellationToken);
-    }
+    private ValueTask RequireRepositoryAsync(Security.RegistryCaller caller, RepositoryName name, AccessLevel required, string action, CancellationToken cancellationToken) =>
+        _access.RequireRepositoryContentAsync(caller, name, required, action, cancellationToken);
 
     private async Task<StoredManifest> RequireManifestAsync(RepositoryName repository, string digestText, CancellationToken cancellationToken)
     {

@@ -13,9 +13,9 @@ namespace Dtr.AspNetCore.Security;
 /// <summary>
 /// Browser sessions of the management API. A session is a cookie whose value is a session token: a JWT signed with
 /// the registry's token signing key, with the <c>dtr-session+jwt</c> type. Every host that shares the signing key
-/// accepts it, so no Data Protection key ring has to be shared. The token is bound to the user's account and to the
-/// password or personal access token used to sign in, like a refresh token, so deleting or deactivating the user,
-/// changing the password or revoking the token ends the session at the next request.
+/// accepts it, so no Data Protection key ring has to be shared. Like a refresh token, the token is bound to the
+/// user's account and to the password or personal access token used to sign in. Deleting or deactivating the user,
+/// changing the password or revoking the token therefore ends the session at the next request.
 /// </summary>
 /// <remarks>
 /// The cookie is <c>HttpOnly</c> and <c>SameSite=Strict</c>, and each session carries a random antiforgery token in
@@ -56,7 +56,7 @@ internal sealed class RegistrySessions
 
     /// <summary>
     /// Starts a session for <paramref name="user"/>: sets the session cookie on the response and returns the body of
-    /// the session response, which holds the antiforgery token. A companion package calls this after it has
+    /// the session response, which contains the antiforgery token. A companion package calls this after it has
     /// authenticated the user itself, for example through the host's single sign-on.
     /// </summary>
     /// <param name="subject">The account and credential the session is bound to. A subject without a password stamp

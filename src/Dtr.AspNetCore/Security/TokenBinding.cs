@@ -6,10 +6,11 @@ namespace Dtr.AspNetCore.Security;
 
 /// <summary>
 /// Checks that a validated refresh or session token still belongs to a current account and credential. The token
-/// endpoint and browser sessions share this check, so both end at the same events: the user is deactivated or
-/// deleted (also when an account with the same name is created again), the personal access token the token was
-/// issued for is revoked, or the password it was issued for is changed. A token issued through the host's own
-/// authentication is bound to no credential and stays valid until it expires or the account changes.
+/// endpoint and browser sessions share this check, so both kinds of token end at the same events. Those are
+/// deactivating or deleting the user (also when an account with the same name is created again), revoking the
+/// personal access token the token was issued for, and changing the password it was issued for. A token issued
+/// through the host's own authentication is bound to no credential and stays valid until it expires or the account
+/// is deactivated or deleted.
 /// </summary>
 internal static class TokenBinding
 {

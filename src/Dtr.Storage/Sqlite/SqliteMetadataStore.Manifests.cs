@@ -309,6 +309,26 @@ internal sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> ListManifestTagsAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default)
+    {
+        ValidateDigest(digest);
+        return ReadAsync(async (connection, transaction, cancellationToken) =>
+        {
+            // The tags_by_manifest index finds the tags once the repository and manifest rows are found by name.
+            await using var command = CreateCommand(connection, transaction, """
+                SELECT t.name FROM tags AS t
+                JOIN manifests AS m ON m.id = t.manifest_id
+                JOIN repositories AS r ON r.id = m.repository_id
+                WHERE r.name = $repository AND m.digest = $digest
+                ORDER BY t.name COLLATE NOCASE, t.name;
+                """);
+            command.Parameters.AddWithValue("$repository", repository.Value);
+            command.Parameters.AddWithValue("$digest", digest.Value);
+            return await ReadStringsAsync(command, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Returns an empty list when the repository does not exist.</remarks>
     public ValueTask<IReadOnlyList<Descriptor>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken = default)
     {
