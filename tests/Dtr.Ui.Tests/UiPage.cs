@@ -30,12 +30,20 @@ internal sealed partial class UiPage : IAsyncDisposable
 
     public IPage Page { get; }
 
-    /// <summary>Opens a page of the interface by its path below <c>/ui/</c>, such as <c>repositories/acme/web</c>.</summary>
-    public async Task GotoAsync(string path)
+    /// <summary>
+    /// Opens a page of the interface by its path below <c>/ui/</c>, such as <c>repositories/acme/web</c>, and returns
+    /// the server's response to the page request.
+    /// </summary>
+    public async Task<IResponse> GotoAsync(string path)
     {
         var response = await Page.GotoAsync(path);
         Assert.True(response is not null, $"Opening /ui/{path} returned no response.");
+        return response;
     }
+
+    /// <summary>Waits until no loading indicator is left on the page, so its content has been rendered.</summary>
+    public Task WaitForLoadedAsync() =>
+        Expect(Page.GetByRole(AriaRole.Status).Filter(new() { HasTextRegex = LoadingText() })).ToHaveCountAsync(0);
 
     /// <summary>
     /// Signs in on the sign-in page with a user name and password, then waits until the Repositories page, where the
@@ -61,6 +69,10 @@ internal sealed partial class UiPage : IAsyncDisposable
 
     /// <summary>Returns the link with exactly this accessible name.</summary>
     public ILocator Link(string name) => Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
+
+    /// <summary>Returns the link with exactly this name in the main navigation of the page header.</summary>
+    public ILocator NavigationLink(string name) =>
+        Page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
 
     /// <summary>Returns the tab with exactly this name.</summary>
     public ILocator Tab(string name) => Page.GetByRole(AriaRole.Tab, new() { Name = name, Exact = true });
@@ -155,6 +167,9 @@ internal sealed partial class UiPage : IAsyncDisposable
 
     [GeneratedRegex(@"^Failed to load resource: the server responded with a status of (?<status>\d{3})")]
     private static partial Regex FailedResourceStatus();
+
+    [GeneratedRegex("^Loading")]
+    private static partial Regex LoadingText();
 
     [GeneratedRegex(@"^(?<url>.*):\d+:\d+$")]
     private static partial Regex SourceLocation();

@@ -21,7 +21,9 @@ public sealed class UiRegistryFixture : IAsyncLifetime
     public const string FixtureDatabaseSource = "fixture";
 
     private readonly TemporaryDirectory _dataDirectory = new("dtr-ui-data-");
+    private readonly SemaphoreSlim _sampleDataLock = new(1, 1);
     private SampleHostProcess? _host;
+    private SampleData? _sampleData;
 
     /// <summary>The bootstrap administrator (<c>Registry:Admin:UserName</c> and <c>Registry:Admin:Password</c>).</summary>
     public (string UserName, string Password) Admin { get; } = ("admin", NewPassword());
@@ -82,14 +84,14 @@ public sealed class UiRegistryFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Creates a user, an organization, and in it a private repository that scans on push, through the management API
-    /// as the administrator, and returns the repository's full name.
+    /// Creates an organization and in it a private repository through the management API as the administrator, and
+    /// returns the repository's full name.
     /// </summary>
-    internal async Task<string> CreateScannedRepositoryAsync(string organization, string repository)
+    internal async Task<string> CreateRepositoryAsync(string organization, string repository, bool scanOnPush)
     {
         using var admin = AdminApi();
         await admin.CreateOrganizationAsync(organization);
-        await admin.CreateRepositoryAsync(organization, repository, "private", scanOnPush: true, description: "Images of the web interface tests");
+        await admin.CreateRepositoryAsync(organization, repository, "private", scanOnPush: scanOnPush, description: "Images of the web interface tests");
         return $"{organization}/{repository}";
     }
 
@@ -97,11 +99,21 @@ public sealed class UiRegistryFixture : IAsyncLifetime
     /// Pushes the two-layer Debian 12 image of <see cref="ScanTestImages"/>, whose glibc and OpenSSL versions the
     /// fixture's advisories flag, to <c>repository:tag</c> with skopeo as <paramref name="user"/>, and returns it.
     /// </summary>
-    internal async Task<ImageManifest> PushVulnerableImageAsync(string repository, string tag, (string UserName, string Password) user)
+    internal Task<ImageManifest> PushVulnerableImageAsync(string repository, string tag, (string UserName, string Password) user) =>
+        PushDebianImageAsync(repository, tag, user, ScanTestImages.VulnerableGlibcVersion, ScanTestImages.VulnerableOpenSslVersion);
+
+    /// <summary>
+    /// Pushes the two-layer Debian 12 image of <see cref="ScanTestImages"/> with the fixed glibc and OpenSSL versions,
+    /// whose digest differs from the vulnerable image's, and returns it.
+    /// </summary>
+    internal Task<ImageManifest> PushFixedImageAsync(string repository, string tag, (string UserName, string Password) user) =>
+        PushDebianImageAsync(repository, tag, user, ScanTestImages.FixedGlibcVersion, ScanTestImages.FixedOpenSslVersion);
+
+    private async Task<ImageManifest> PushDebianImageAsync(
+        string repository, string tag, (string UserName, string Password) user, string glibcVersion, string openSslVersion)
     {
         using var work = new TemporaryDirectory("dtr-ui-image-");
-        var image = ScanTestImages.WriteDebianLayout(
-            work.Path, tag, ScanTestImages.VulnerableGlibcVersion, ScanTestImages.VulnerableOpenSslVersion);
+        var image = ScanTestImages.WriteDebianLayout(work.Path, tag, glibcVersion, openSslVersion);
         await Skopeo.CopyAsync($"oci:{work.Path}:{tag}", Skopeo.Reference(repository, tag), "--dest-creds", $"{user.UserName}:{user.Password}");
         return image;
     }
@@ -133,9 +145,47 @@ public sealed class UiRegistryFixture : IAsyncLifetime
         return response.StatusCode;
     }
 
+    /// <summary>
+    /// Returns the content that the page tests visit, created through the management API on first use: the
+    /// organization "sample" with the team "operators" and its member "sam", and the repository "sample/api" that
+    /// scans on push, with the vulnerable image tagged "2.1" and scanned.
+    /// </summary>
+    internal async Task<SampleData> GetSampleDataAsync()
+    {
+        await _sampleDataLock.WaitAsync();
+        try
+        {
+            if (_sampleData is null)
+            {
+                var repository = await CreateRepositoryAsync("sample", "api", scanOnPush: true);
+                using (var admin = AdminApi())
+                {
+                    await admin.CreateTeamAsync("sample", "operators");
+                    await admin.CreateUserAsync("sam", NewPassword(), email: "sam@example.com");
+                    await admin.AddTeamMemberAsync("sample", "operators", "sam");
+                    await admin.SetTeamAccessAsync("sample", "api", "operators", "read-write");
+                }
+
+                var image = await PushVulnerableImageAsync(repository, "2.1", Admin);
+                using var scanning = ScanningApi(Admin);
+                await scanning.WaitForScanAsync(repository, image.Manifest.Digest, TimeSpan.FromMinutes(3));
+                _sampleData = new SampleData(repository, "sample", "operators", image.Manifest.Digest);
+            }
+
+            return _sampleData;
+        }
+        finally
+        {
+            _sampleDataLock.Release();
+        }
+    }
+
     /// <summary>Returns a new random password that meets the registry's rules.</summary>
     public static string NewPassword() => "Pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
 }
+
+/// <summary>The names of the content that <see cref="UiRegistryFixture.GetSampleDataAsync"/> creates.</summary>
+internal sealed record SampleData(string Repository, string Organization, string Team, string ImageDigest);
 
 /// <summary>Runs the web interface test classes one after another against one registry host.</summary>
 [CollectionDefinition(Name)]

@@ -50,7 +50,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
 
     private static async Task CreateOrganizationAsync(UiPage ui)
     {
-        await ui.Link("Organizations").ClickAsync();
+        await ui.NavigationLink("Organizations").ClickAsync();
         await Expect(ui.Heading("Organizations")).ToBeVisibleAsync();
         await ui.Button("New organization").ClickAsync();
         await ui.Field("Name").FillAsync(Organization);
@@ -74,7 +74,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
 
     private async Task CreateUserAsync(UiPage ui)
     {
-        await ui.Link("Users").ClickAsync();
+        await ui.NavigationLink("Users").ClickAsync();
         await Expect(ui.Heading("Users")).ToBeVisibleAsync();
         await ui.Button("New user").ClickAsync();
         await ui.Field("User name").FillAsync(Developer);
@@ -101,7 +101,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
 
     private static async Task CreateRepositoryAsync(UiPage ui)
     {
-        await ui.Link("Repositories").ClickAsync();
+        await ui.NavigationLink("Repositories").ClickAsync();
         await Expect(ui.Heading("Repositories")).ToBeVisibleAsync();
         await ui.Button("New repository").ClickAsync();
         var form = ui.Page.GetByRole(AriaRole.Form, new() { Name = "New repository" });
@@ -171,7 +171,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
 
     private static async Task VisitRemainingPagesAsync(UiPage ui)
     {
-        await ui.Link("Repositories").ClickAsync();
+        await ui.NavigationLink("Repositories").ClickAsync();
         await Expect(ui.Table("Repositories").GetByRole(AriaRole.Link, new() { Name = Repository, Exact = true })).ToBeVisibleAsync();
         await ui.ScreenshotAsync("repositories.png");
 
@@ -185,7 +185,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await Expect(ui.Row(ui.Table("Access tokens"), "ci-pipeline")).ToBeVisibleAsync();
         await ui.ScreenshotAsync("account-tokens.png");
 
-        await ui.Link("Settings").ClickAsync();
+        await ui.NavigationLink("Settings").ClickAsync();
         await Expect(ui.Heading("Settings")).ToBeVisibleAsync();
         await ui.Tab("Security").ClickAsync();
         await Expect(ui.Table("Database sources")).ToBeVisibleAsync();
