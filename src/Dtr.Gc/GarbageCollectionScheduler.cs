@@ -9,7 +9,8 @@ namespace Dtr.Gc;
 /// <summary>
 /// Starts garbage collection runs at <see cref="GarbageCollectionOptions.ScheduleInterval"/> or at the times of
 /// <see cref="GarbageCollectionOptions.ScheduleCron"/>. Every host runs the schedule. The collection lease lets one of
-/// them run each due run, and the others read its record and wait for the next due time.
+/// them run each due run, and the others read its record and wait for the next due time. The options come from
+/// <see cref="IOptionsMonitor{TOptions}"/>, so the schedule follows a change at run time, including turning it off and on.
 /// </summary>
 internal sealed class GarbageCollectionScheduler : BackgroundService
 {
@@ -19,14 +20,20 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
     private readonly GarbageCollector _collector;
     private readonly IGarbageCollectionStore _store;
     private readonly TimeProvider _time;
-    private readonly IOptions<GarbageCollectionOptions> _options;
+    private readonly IOptionsMonitor<GarbageCollectionOptions> _options;
     private readonly ILogger<GarbageCollectionScheduler> _logger;
+
+    // Completed and replaced when the options change, which ends the current sleep.
+    private TaskCompletionSource _optionsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The description of the schedule that the loop follows, or null while it is off; only the loop writes it.
+    private string? _activeSchedule;
 
     public GarbageCollectionScheduler(
         GarbageCollector collector,
         IGarbageCollectionStore store,
         TimeProvider time,
-        IOptions<GarbageCollectionOptions> options,
+        IOptionsMonitor<GarbageCollectionOptions> options,
         ILogger<GarbageCollectionScheduler> logger)
     {
         _collector = collector;
@@ -60,34 +67,65 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = _options.Value;
-        if (options.ScheduleInterval is null && options.ScheduleCron is null)
-        {
-            return;
-        }
-
-        // The options validator has checked both, so neither throws here.
-        var cron = options.ScheduleCron is null ? null : GarbageCollectionOptionsValidator.ParseCron(options.ScheduleCron);
-        var timeZone = GarbageCollectionOptionsValidator.TryFindTimeZone(options.ScheduleTimeZone) ?? TimeZoneInfo.Utc;
+        using var subscription = _options.OnChange(_ =>
+            Interlocked.Exchange(ref _optionsChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
         var hostStart = _time.GetUtcNow();
-        GcLog.SchedulerStarted(_logger, options.ScheduleInterval is { } interval ? $"every {interval}" : $"cron '{options.ScheduleCron}' in {timeZone.Id}");
         try
         {
-            await RunScheduleAsync(options, cron, timeZone, hostStart, stoppingToken);
+            await RunScheduleAsync(hostStart, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // The host is stopping.
         }
 
-        GcLog.SchedulerStopped(_logger);
+        if (_activeSchedule is not null)
+        {
+            GcLog.SchedulerStopped(_logger);
+        }
     }
 
-    private async Task RunScheduleAsync(GarbageCollectionOptions options, CronExpression? cron, TimeZoneInfo timeZone, DateTimeOffset hostStart, CancellationToken stoppingToken)
+    /// <summary>
+    /// Runs the schedule until the host stops. The options are read again on every step, so a change of the schedule,
+    /// time zone, budget or untagged setting applies to the next due run without a restart.
+    /// </summary>
+    private async Task RunScheduleAsync(DateTimeOffset hostStart, CancellationToken stoppingToken)
     {
         DateTimeOffset? loggedDue = null;
+        string? loggedNoOccurrence = null;
         while (true)
         {
+            // Taken before the options are read, so a change made meanwhile still ends the sleep below.
+            var changed = Volatile.Read(ref _optionsChanged).Task;
+            var options = _options.CurrentValue;
+
+            // The options validator has checked the cron expression and the time zone, so neither throws here.
+            var cron = options.ScheduleCron is null ? null : GarbageCollectionOptionsValidator.ParseCron(options.ScheduleCron);
+            var timeZone = GarbageCollectionOptionsValidator.TryFindTimeZone(options.ScheduleTimeZone) ?? TimeZoneInfo.Utc;
+            var schedule = options.ScheduleInterval is { } interval ? $"every {interval}"
+                : options.ScheduleCron is { } expression ? $"cron '{expression}' in {timeZone.Id}"
+                : null;
+            if (schedule != _activeSchedule)
+            {
+                if (schedule is null)
+                {
+                    GcLog.SchedulerStopped(_logger);
+                }
+                else
+                {
+                    GcLog.SchedulerStarted(_logger, schedule);
+                }
+
+                _activeSchedule = schedule;
+                loggedDue = null;
+            }
+
+            if (schedule is null)
+            {
+                await SleepAsync(MaxSleep, changed, stoppingToken);
+                continue;
+            }
+
             DateTimeOffset? due;
             try
             {
@@ -103,8 +141,15 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
 
             if (due is not { } dueAt)
             {
-                GcLog.SchedulerNoOccurrence(_logger, options.ScheduleCron ?? string.Empty);
-                return;
+                // The schedule stays idle until the options change to a cron expression with a later occurrence.
+                if (loggedNoOccurrence != options.ScheduleCron)
+                {
+                    GcLog.SchedulerNoOccurrence(_logger, options.ScheduleCron ?? string.Empty);
+                    loggedNoOccurrence = options.ScheduleCron;
+                }
+
+                await SleepAsync(MaxSleep, changed, stoppingToken);
+                continue;
             }
 
             if (dueAt != loggedDue)
@@ -117,12 +162,22 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
             if (wait > TimeSpan.Zero)
             {
                 // Sleep in short steps, so a run that another host starts meanwhile moves the due time.
-                await Task.Delay(wait < MaxSleep ? wait : MaxSleep, _time, stoppingToken);
+                await SleepAsync(wait < MaxSleep ? wait : MaxSleep, changed, stoppingToken);
                 continue;
             }
 
             await RunOnceAsync(options, stoppingToken);
         }
+    }
+
+    /// <summary>Waits for <paramref name="delay"/>, or less when the options change meanwhile.</summary>
+    private async Task SleepAsync(TimeSpan delay, Task changed, CancellationToken stoppingToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var sleep = Task.Delay(delay, _time, timer.Token);
+        await Task.WhenAny(sleep, changed);
+        await timer.CancelAsync();
+        stoppingToken.ThrowIfCancellationRequested();
     }
 
     private async Task RunOnceAsync(GarbageCollectionOptions options, CancellationToken stoppingToken)

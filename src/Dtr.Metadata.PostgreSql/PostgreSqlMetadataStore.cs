@@ -25,7 +25,7 @@ namespace Dtr.Metadata.PostgreSql;
 /// transient fault (see <see cref="IsTransient"/>) re-runs the whole transaction on a new connection, except when
 /// the COMMIT itself failed without a rollback error, because the server may have committed the transaction.
 /// </remarks>
-internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable, IDisposable
+internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, Dtr.Storage.IStorageDescription, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
@@ -76,6 +76,20 @@ internal sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDi
 
     /// <summary>The schema that contains the store's tables.</summary>
     public string Schema => _schema;
+
+    /// <inheritdoc />
+    public string StorageKind => "postgresql";
+
+    /// <inheritdoc />
+    /// <remarks>Only the host, port and database are read from the connection string, never the credentials.</remarks>
+    public string StorageLocation
+    {
+        get
+        {
+            var settings = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
+            return $"database {settings.Database} on {settings.Host}:{settings.Port}, schema {_schema}";
+        }
+    }
 
     /// <summary>Closes the pooled connections.</summary>
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

@@ -348,5 +348,17 @@ internal static class PostgreSqlMigrations
             PRIMARY KEY (run_id, position)
         );
         """,
+
+        // Version 6: the runtime settings, as in version 7 of the SQLite store: one JSON document in a single row,
+        // whose version grows by one with each save, for optimistic concurrency.
+        """
+        CREATE TABLE settings (
+            id smallint PRIMARY KEY CHECK (id = 1),
+            document text NOT NULL,
+            version bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            updated_by text COLLATE "C"
+        );
+        """,
     ];
 }

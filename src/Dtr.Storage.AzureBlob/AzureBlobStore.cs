@@ -22,7 +22,7 @@ namespace Dtr.Storage.AzureBlob;
 /// through the resilience pipeline, and only calls that are safe to repeat are made; see
 /// <see cref="CommitUploadAsync"/> for how a repeated commit is recognised.
 /// </remarks>
-internal sealed partial class AzureBlobStore : IBlobStore
+internal sealed partial class AzureBlobStore : IBlobStore, IStorageDescription
 {
     /// <summary>The number of blobs requested per listing page: 5000, the most that List Blobs returns in one page.</summary>
     internal const int DefaultListPageSize = 5000;
@@ -31,6 +31,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
     private readonly ResiliencePipeline _pipeline;
     private readonly ILogger _logger;
     private readonly bool _createContainerIfMissing;
+    private readonly string? _prefix;
     private readonly Lock _containerGate = new();
     private Task? _containerCreation;
 
@@ -45,6 +46,7 @@ internal sealed partial class AzureBlobStore : IBlobStore
         _pipeline = StorageResiliencePipeline.Create("azure-blob", options.Resilience, AzureBlobTransientFaults.IsTransient, logger);
         _createContainerIfMissing = options.CreateContainerIfMissing;
         Layout = new AzureBlobLayout(options.Prefix);
+        _prefix = options.Prefix;
         BlockSizeBytes = options.BlockSizeBytes;
         CopyBlockSizeBytes = options.CopyBlockSizeBytes;
         _publicEndpoint = string.IsNullOrWhiteSpace(options.PublicEndpoint) ? null : new Uri(options.PublicEndpoint);
@@ -52,6 +54,14 @@ internal sealed partial class AzureBlobStore : IBlobStore
     }
 
     internal AzureBlobLayout Layout { get; }
+
+    /// <inheritdoc />
+    public string StorageKind => "azureBlob";
+
+    /// <inheritdoc />
+    public string StorageLocation => string.IsNullOrEmpty(_prefix)
+        ? $"container {_container.Name} in account {_container.AccountName}"
+        : $"container {_container.Name} in account {_container.AccountName}, prefix {_prefix}";
 
     internal int BlockSizeBytes { get; }
 

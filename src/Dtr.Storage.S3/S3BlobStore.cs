@@ -24,7 +24,7 @@ namespace Dtr.Storage.S3;
 /// steps of a multipart upload. Opening a read is retried, but a failure while the caller reads the stream is not.
 /// </para>
 /// </remarks>
-internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDisposable
+internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IStorageDescription, IDisposable
 {
     /// <summary>The maximum number of parts in one S3 multipart upload.</summary>
     private const int MaxMultipartParts = 10_000;
@@ -39,6 +39,7 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
     private readonly ResiliencePipeline _pipeline;
     private readonly string? _serviceUrl;
     private readonly string? _region;
+    private readonly string? _prefix;
 
     /// <summary>
     /// Creates the store on a client, which <see cref="Dispose"/> disposes only when <paramref name="ownsClient"/>
@@ -58,6 +59,7 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
         _bucket = options.Bucket;
         _serviceUrl = options.ServiceUrl;
         _region = options.Region;
+        _prefix = options.Prefix;
         _logger = logger;
         _pipeline = StorageResiliencePipeline.Create("s3", options.Resilience, S3TransientFaults.IsTransient, logger);
         Layout = new S3KeyLayout(options.Prefix);
@@ -67,6 +69,12 @@ internal sealed partial class S3BlobStore : IBlobStore, IBlobRedirectSource, IDi
     }
 
     internal S3KeyLayout Layout { get; }
+
+    /// <inheritdoc />
+    public string StorageKind => "s3";
+
+    /// <inheritdoc />
+    public string StorageLocation => string.IsNullOrEmpty(_prefix) ? $"bucket {_bucket}" : $"bucket {_bucket}, prefix {_prefix}";
 
     internal bool UseChunkEncoding { get; }
 

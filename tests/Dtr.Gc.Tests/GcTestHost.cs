@@ -70,6 +70,7 @@ internal sealed class GcTestHost : IAsyncDisposable
         var options = new GarbageCollectionOptions { BatchSize = 3, DeleteConcurrency = 2 };
         configure?.Invoke(options);
         collection.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        collection.AddSingleton<IOptionsMonitor<GarbageCollectionOptions>>(new Dtr.Tests.Shared.TestOptionsMonitor<GarbageCollectionOptions>(options));
         GarbageCollectionServices.Add(collection);
 
         var provider = collection.BuildServiceProvider();

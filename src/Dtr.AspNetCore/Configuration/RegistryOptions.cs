@@ -82,6 +82,13 @@ public sealed class RegistryOptions
     /// <summary>How long a redirect URL stays valid. Default 10 minutes; at most 7 days, the S3 limit for presigned URLs.</summary>
     public TimeSpan RedirectLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often each host reads the runtime settings that administrators change through <c>PATCH /settings</c> from
+    /// the metadata store, so a change made through another host applies here within this interval. The host that
+    /// saves a change applies it at once. Default 30 seconds; from 1 second to 1 hour.
+    /// </summary>
+    public TimeSpan SettingsRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Authentication and authorization settings (<c>Registry:Auth</c>).</summary>
     public RegistryAuthOptions Auth { get; set; } = new();
 

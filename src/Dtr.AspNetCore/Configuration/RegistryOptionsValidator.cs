@@ -65,6 +65,11 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:UploadLeaseDuration is {options.UploadLeaseDuration}; set a value from 00:00:05 to 01:00:00 (the default is 00:02:00).");
         }
 
+        if (options.SettingsRefreshInterval < TimeSpan.FromSeconds(1) || options.SettingsRefreshInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Registry:SettingsRefreshInterval is {options.SettingsRefreshInterval}; set a value from 00:00:01 to 01:00:00 (the default is 00:00:30).");
+        }
+
         var prefix = options.ManagementApiPrefix?.Trim().Trim('/');
         if (string.IsNullOrEmpty(prefix) || prefix.Split('/').Any(string.IsNullOrEmpty) || prefix == "v2" || prefix.StartsWith("v2/", StringComparison.Ordinal))
         {

@@ -5,6 +5,7 @@ using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Scanning;
+using Dtr.AspNetCore.Settings;
 using Dtr.AspNetCore.Uploads;
 using Dtr.Gc;
 using Dtr.Scanning.Service;
@@ -63,6 +64,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<ListingEndpoints>();
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
+        AddRuntimeSettings(services);
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);
@@ -74,22 +76,33 @@ public static class DockerRegistryServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the scanning service with <see cref="RegistryOptions.Scanning"/> as its options, and the scanning
-    /// endpoints and hooks. Its background services start after <see cref="RegistryStartup"/> has migrated the store.
+    /// Adds the runtime settings: the cache of the effective values, its refresh, the <c>/settings</c> endpoints, and
+    /// the options setup that makes <see cref="ScanningOptions"/> and <see cref="GarbageCollectionOptions"/> the
+    /// configured values with the stored overrides on top. The refresher is added right after
+    /// <see cref="RegistryStartup"/>, so the stored settings are loaded after the migration and before the scanning
+    /// and garbage collection services start.
+    /// </summary>
+    private static void AddRuntimeSettings(IServiceCollection services)
+    {
+        services.TryAddSingleton<RegistrySettings>();
+        services.TryAddSingleton<EffectiveOptionsSetup>();
+        services.AddOptions<ScanningOptions>();
+        services.AddOptions<GarbageCollectionOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<ScanningOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GarbageCollectionOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<ScanningOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<GarbageCollectionOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
+        services.AddHostedService<RegistrySettingsRefresher>();
+        services.TryAddSingleton<SettingsEndpoints>();
+    }
+
+    /// <summary>
+    /// Adds the scanning service with <see cref="RegistryOptions.Scanning"/>, with the runtime overrides on top, as
+    /// its options, and the scanning endpoints and hooks. Its background services start after
+    /// <see cref="RegistryStartup"/> has migrated the store.
     /// </summary>
     private static void AddScanning(IServiceCollection services)
     {
-        services.TryAddSingleton<IOptions<ScanningOptions>>(provider =>
-        {
-            var registry = provider.GetRequiredService<IOptions<RegistryOptions>>().Value;
-            var scanning = registry.Scanning;
-            if (scanning.SpoolDirectory is null && registry.DataDirectory is { } dataDirectory)
-            {
-                scanning.SpoolDirectory = Path.Combine(Path.GetFullPath(dataDirectory), ScanningSpoolFolder);
-            }
-
-            return Microsoft.Extensions.Options.Options.Create(scanning);
-        });
         ScanningServices.Add(services);
         services.TryAddSingleton<ScanReports>();
         services.TryAddSingleton<ScanPolicyCache>();
@@ -99,14 +112,12 @@ public static class DockerRegistryServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the garbage collector and its schedule with <see cref="RegistryOptions.GarbageCollection"/> as their
-    /// options, and the garbage collection endpoints. <see cref="RegistryOptionsValidator"/> checks those options at
-    /// start, because an options instance created here skips the validators registered for the type.
+    /// Adds the garbage collector and its schedule with <see cref="RegistryOptions.GarbageCollection"/>, with the
+    /// runtime overrides on top, as their options, and the garbage collection endpoints.
+    /// <see cref="RegistryOptionsValidator"/> checks the configured options at start.
     /// </summary>
     private static void AddGarbageCollection(IServiceCollection services)
     {
-        services.TryAddSingleton<IOptions<GarbageCollectionOptions>>(provider =>
-            Microsoft.Extensions.Options.Options.Create(provider.GetRequiredService<IOptions<RegistryOptions>>().Value.GarbageCollection));
         GarbageCollectionServices.Add(services);
         services.TryAddSingleton<GarbageCollectionEndpoints>();
         services.TryAddSingleton<BlobUseRecorder>();

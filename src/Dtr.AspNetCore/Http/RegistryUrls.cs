@@ -2,21 +2,22 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.Digests;
 using Dtr.Names;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
+using Dtr.AspNetCore.Settings;
 
 namespace Dtr.AspNetCore.Http;
 
 /// <summary>
-/// Builds the absolute URLs of <c>Location</c> and <c>Link</c> headers, from <see cref="RegistryOptions.PublicBaseUrl"/>
-/// when it is set, otherwise from the request's scheme, host and path base.
+/// Builds the absolute URLs of <c>Location</c> and <c>Link</c> headers, from the effective
+/// <see cref="RegistryOptions.PublicBaseUrl"/> (configured, or changed at run time through <c>/settings</c>) when it
+/// is set, otherwise from the request's scheme, host and path base.
 /// </summary>
 internal sealed class RegistryUrls
 {
-    private readonly string? _publicBase;
+    private readonly RegistrySettings _settings;
 
-    public RegistryUrls(IOptions<RegistryOptions> options)
+    public RegistryUrls(RegistrySettings settings)
     {
-        _publicBase = options.Value.PublicBaseUrl?.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        _settings = settings;
     }
 
     public string Blob(HttpRequest request, RepositoryName repository, Digest digest) =>
@@ -32,5 +33,5 @@ internal sealed class RegistryUrls
     public static string Relative(HttpRequest request, string pathAndQuery) => request.PathBase.Value + pathAndQuery;
 
     private string Base(HttpRequest request) =>
-        _publicBase ?? request.Scheme + "://" + request.Host.ToUriComponent() + request.PathBase.ToUriComponent();
+        _settings.Current.PublicBase ?? request.Scheme + "://" + request.Host.ToUriComponent() + request.PathBase.ToUriComponent();
 }

@@ -37,6 +37,16 @@ internal static class ManagementInput
     public static async Task<T> ReadBodyAsync<T>(HttpContext context)
         where T : class
     {
+        var content = await ReadJsonBytesAsync(context);
+        return ParseBody<T>(content);
+    }
+
+    /// <summary>
+    /// Reads the bytes of a request body of at most <see cref="MaxBodyBytes"/> whose Content-Type is JSON, including
+    /// <c>+json</c> types such as <c>application/merge-patch+json</c>. It does not parse them.
+    /// </summary>
+    public static async Task<byte[]> ReadJsonBytesAsync(HttpContext context)
+    {
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
@@ -50,8 +60,7 @@ internal static class ManagementInput
                 $"The request body is {request.ContentLength} bytes; the maximum is {MaxBodyBytes} bytes (64 KiB).");
         }
 
-        var content = await ReadLimitedAsync(request.Body, context.RequestAborted);
-        return ParseBody<T>(content);
+        return await ReadLimitedAsync(request.Body, context.RequestAborted);
     }
 
     /// <summary>

@@ -33,6 +33,10 @@ internal sealed class ManagementProblem : Exception
     public static ManagementProblem Invalid(string field, string message) =>
         new(StatusCodes.Status400BadRequest, message, new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>Creates a 400 for several invalid request fields, each with its messages.</summary>
+    public static ManagementProblem Invalid(IReadOnlyDictionary<string, string[]> errors, string detail) =>
+        new(StatusCodes.Status400BadRequest, detail, errors);
+
     /// <summary>Creates a 400 for a request that cannot be read at all, such as malformed JSON.</summary>
     public static ManagementProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
 

@@ -19,21 +19,21 @@ internal sealed class ScanOnPush
 
     private readonly IIdentityStore _identity;
     private readonly ScanQueue _queue;
-    private readonly ScanningOptions _options;
+    private readonly IOptionsMonitor<ScanningOptions> _options;
     private readonly ILogger<ScanOnPush> _logger;
 
-    public ScanOnPush(IIdentityStore identity, ScanQueue queue, IOptions<ScanningOptions> options, ILogger<ScanOnPush> logger)
+    public ScanOnPush(IIdentityStore identity, ScanQueue queue, IOptionsMonitor<ScanningOptions> options, ILogger<ScanOnPush> logger)
     {
         _identity = identity;
         _queue = queue;
-        _options = options.Value;
+        _options = options;
         _logger = logger;
     }
 
     /// <summary>Queues a scan of a stored manifest when the repository scans on push; never throws.</summary>
     public async Task OnManifestStoredAsync(RepositoryName repository, Digest manifest)
     {
-        if (!_options.Enabled)
+        if (!_options.CurrentValue.Enabled)
         {
             return;
         }

@@ -54,7 +54,7 @@ internal sealed class ScanningEndpoints
     private readonly ScanPolicyCache _policies;
     private readonly DatabaseArchiveImporter _importer;
     private readonly DatabaseUpdater _updater;
-    private readonly ScanningOptions _options;
+    private readonly IOptionsMonitor<ScanningOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ScanningEndpoints> _logger;
 
@@ -67,7 +67,7 @@ internal sealed class ScanningEndpoints
         ScanPolicyCache policies,
         DatabaseArchiveImporter importer,
         DatabaseUpdater updater,
-        IOptions<ScanningOptions> options,
+        IOptionsMonitor<ScanningOptions> options,
         TimeProvider time,
         ILogger<ScanningEndpoints> logger)
     {
@@ -79,7 +79,7 @@ internal sealed class ScanningEndpoints
         _policies = policies;
         _importer = importer;
         _updater = updater;
-        _options = options.Value;
+        _options = options;
         _time = time;
         _logger = logger;
     }
@@ -182,9 +182,10 @@ internal sealed class ScanningEndpoints
         var database = await _store.GetVulnerabilityDatabaseAsync(cancellationToken);
         var queueLength = await _store.CountScanJobsAsync(cancellationToken);
         var status = _updater.Status;
+        var options = _options.CurrentValue;
         var online = new OnlineUpdateResponse(
-            _options.DatabaseUrls.Select(DatabaseUrl.Redact).ToList(),
-            _options.UpdateInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            options.DatabaseUrls.Select(DatabaseUrl.Redact).ToList(),
+            options.UpdateInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             status.LastAttemptAt,
             status.LastSuccessAt,
             status.LastError,
@@ -385,7 +386,7 @@ internal sealed class ScanningEndpoints
         ManagementAccess.RequireAdmin(caller, "start a vulnerability database update");
         if (!_updater.IsConfigured)
         {
-            throw ManagementProblem.Conflict("No database URL is configured; set Registry:Scanning:DatabaseUrls, or upload an archive with PUT /scanning/database.");
+            throw ManagementProblem.Conflict("No database URL is set; set scanning.databaseUrls with PATCH /settings or Registry:Scanning:DatabaseUrls, or upload an archive with PUT /scanning/database.");
         }
 
         ScanningHttpLog.UpdateRequested(_logger, Describe(caller));
@@ -415,9 +416,9 @@ internal sealed class ScanningEndpoints
         var name = ManagementInput.RequireRepositoryName(namespaceName, repo, "repo");
         await RequireRepositoryAsync(caller, name, AccessLevel.ReadWrite, "queueing a scan", context.RequestAborted);
         var manifest = await RequireManifestAsync(name, digestText, context.RequestAborted);
-        if (!_options.Enabled)
+        if (!_options.CurrentValue.Enabled)
         {
-            throw ManagementProblem.Conflict("Scanning is disabled on this registry (Registry:Scanning:Enabled is false).");
+            throw ManagementProblem.Conflict("Scanning is disabled on this registry; an administrator can enable it with PATCH /settings (scanning.enabled) or Registry:Scanning:Enabled.");
         }
 
         await _queue.EnqueueAsync(name, manifest.Digest, ScanReason.Request, context.RequestAborted);

@@ -20,7 +20,9 @@ internal sealed record DatabaseUpdateStatus(DateTimeOffset? LastAttemptAt, DateT
 /// Downloads the archives of <see cref="ScanningOptions.DatabaseUrls"/> every <see cref="ScanningOptions.UpdateInterval"/>
 /// and imports those that changed. Requests are conditional on the stored <c>ETag</c> and <c>Last-Modified</c>, so an
 /// unchanged archive costs one 304. Transient failures are retried with backoff. One host at a time updates, under the
-/// lease <c>scanning:update</c>. A failure keeps the previous database and is logged and shown in the status.
+/// lease <c>scanning:update</c>. A failure keeps the previous database and is logged and shown in the status. The
+/// options are read through <see cref="IOptionsMonitor{TOptions}"/>: new URLs are fetched shortly after they change, a
+/// new interval counts from the database's last change, and removing every URL stops the schedule.
 /// </summary>
 internal sealed class DatabaseUpdater : BackgroundService
 {
@@ -34,10 +36,13 @@ internal sealed class DatabaseUpdater : BackgroundService
     private readonly IScanStore _store;
     private readonly ILeaseStore _leases;
     private readonly DatabaseArchiveImporter _importer;
-    private readonly ScanningOptions _options;
+    private readonly IOptionsMonitor<ScanningOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DatabaseUpdater> _logger;
     private readonly WakeSignal _trigger = new();
+
+    // 1 after the options changed and before the loop has read them again.
+    private int _optionsChanged;
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly Lock _statusLock = new();
     private DatabaseUpdateStatus _status = new(null, null, null, null);
@@ -47,7 +52,7 @@ internal sealed class DatabaseUpdater : BackgroundService
         IScanStore store,
         ILeaseStore leases,
         DatabaseArchiveImporter importer,
-        IOptions<ScanningOptions> options,
+        IOptionsMonitor<ScanningOptions> options,
         TimeProvider time,
         ILogger<DatabaseUpdater> logger)
     {
@@ -55,7 +60,7 @@ internal sealed class DatabaseUpdater : BackgroundService
         _store = store;
         _leases = leases;
         _importer = importer;
-        _options = options.Value;
+        _options = options;
         _time = time;
         _logger = logger;
     }
@@ -84,30 +89,65 @@ internal sealed class DatabaseUpdater : BackgroundService
         }
     }
 
-    /// <summary>Whether any database URL is configured.</summary>
-    public bool IsConfigured => _options.DatabaseUrls.Count > 0;
+    /// <summary>How long the loop sleeps between checks while no URL is set.</summary>
+    internal TimeSpan IdleInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether any database URL is set.</summary>
+    public bool IsConfigured => _options.CurrentValue.DatabaseUrls.Count > 0;
 
     /// <summary>Starts an update now instead of at the next scheduled time.</summary>
     public void TriggerNow() => _trigger.Set();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!IsConfigured)
+        using var subscription = _options.OnChange(_ =>
         {
-            return;
-        }
+            Interlocked.Exchange(ref _optionsChanged, 1);
+            _trigger.Set();
+        });
 
+        // The URLs and interval that `next` was computed for; null while no URL is set.
+        string? scheduledUrls = null;
+        var scheduledInterval = TimeSpan.Zero;
+        DateTimeOffset? next = null;
         try
         {
-            var next = await GetFirstAttemptAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
+                var options = _options.CurrentValue;
+                var urls = string.Join('\n', options.DatabaseUrls);
+                if (options.DatabaseUrls.Count == 0)
+                {
+                    SetNextAttempt(null);
+                    scheduledUrls = null;
+                    next = null;
+                    await _trigger.WaitAsync(IdleInterval, _time, stoppingToken);
+                    Interlocked.Exchange(ref _optionsChanged, 0);
+                    continue;
+                }
+
+                if (next is null || urls != scheduledUrls || options.UpdateInterval != scheduledInterval)
+                {
+                    // Changed URLs are fetched soon. A first schedule, or a new interval, counts from the database's
+                    // last change.
+                    next = scheduledUrls is not null && urls != scheduledUrls
+                        ? _time.GetUtcNow() + StartDelay
+                        : await GetFirstAttemptAsync(options.UpdateInterval, stoppingToken);
+                    scheduledUrls = urls;
+                    scheduledInterval = options.UpdateInterval;
+                }
+
                 SetNextAttempt(next);
-                ScanningLog.UpdateScheduled(_logger, next);
-                var wait = next - _time.GetUtcNow();
+                ScanningLog.UpdateScheduled(_logger, next.Value);
+                var wait = next.Value - _time.GetUtcNow();
                 if (wait > TimeSpan.Zero)
                 {
-                    await _trigger.WaitAsync(wait, _time, stoppingToken);
+                    var woken = await _trigger.WaitAsync(wait, _time, stoppingToken);
+                    if (woken && Interlocked.Exchange(ref _optionsChanged, 0) == 1)
+                    {
+                        // The options changed: recompute the schedule instead of updating now.
+                        continue;
+                    }
                 }
 
                 try
@@ -121,7 +161,7 @@ internal sealed class DatabaseUpdater : BackgroundService
                     RecordFailure(_time.GetUtcNow(), $"The update lease could not be taken: {exception.Message}");
                 }
 
-                next = _time.GetUtcNow() + _options.UpdateInterval;
+                next = _time.GetUtcNow() + _options.CurrentValue.UpdateInterval;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -133,15 +173,15 @@ internal sealed class DatabaseUpdater : BackgroundService
     /// Returns when the first update runs: shortly after start when the database is older than the interval or empty,
     /// otherwise one interval after its last change.
     /// </summary>
-    private async Task<DateTimeOffset> GetFirstAttemptAsync(CancellationToken cancellationToken)
+    private async Task<DateTimeOffset> GetFirstAttemptAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         try
         {
             var database = await _store.GetVulnerabilityDatabaseAsync(cancellationToken);
-            if (database.UpdatedAt is { } updatedAt && updatedAt + _options.UpdateInterval > now + StartDelay)
+            if (database.UpdatedAt is { } updatedAt && updatedAt + interval > now + StartDelay)
             {
-                return updatedAt + _options.UpdateInterval;
+                return updatedAt + interval;
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -164,11 +204,12 @@ internal sealed class DatabaseUpdater : BackgroundService
         }
 
         var errors = new List<string>();
+        var options = _options.CurrentValue;
         try
         {
-            for (var i = 0; i < _options.DatabaseUrls.Count; i++)
+            for (var i = 0; i < options.DatabaseUrls.Count; i++)
             {
-                var url = _options.DatabaseUrls[i];
+                var url = options.DatabaseUrls[i];
                 try
                 {
                     await UpdateSourceAsync(i, url, cancellationToken);
@@ -300,12 +341,12 @@ internal sealed class DatabaseUpdater : BackgroundService
     /// <summary>Returns the signature URL of a database URL: mapped by position or URL in SignatureUrls, else <c>&lt;url&gt;.sig</c>.</summary>
     internal Uri SignatureUrlOf(int index, Uri url)
     {
-        if (_options.SignatureUrls.TryGetValue(index.ToString(CultureInfo.InvariantCulture), out var byIndex))
+        if (_options.CurrentValue.SignatureUrls.TryGetValue(index.ToString(CultureInfo.InvariantCulture), out var byIndex))
         {
             return byIndex;
         }
 
-        if (_options.SignatureUrls.TryGetValue(url.ToString(), out var byUrl) || _options.SignatureUrls.TryGetValue(url.OriginalString, out byUrl))
+        if (_options.CurrentValue.SignatureUrls.TryGetValue(url.ToString(), out var byUrl) || _options.CurrentValue.SignatureUrls.TryGetValue(url.OriginalString, out byUrl))
         {
             return byUrl;
         }
@@ -351,7 +392,7 @@ internal sealed class DatabaseUpdater : BackgroundService
         }
     }
 
-    private void SetNextAttempt(DateTimeOffset next)
+    private void SetNextAttempt(DateTimeOffset? next)
     {
         lock (_statusLock)
         {

@@ -9,8 +9,9 @@ namespace Dtr.Scanning.Service;
 /// Runs queued scans: claims jobs from <see cref="IScanStore"/> with a lease, runs up to
 /// <see cref="ScanningOptions.Concurrency"/> at once, renews each lease while its scan runs, and removes the job when
 /// it finishes. A job whose host stopped is claimed again once its lease expires, up to
-/// <see cref="ScanningOptions.MaxAttempts"/> claims, and then recorded as a failed scan. Runs only when
-/// <see cref="ScanningOptions.Enabled"/> is true.
+/// <see cref="ScanningOptions.MaxAttempts"/> claims, and then recorded as a failed scan. Claims jobs only while
+/// <see cref="ScanningOptions.Enabled"/> is true; the options are read through <see cref="IOptionsMonitor{TOptions}"/>,
+/// so turning scanning off at run time pauses the worker and turning it on resumes it without a restart.
 /// </summary>
 /// <remarks>
 /// On shutdown the running scans are cancelled and their jobs stay claimed. When the leases expire, another host or
@@ -21,7 +22,7 @@ internal sealed class ScanWorker : BackgroundService
     private readonly IScanStore _store;
     private readonly ImageScanner _scanner;
     private readonly ScanQueue _queue;
-    private readonly ScanningOptions _options;
+    private readonly IOptionsMonitor<ScanningOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ScanWorker> _logger;
 
@@ -29,14 +30,14 @@ internal sealed class ScanWorker : BackgroundService
         IScanStore store,
         ImageScanner scanner,
         ScanQueue queue,
-        IOptions<ScanningOptions> options,
+        IOptionsMonitor<ScanningOptions> options,
         TimeProvider time,
         ILogger<ScanWorker> logger)
     {
         _store = store;
         _scanner = scanner;
         _queue = queue;
-        _options = options.Value;
+        _options = options;
         _time = time;
         _logger = logger;
         Holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
@@ -55,21 +56,37 @@ internal sealed class ScanWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_options.Enabled)
-        {
-            return;
-        }
-
-        ScanningLog.WorkerStarted(_logger, Holder, _options.Concurrency);
+        // A change of the options wakes the loop, so a pause or resume takes effect at once.
+        using var subscription = _options.OnChange(_ => _queue.Signal.Set());
         var running = new List<Task>();
+        bool? enabled = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 running.RemoveAll(task => task.IsCompleted);
+                var options = _options.CurrentValue;
+                if (options.Enabled != enabled)
+                {
+                    if (options.Enabled)
+                    {
+                        ScanningLog.WorkerStarted(_logger, Holder, options.Concurrency);
+                    }
+                    else
+                    {
+                        // Scans that already run finish; no new job is claimed until scanning is turned on again.
+                        ScanningLog.WorkerPaused(_logger, Holder);
+                    }
+
+                    enabled = options.Enabled;
+                }
+
                 try
                 {
-                    await ClaimJobsAsync(running, stoppingToken);
+                    if (options.Enabled)
+                    {
+                        await ClaimJobsAsync(options, running, stoppingToken);
+                    }
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -99,12 +116,12 @@ internal sealed class ScanWorker : BackgroundService
         ScanningLog.WorkerStopped(_logger, Holder);
     }
 
-    private async Task ClaimJobsAsync(List<Task> running, CancellationToken stoppingToken)
+    private async Task ClaimJobsAsync(ScanningOptions options, List<Task> running, CancellationToken stoppingToken)
     {
-        while (running.Count < _options.Concurrency && !stoppingToken.IsCancellationRequested)
+        while (running.Count < options.Concurrency && !stoppingToken.IsCancellationRequested)
         {
             var now = _time.GetUtcNow();
-            var job = await _store.TryClaimScanJobAsync(Holder, now, now + _options.JobLeaseDuration, stoppingToken);
+            var job = await _store.TryClaimScanJobAsync(Holder, now, now + options.JobLeaseDuration, stoppingToken);
             if (job is null)
             {
                 return;
@@ -119,7 +136,7 @@ internal sealed class ScanWorker : BackgroundService
     {
         try
         {
-            if (job.Attempts > _options.MaxAttempts)
+            if (job.Attempts > _options.CurrentValue.MaxAttempts)
             {
                 ScanningLog.JobGaveUp(_logger, job.Id, job.Repository.Value, job.Manifest.Value, job.Attempts - 1);
                 var error = $"The scan was started {job.Attempts - 1} times (Registry:Scanning:MaxAttempts) and the host running it stopped each time before it finished.";
@@ -169,7 +186,7 @@ internal sealed class ScanWorker : BackgroundService
     /// <summary>Renews the job's lease at a third of its duration, and cancels the scan when another host took it.</summary>
     private async Task RenewLeaseAsync(ScanJob job, CancellationTokenSource scan, CancellationToken stop)
     {
-        var period = _options.JobLeaseDuration / 3;
+        var period = _options.CurrentValue.JobLeaseDuration / 3;
         try
         {
             while (true)
@@ -178,7 +195,7 @@ internal sealed class ScanWorker : BackgroundService
                 try
                 {
                     var now = _time.GetUtcNow();
-                    if (!await _store.RenewScanJobAsync(job.Id, Holder, now + _options.JobLeaseDuration, stop))
+                    if (!await _store.RenewScanJobAsync(job.Id, Holder, now + _options.CurrentValue.JobLeaseDuration, stop))
                     {
                         ScanningLog.JobLeaseLost(_logger, job.Id, job.Manifest.Value);
                         await scan.CancelAsync();

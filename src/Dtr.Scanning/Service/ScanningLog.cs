@@ -11,6 +11,9 @@ internal static partial class ScanningLog
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Scan worker {Holder} stopped")]
     public static partial void WorkerStopped(ILogger logger, string holder);
 
+    [LoggerMessage(EventId = 4109, Level = LogLevel.Information, Message = "Scan worker {Holder} paused because scanning is disabled; it claims no job until scanning is enabled")]
+    public static partial void WorkerPaused(ILogger logger, string holder);
+
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Scan job {JobId} of {Digest} in {Repository} claimed, attempt {Attempt}")]
     public static partial void JobClaimed(ILogger logger, long jobId, string repository, string digest, int attempt);
 

@@ -10,9 +10,11 @@ namespace Dtr.Scanning.Service;
 internal static class ScanningServices
 {
     /// <summary>
-    /// Adds the scanning services. The host registers <see cref="IScanStore"/>, <see cref="Metadata.ILeaseStore"/> and
-    /// <c>IOptions&lt;ScanningOptions&gt;</c>. The background services check <see cref="ScanningOptions.Enabled"/> and
-    /// <see cref="ScanningOptions.DatabaseUrls"/> when they start and do nothing when those turn them off.
+    /// Adds the scanning services. The host registers <see cref="IScanStore"/>, <see cref="Metadata.ILeaseStore"/>,
+    /// <c>IOptions&lt;ScanningOptions&gt;</c> and <c>IOptionsMonitor&lt;ScanningOptions&gt;</c>. The background services
+    /// always start and read <see cref="ScanningOptions.Enabled"/>, <see cref="ScanningOptions.DatabaseUrls"/> and
+    /// <see cref="ScanningOptions.UpdateInterval"/> from the monitor, so they stay idle while those turn them off and
+    /// follow a change without a restart.
     /// </summary>
     public static void Add(IServiceCollection services)
     {

@@ -17,7 +17,7 @@ public static class SqliteMetadataBuilderExtensions
     /// <summary>
     /// Stores registry metadata, and users, organizations, teams, tokens and repository settings, in a SQLite
     /// database file. One store instance serves as <see cref="IMetadataStore"/>, <see cref="IIdentityStore"/>,
-    /// <see cref="IScanStore"/>, <see cref="ILeaseStore"/> and <see cref="IGarbageCollectionStore"/>,
+    /// <see cref="IScanStore"/>, <see cref="ILeaseStore"/>, <see cref="IGarbageCollectionStore"/> and <see cref="ISettingsStore"/>,
     /// and replaces any registered before, so the last metadata provider added wins. The options are validated when the host starts; the
     /// schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the host calls at start.
     /// </summary>
@@ -47,6 +47,7 @@ public static class SqliteMetadataBuilderExtensions
         services.Replace(ServiceDescriptor.Singleton<IScanStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<ILeaseStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IGarbageCollectionStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<ISettingsStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         return builder;
     }
 }

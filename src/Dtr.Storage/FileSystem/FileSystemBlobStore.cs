@@ -19,7 +19,7 @@ namespace Dtr.Storage.FileSystem;
 /// <see cref="FileShare"/> values below matter on Windows, and on Unix .NET turns them into non-blocking advisory
 /// shared locks (<c>flock</c> with <c>LOCK_SH</c>), which never conflict with each other.
 /// </remarks>
-internal sealed class FileSystemBlobStore : IBlobStore
+internal sealed class FileSystemBlobStore : IBlobStore, IStorageDescription
 {
     private static int s_directoryFlushWarningLogged;
 
@@ -38,6 +38,12 @@ internal sealed class FileSystemBlobStore : IBlobStore
         _layout = new BlobStoreLayout(rootDirectory);
         _logger = logger;
     }
+
+    /// <inheritdoc />
+    public string StorageKind => "filesystem";
+
+    /// <inheritdoc />
+    public string StorageLocation => _layout.RootDirectory;
 
     /// <summary>The layout of the store's folder.</summary>
     public BlobStoreLayout Layout => _layout;

@@ -22,7 +22,7 @@ namespace Dtr.Storage.Sqlite;
 /// NOTE: Microsoft.Data.Sqlite has no asynchronous I/O, so the async methods block a thread pool thread while they
 /// wait for the lock or the disk.
 /// </remarks>
-internal sealed partial class SqliteMetadataStore : IMetadataStore
+internal sealed partial class SqliteMetadataStore : IMetadataStore, IStorageDescription
 {
     private readonly string _connectionString;
     private readonly string _dataSource;
@@ -64,6 +64,12 @@ internal sealed partial class SqliteMetadataStore : IMetadataStore
 
     /// <summary>The connection string every operation opens, with pooling and foreign keys turned on.</summary>
     public string ConnectionString => _connectionString;
+
+    /// <inheritdoc />
+    public string StorageKind => "sqlite";
+
+    /// <inheritdoc />
+    public string StorageLocation => _dataSource;
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The database has a newer schema than this version supports.</exception>

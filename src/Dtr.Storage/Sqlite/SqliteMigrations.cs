@@ -352,5 +352,17 @@ internal static class SqliteMigrations
             PRIMARY KEY (run_id, position)
         ) WITHOUT ROWID;
         """,
+
+        // Version 7: the runtime settings that administrators change through the management API, as one JSON
+        // document in a single row. version grows by one with each save, for optimistic concurrency.
+        """
+        CREATE TABLE settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            document TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT
+        );
+        """,
     ];
 }

@@ -63,6 +63,7 @@ internal sealed class ScanningTestHost : IAsyncDisposable
         var scanning = new ScanningOptions { SpoolDirectory = Path.Combine(folder, "spool") };
         configure?.Invoke(scanning);
         collection.AddSingleton(Options.Create(scanning));
+        collection.AddSingleton<IOptionsMonitor<ScanningOptions>>(new Dtr.Tests.Shared.TestOptionsMonitor<ScanningOptions>(scanning));
         ScanningServices.Add(collection);
         services?.Invoke(collection);
 
