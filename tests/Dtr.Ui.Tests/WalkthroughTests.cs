@@ -165,7 +165,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await Expect(glibc.First.GetByRole(AriaRole.Cell, new() { Name = "libc6", Exact = true })).ToBeVisibleAsync();
         await Expect(glibc.First.GetByRole(AriaRole.Cell, new() { Name = ScanTestImages.FixedGlibcVersion, Exact = true })).ToBeVisibleAsync();
 
-        await ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Vulnerabilities", Exact = true, Level = 2 }).ScrollIntoViewIfNeededAsync();
+        await ScrollToTopAsync(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Vulnerabilities", Exact = true, Level = 2 }));
         await ui.ScreenshotAsync("image.png");
     }
 
@@ -189,12 +189,21 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await Expect(ui.Heading("Settings")).ToBeVisibleAsync();
         await ui.Tab("Security").ClickAsync();
         await Expect(ui.Table("Database sources")).ToBeVisibleAsync();
+        await ScrollToTopAsync(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Vulnerability database", Exact = true }));
         await ui.ScreenshotAsync("settings-security.png");
 
+        // A dry run removes nothing and fills the history table.
         await ui.Tab("Garbage collection").ClickAsync();
-        await Expect(ui.Button("Dry run")).ToBeVisibleAsync();
+        await ui.Button("Dry run").ClickAsync();
+        var run = ui.Table("Garbage collection runs").GetByRole(AriaRole.Row).Nth(1);
+        await Expect(run).ToBeVisibleAsync();
+        await Expect(run.GetByRole(AriaRole.Cell, new() { Name = "Running", Exact = true })).ToHaveCountAsync(0);
+        await ScrollToTopAsync(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Run garbage collection", Exact = true }));
         await ui.ScreenshotAsync("settings-garbage-collection.png");
     }
+
+    /// <summary>Scrolls the page until <paramref name="element"/> is at the top of the window.</summary>
+    private static Task ScrollToTopAsync(ILocator element) => element.EvaluateAsync("element => element.scrollIntoView({ block: 'start' })");
 
     private static float ScanTimeoutMilliseconds => (float)TimeSpan.FromMinutes(3).TotalMilliseconds;
 }
