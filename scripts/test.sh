@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the solution and prints "N passed, N failed[, N skipped]" as its last line.
 #
-# Installs the tools that the end-to-end tests call (skopeo, podman, umoci, busybox-static, jq, openssl), Debian's
-# Chromium, which the web interface tests drive, and the PostgreSQL server, from which the PostgreSQL store's tests
-# start a throwaway cluster, with apt-get when they are missing.
+# Installs with apt-get, when they are missing, the tools that the end-to-end tests call (skopeo, podman, umoci,
+# busybox-static, jq, openssl) and Debian's Chromium, which the web interface tests drive. It installs the
+# PostgreSQL server, from which the PostgreSQL store's tests start a throwaway cluster, the same way.
 # That needs root, so without root the tools must already be installed.
 # Exits non-zero when a test fails, when the run fails, or when no test ran.
 set -euo pipefail

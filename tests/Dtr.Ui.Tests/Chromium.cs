@@ -28,7 +28,7 @@ internal static class Chromium
         "--disable-sync",
     ];
 
-    /// <summary>Starts Playwright's driver and a headless Chromium; fails with the install command when Chromium is missing.</summary>
+    /// <summary>Starts Playwright's driver and a headless Chromium, or fails with the install command when Chromium is missing.</summary>
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         if (!File.Exists(ExecutablePath))

@@ -13,7 +13,7 @@ public sealed class RepositoryPageTests(UiRegistryFixture registry, BrowserFixtu
     {
         var repository = await registry.CreateRepositoryAsync("deletes", "app", scanOnPush: false);
         var deleted = await registry.PushVulnerableImageAsync(repository, "v1", registry.Admin);
-        var kept = await registry.PushFixedImageAsync(repository, "v2", registry.Admin);
+        var remaining = await registry.PushFixedImageAsync(repository, "v2", registry.Admin);
 
         await using var ui = await browser.OpenAsync(registry);
         await ui.SignInAsAdminAsync();
@@ -27,7 +27,7 @@ public sealed class RepositoryPageTests(UiRegistryFixture registry, BrowserFixtu
         await ui.Button("Delete image v1").ClickAsync();
         var dialog = ui.Dialog();
         await Expect(dialog).ToBeVisibleAsync();
-        await Expect(dialog.GetByRole(AriaRole.Heading, new() { Name = $"Delete image {deleted.Manifest.Digest[..19]}?" })).ToBeVisibleAsync();
+        await Expect(dialog.GetByRole(AriaRole.Heading, new() { Name = $"Delete image {UiPage.ShortDigest(deleted.Manifest.Digest)}?" })).ToBeVisibleAsync();
         await Expect(dialog).ToContainTextAsync("This cannot be undone.");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
 
@@ -36,7 +36,7 @@ public sealed class RepositoryPageTests(UiRegistryFixture registry, BrowserFixtu
         Assert.Equal("same document", await ui.Page.EvaluateAsync<string>("() => window.dtrTestMarker"));
 
         Assert.Equal(HttpStatusCode.NotFound, await registry.GetManifestStatusAsync(repository, deleted.Manifest.Digest));
-        Assert.Equal(HttpStatusCode.OK, await registry.GetManifestStatusAsync(repository, kept.Manifest.Digest));
+        Assert.Equal(HttpStatusCode.OK, await registry.GetManifestStatusAsync(repository, remaining.Manifest.Digest));
         ui.AssertNoConsoleErrors();
     }
 

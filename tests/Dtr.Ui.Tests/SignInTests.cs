@@ -41,7 +41,7 @@ public sealed class SignInTests(UiRegistryFixture registry, BrowserFixture brows
 
         await Expect(ui.Heading("Sign in to Dtr")).ToBeVisibleAsync();
 
-        // The session cookie is gone too: opening a page asks for a sign-in again.
+        // The session cookie is gone too, so opening a page shows the sign-in page again.
         await ui.GotoAsync("repositories");
         await Expect(ui.Heading("Sign in to Dtr")).ToBeVisibleAsync();
         ui.AssertNoConsoleErrors();
@@ -54,7 +54,7 @@ public sealed class SignInTests(UiRegistryFixture registry, BrowserFixture brows
         await ui.GotoAsync("signin");
         await Expect(ui.Heading("Sign in to Dtr")).ToBeFocusedAsync();
 
-        // From the focused heading, Tab reaches the user name, then the password; Enter submits the form.
+        // From the focused heading, Tab reaches the user name and then the password, and Enter submits the form.
         await ui.Page.Keyboard.PressAsync("Tab");
         await Expect(ui.Field("User name")).ToBeFocusedAsync();
         await ui.Page.Keyboard.TypeAsync(registry.Admin.UserName);

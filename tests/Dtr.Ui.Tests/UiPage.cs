@@ -21,7 +21,7 @@ internal sealed partial class UiPage : IAsyncDisposable
         _context = context;
         Page = page;
 
-        // The application asks for the session on every load, and the API returns 401 until someone signs in (or
+        // The application requests the session on every load, and the API returns 401 until someone signs in (or
         // when a password is wrong). Chromium logs each such response as a console error.
         ExpectFailedResponse("/api/v0/session", 401);
         page.Console += (_, message) => KeepConsoleError(message);
@@ -60,6 +60,9 @@ internal sealed partial class UiPage : IAsyncDisposable
 
     /// <summary>Signs in as the registry's bootstrap administrator.</summary>
     public Task SignInAsAdminAsync() => SignInAsync(_registry.Admin.UserName, _registry.Admin.Password);
+
+    /// <summary>Returns a digest as the pages show it: the algorithm and the first 12 hexadecimal digits.</summary>
+    public static string ShortDigest(string digest) => digest[..(digest.IndexOf(':', StringComparison.Ordinal) + 13)];
 
     /// <summary>Returns the level-one heading with exactly this text.</summary>
     public ILocator Heading(string text) => Page.GetByRole(AriaRole.Heading, new() { Name = text, Exact = true, Level = 1 });

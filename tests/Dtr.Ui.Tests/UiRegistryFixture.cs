@@ -31,7 +31,7 @@ public sealed class UiRegistryFixture : IAsyncLifetime
     /// <summary>The host's address as <c>host:port</c>, as used in image references.</summary>
     public string Address => _host?.Address ?? throw new InvalidOperationException("The registry host has not started.");
 
-    /// <summary>The web interface's root, such as <c>http://127.0.0.1:41234/ui/</c>; page paths are relative to it.</summary>
+    /// <summary>The web interface's root, such as <c>http://127.0.0.1:41234/ui/</c>, to which page paths are relative.</summary>
     public string UiUrl => $"http://{Address}/ui/";
 
     /// <summary>Runs skopeo against the host.</summary>
@@ -146,9 +146,9 @@ public sealed class UiRegistryFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Returns the content that the page tests visit, created through the management API on first use: the
-    /// organization "sample" with the team "operators" and its member "sam", and the repository "sample/api" that
-    /// scans on push, with the vulnerable image tagged "2.1" and scanned.
+    /// Returns the content that the page tests visit, which the first call creates through the management API. It is
+    /// the organization "sample" with the team "operators" and its member "sam", and the repository "sample/api". That
+    /// repository scans on push and has the vulnerable image, tagged "2.1" and scanned.
     /// </summary>
     internal async Task<SampleData> GetSampleDataAsync()
     {

@@ -157,7 +157,7 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
     private static async Task AssertImagePageAsync(UiPage ui, string digest)
     {
         await ui.Row(ui.Table("Tags"), Tag).GetByRole(AriaRole.Link, new() { Name = digest }).ClickAsync();
-        await Expect(ui.Heading($"{Repository}@{digest[..("sha256:".Length + 12)]}")).ToBeVisibleAsync();
+        await Expect(ui.Heading($"{Repository}@{UiPage.ShortDigest(digest)}")).ToBeVisibleAsync();
 
         var vulnerabilities = ui.Table("Vulnerabilities");
         var glibc = vulnerabilities.GetByRole(AriaRole.Row).Filter(new() { HasText = OsvArchives.GlibcId });
