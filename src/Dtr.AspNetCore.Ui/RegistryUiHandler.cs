@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
+using Dtr.AspNetCore.Settings;
 using Dtr.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
@@ -165,7 +166,18 @@ internal sealed class RegistryUiHandler
             .Replace("{{base}}", encoder.Encode(BaseHref), StringComparison.Ordinal)
             .Replace("{{api}}", encoder.Encode(NormalizeApiPrefix(registry.ManagementApiPrefix)), StringComparison.Ordinal)
             .Replace("{{product}}", encoder.Encode(_options.ProductName), StringComparison.Ordinal)
+            .Replace("{{registryHost}}", encoder.Encode(RegistryHost(context)), StringComparison.Ordinal)
             .Replace("{{sso}}", _options.SingleSignOnScheme is null ? "" : encoder.Encode(_options.SingleSignOnDisplayName), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Returns the host and port of the registry's public address for pull commands, or "" when none is set and the
+    /// page's own host applies.
+    /// </summary>
+    private static string RegistryHost(HttpContext context)
+    {
+        var publicBase = context.RequestServices.GetRequiredService<RegistrySettings>().Current.PublicBase;
+        return publicBase is not null && Uri.TryCreate(publicBase, UriKind.Absolute, out var address) ? address.Authority : "";
     }
 
     private static string NormalizeApiPrefix(string? prefix) => "/" + (prefix ?? "").Trim().Trim('/');

@@ -88,6 +88,20 @@ public sealed class OptionsValidationTests
     }
 
     [Theory]
+    [InlineData("00:00:00.5000000")]
+    [InlineData("01:00:01")]
+    public async Task SettingsRefreshInterval_OutOfRangeFails(string value)
+    {
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:SettingsRefreshInterval"] = value,
+        });
+
+        Assert.Contains(error.Failures, failure => failure.Contains($"Registry:SettingsRefreshInterval is {value}", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("00:00:04")]
     [InlineData("01:00:01")]
     public async Task UploadLeaseDuration_OutOfRangeFails(string value)

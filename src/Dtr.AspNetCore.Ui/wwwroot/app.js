@@ -11,6 +11,8 @@ const config = {
   api: root.dataset.api,
   product: root.dataset.product || 'Dtr',
   singleSignOn: root.dataset.sso || null,
+  // The host and port that image references use, from the registry's public address; null means this page's host.
+  registryHost: root.dataset.registryHost || null,
 };
 
 // The session the API returned: { userName, isAdmin, authenticationEnabled, csrfToken, expiresAt }, or null.

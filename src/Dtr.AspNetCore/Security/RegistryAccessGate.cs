@@ -1,6 +1,7 @@
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Routing;
+using Dtr.AspNetCore.Settings;
 using Dtr.Errors;
 using Dtr.Identity;
 using Dtr.Names;
@@ -23,20 +24,20 @@ internal sealed class RegistryAccessGate
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly ILogger<RegistryAccessGate> _logger;
-    private readonly string? _publicBase;
+    private readonly RegistrySettings _settings;
 
     // Resolved on first use, so a host with authentication off needs no identity store.
     private IRegistryAuthenticator? _authenticator;
     private RegistryAuthorizer? _authorizer;
     private IIdentityStore? _identity;
 
-    public RegistryAccessGate(IOptions<RegistryOptions> options, IServiceProvider services, TimeProvider time, ILogger<RegistryAccessGate> logger)
+    public RegistryAccessGate(IOptions<RegistryOptions> options, RegistrySettings settings, IServiceProvider services, TimeProvider time, ILogger<RegistryAccessGate> logger)
     {
         _options = options.Value;
+        _settings = settings;
         _services = services;
         _time = time;
         _logger = logger;
-        _publicBase = _options.PublicBaseUrl?.GetLeftPart(UriPartial.Path).TrimEnd('/');
     }
 
     /// <summary>
@@ -126,7 +127,7 @@ internal sealed class RegistryAccessGate
     private async ValueTask HandleMissingRepositoryAsync(HttpContext context, RegistryCaller caller, RegistryRouteKind kind, RepositoryName repository, RegistryActions required)
     {
         var creates = kind == RegistryRouteKind.UploadStart || (kind == RegistryRouteKind.Manifest && HttpMethods.IsPut(context.Request.Method));
-        if (required.HasFlag(RegistryActions.Push) && _options.CreateRepositoryOnPush)
+        if (required.HasFlag(RegistryActions.Push) && _settings.Current.Options.CreateRepositoryOnPush)
         {
             if (!creates)
             {
@@ -262,7 +263,7 @@ internal sealed class RegistryAccessGate
 
     /// <summary>Returns the absolute URL of the token endpoint, from the public base URL or the request.</summary>
     internal string TokenRealm(HttpRequest request) =>
-        (_publicBase ?? request.Scheme + "://" + request.Host.ToUriComponent() + request.PathBase.ToUriComponent()) + TokenEndpointPath;
+        (_settings.Current.PublicBase ?? request.Scheme + "://" + request.Host.ToUriComponent() + request.PathBase.ToUriComponent()) + TokenEndpointPath;
 
     /// <summary>The path of the token endpoint that <c>MapRegistry</c> maps.</summary>
     public const string TokenEndpointPath = "/auth/token";

@@ -175,7 +175,7 @@ internal sealed class EffectiveSettings
     /// Copies the configured options. <see cref="RegistryOptions.Auth"/> and <see cref="RegistryOptions.Admin"/> are
     /// shared, because no override changes them.
     /// </summary>
-    // NOTE: a member added to RegistryOptions must be added here too, or the validation of an override sees its default.
+    // NOTE: a member added to RegistryOptions must be copied here too, or the validation of an override checks its default value.
     private static RegistryOptions CopyRegistryOptions(RegistryOptions source)
     {
         var copy = new RegistryOptions

@@ -25,6 +25,12 @@ internal sealed class RegistrySettings
     private EffectiveSettings _current;
     private CancellationTokenSource _changed = new();
 
+    // One refresh at a time, so a document that fails to apply is logged once even when refreshes overlap.
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+
+    // The version of the last stored document that failed to apply, so each refresh does not log it again.
+    private long _rejectedVersion = -1;
+
     public RegistrySettings(IOptions<RegistryOptions> options, IServiceProvider services, TimeProvider time, ILogger<RegistrySettings> logger)
     {
         _configured = options.Value;
@@ -51,7 +57,7 @@ internal sealed class RegistrySettings
 
     /// <summary>
     /// Reads the stored document and applies it when its version differs from the one in effect. A document that
-    /// cannot be read, or whose values fail validation, is logged and leaves the settings unchanged.
+    /// cannot be read, or whose values fail validation, is logged once and leaves the settings unchanged.
     /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
@@ -60,8 +66,22 @@ internal sealed class RegistrySettings
             return;
         }
 
-        var stored = await _store.GetSettingsAsync(cancellationToken);
-        if ((stored?.Version ?? 0) == Current.Version)
+        await _refreshLock.WaitAsync(cancellationToken);
+        try
+        {
+            await RefreshOnceAsync(_store, cancellationToken);
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    private async Task RefreshOnceAsync(ISettingsStore store, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetSettingsAsync(cancellationToken);
+        var version = stored?.Version ?? 0;
+        if (version == Current.Version || version == Interlocked.Read(ref _rejectedVersion))
         {
             return;
         }
@@ -73,14 +93,16 @@ internal sealed class RegistrySettings
         }
         catch (Exception exception) when (exception is JsonException or UriFormatException)
         {
-            SettingsLog.StoredSettingsUnreadable(_logger, stored!.Version, exception);
+            Interlocked.Exchange(ref _rejectedVersion, version);
+            SettingsLog.StoredSettingsUnreadable(_logger, version, exception);
             return;
         }
 
         var errors = settings.Validate();
         if (errors.Count > 0)
         {
-            SettingsLog.StoredSettingsInvalid(_logger, settings.Version, string.Join(" ", errors));
+            Interlocked.Exchange(ref _rejectedVersion, version);
+            SettingsLog.StoredSettingsInvalid(_logger, version, string.Join(" ", errors));
             return;
         }
 

@@ -113,10 +113,33 @@ public sealed class ScanWorkerTests : IDisposable
         var worker = host.Get<ScanWorker>();
 
         await worker.StartAsync(CancellationToken.None);
-        await worker.ExecuteTask!;
 
+        // The worker wakes on the queued job and on each poll, but claims nothing while scanning is off.
+        worker.PollInterval = TimeSpan.FromMilliseconds(50);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(worker.ExecuteTask!.IsCompleted);
         Assert.Equal(1, await host.Store.CountScanJobsAsync());
         Assert.Null(await host.Store.GetImageScanAsync(digest));
+        await worker.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Worker_EnabledAtRunTime_ScansQueue()
+    {
+        await using var host = await ScanningTestHost.StartAsync(options => options.Enabled = false, folder: _folder);
+        var (digest, _) = await host.PushImageAsync(Repository, TestArtifacts.Config(), TestArtifacts.DebianLayer("2.36-9"));
+        await host.Get<ScanQueue>().EnqueueAsync(Repository, digest, ScanReason.Request, CancellationToken.None);
+        var worker = host.Get<ScanWorker>();
+        await worker.StartAsync(CancellationToken.None);
+
+        var monitor = (Dtr.Tests.Shared.TestOptionsMonitor<ScanningOptions>)host.Get<Microsoft.Extensions.Options.IOptionsMonitor<ScanningOptions>>();
+        var enabled = host.Get<Microsoft.Extensions.Options.IOptions<ScanningOptions>>().Value;
+        enabled.Enabled = true;
+        monitor.Change(enabled);
+
+        var scan = await WaitForScanAsync(host, digest);
+        Assert.Equal(ScanStatus.Completed, scan.Status);
+        await worker.StopAsync(CancellationToken.None);
     }
 
     private static async Task<ImageScan> WaitForScanAsync(ScanningTestHost host, Digest digest)
