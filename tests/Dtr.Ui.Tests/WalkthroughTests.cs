@@ -69,7 +69,6 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await ui.Button("Create team").ClickAsync();
 
         await Expect(ui.Table("Teams").GetByRole(AriaRole.Link, new() { Name = Team, Exact = true })).ToBeVisibleAsync();
-        await ui.ScreenshotAsync("organization-teams.png");
     }
 
     private async Task CreateUserAsync(UiPage ui)
@@ -97,6 +96,11 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await ui.Button("Add member").ClickAsync();
 
         await Expect(ui.Row(ui.Table("Members"), Developer)).ToBeVisibleAsync();
+
+        // The organization's team list counts the new member.
+        await ui.Page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" }).GetByRole(AriaRole.Link, new() { Name = Organization, Exact = true }).ClickAsync();
+        await Expect(ui.Row(ui.Table("Teams"), Team).GetByRole(AriaRole.Cell).First).ToHaveTextAsync("1");
+        await ui.ScreenshotAsync("organization-teams.png");
     }
 
     private static async Task CreateRepositoryAsync(UiPage ui)
@@ -189,7 +193,6 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await Expect(ui.Heading("Settings")).ToBeVisibleAsync();
         await ui.Tab("Security").ClickAsync();
         await Expect(ui.Table("Database sources")).ToBeVisibleAsync();
-        await ScrollToTopAsync(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Vulnerability database", Exact = true }));
         await ui.ScreenshotAsync("settings-security.png");
 
         // A dry run removes nothing and fills the history table.
