@@ -166,7 +166,7 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
                 continue;
             }
 
-            await RunOnceAsync(options, stoppingToken);
+            await RunOnceAsync(options, dueAt, stoppingToken);
         }
     }
 
@@ -180,11 +180,12 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
         stoppingToken.ThrowIfCancellationRequested();
     }
 
-    private async Task RunOnceAsync(GarbageCollectionOptions options, CancellationToken stoppingToken)
+    private async Task RunOnceAsync(GarbageCollectionOptions options, DateTimeOffset dueAt, CancellationToken stoppingToken)
     {
         var request = new GarbageCollectionRequest
         {
             Trigger = GarbageCollectionTrigger.Schedule,
+            ScheduledFor = dueAt,
             DeleteUntagged = options.ScheduleDeletesUntagged,
             MaxDuration = options.ScheduleMaxDuration,
         };
@@ -195,7 +196,7 @@ internal sealed class GarbageCollectionScheduler : BackgroundService
         }
         catch (GarbageCollectionConflictException exception)
         {
-            // Another host runs it, or a manual run holds the lease; look again after one step.
+            // Another host runs it or already ran it, or a manual run holds the lease; look again after one step.
             GcLog.SchedulerConflict(_logger, exception.RunningRunId);
             await Task.Delay(MaxSleep, _time, stoppingToken);
         }

@@ -118,6 +118,15 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
 
         try
         {
+            if (request.ScheduledFor is { } due)
+            {
+                var last = await _store.ListRunsAsync(null, 1, GarbageCollectionTrigger.Schedule, cancellationToken);
+                if (last.Count > 0 && last[0].StartedAt >= due)
+                {
+                    throw new GarbageCollectionConflictException(last[0].Id);
+                }
+            }
+
             var interrupted = await _store.MarkRunsInterruptedAsync(runId, now, cancellationToken);
             if (interrupted > 0)
             {

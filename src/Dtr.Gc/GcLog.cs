@@ -65,7 +65,7 @@ internal static partial class GcLog
     [LoggerMessage(EventId = 5022, Level = LogLevel.Debug, Message = "Garbage collection schedule: the next run is due at {Due:O}")]
     public static partial void SchedulerNextDue(ILogger logger, DateTimeOffset due);
 
-    [LoggerMessage(EventId = 5023, Level = LogLevel.Debug, Message = "Garbage collection schedule: run {RunningRunId} of another host is in progress; the due time is computed again")]
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Debug, Message = "Garbage collection schedule: run {RunningRunId} of another host is in progress or already ran this due time, so the due time is computed again")]
     public static partial void SchedulerConflict(ILogger logger, string? runningRunId);
 
     [LoggerMessage(EventId = 5024, Level = LogLevel.Error, Message = "Garbage collection schedule failed to start a run; retrying in {DelaySeconds:F0} s")]

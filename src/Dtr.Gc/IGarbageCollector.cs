@@ -90,6 +90,12 @@ public sealed record GarbageCollectionRequest
 
     /// <summary>What started the run.</summary>
     public GarbageCollectionTrigger Trigger { get; init; }
+
+    /// <summary>
+    /// The due time of a scheduled run. Under the lease, the run is skipped when a scheduled run already started at or
+    /// after it, because another host ran that due time between this host's reading of the run list and its lease.
+    /// </summary>
+    internal DateTimeOffset? ScheduledFor { get; init; }
 }
 
 /// <summary>An estimate of what a garbage collection run would free.</summary>
