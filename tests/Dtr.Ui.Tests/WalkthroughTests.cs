@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Dtr.EndToEnd.Tests;
 using Microsoft.Playwright;
@@ -168,6 +167,9 @@ public sealed class WalkthroughTests(UiRegistryFixture registry, BrowserFixture 
         await Expect(glibc.First).ToBeVisibleAsync();
         await Expect(glibc.First.GetByRole(AriaRole.Cell, new() { Name = "libc6", Exact = true })).ToBeVisibleAsync();
         await Expect(glibc.First.GetByRole(AriaRole.Cell, new() { Name = ScanTestImages.FixedGlibcVersion, Exact = true })).ToBeVisibleAsync();
+
+        // The severity is written out, not only shown as a colour.
+        await Expect(glibc.First).ToContainTextAsync("High");
 
         await ScrollToTopAsync(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Vulnerabilities", Exact = true, Level = 2 }));
         await ui.ScreenshotAsync("image.png");
