@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Encodings.Web;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
@@ -13,7 +14,7 @@ using Microsoft.Net.Http.Headers;
 namespace Dtr.AspNetCore.Ui;
 
 /// <summary>Serves the interface's shell page and embedded assets, with the security headers of every response.</summary>
-internal sealed class RegistryUiHandler
+internal sealed partial class RegistryUiHandler
 {
     private const string ShellTemplate = "index.html";
 
@@ -40,8 +41,9 @@ internal sealed class RegistryUiHandler
     public string BaseHref => _path == "/" ? "/" : _path + "/";
 
     /// <summary>Writes an embedded asset, or 404 when there is none at that path. A matching If-None-Match gets 304.</summary>
-    public Task ServeAssetAsync(HttpContext context, string file)
+    public Task ServeAssetAsync(HttpContext context, string? file)
     {
+        file ??= "";
         // The shell is a template, served only with its values filled in.
         if (file == ShellTemplate || UiAssets.Instance.Find(file) is not { } asset)
         {
@@ -143,13 +145,17 @@ internal sealed class RegistryUiHandler
     /// </summary>
     internal static string SafeReturnUrl(string? returnUrl)
     {
+        // Digests in image pages contain ':', so only a leading scheme ("https:", "javascript:") is rejected.
         var value = returnUrl ?? "";
         var isRelativePage = value.Length > 0 && char.IsAsciiLetterOrDigit(value[0])
-            && !value.Contains("//", StringComparison.Ordinal) && !value.Contains(':', StringComparison.Ordinal)
-            && !value.Contains('\\', StringComparison.Ordinal) && !value.Contains("..", StringComparison.Ordinal)
-            && !value.Any(char.IsControl);
+            && !value.Contains("//", StringComparison.Ordinal) && !value.Contains('\\', StringComparison.Ordinal)
+            && !value.Contains("..", StringComparison.Ordinal) && !value.Any(char.IsControl)
+            && !LeadingScheme().IsMatch(value);
         return isRelativePage ? value : "repositories";
     }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*:")]
+    private static partial Regex LeadingScheme();
 
     private static bool IsAdministratorRoute(string? route)
     {

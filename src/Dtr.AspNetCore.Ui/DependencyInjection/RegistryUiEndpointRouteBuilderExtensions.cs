@@ -26,7 +26,7 @@ public static class RegistryUiEndpointRouteBuilderExtensions
         var handler = new RegistryUiHandler(options, path);
 
         var group = endpoints.MapGroup(path).ExcludeFromDescription();
-        group.MapMethods("/assets/{**file}", ReadMethods, (HttpContext context, string file) => handler.ServeAssetAsync(context, file));
+        group.MapMethods("/assets/{**file}", ReadMethods, (HttpContext context, string? file) => handler.ServeAssetAsync(context, file));
         if (options.SingleSignOnScheme is not null)
         {
             group.MapGet("/sso", handler.SingleSignOnAsync);

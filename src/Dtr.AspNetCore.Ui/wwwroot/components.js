@@ -154,7 +154,8 @@ function showFormError(formElement, status, error) {
  * an optional `class`, and `render` returns a node or text.
  */
 export function dataTable({ caption, columns, rows, showCaption = false, rowKey }) {
-  return h('div', { class: 'table-wrap' },
+  // The wrapper scrolls a wide table on a narrow window, so it is focusable for keyboard scrolling and named for screen readers.
+  return h('div', { class: 'table-wrap', tabIndex: 0, role: 'region', 'aria-label': caption },
     h('table', {},
       h('caption', { class: showCaption ? '' : 'visually-hidden' }, caption),
       h('thead', {}, h('tr', {}, columns.map((column) => h('th', { scope: 'col', class: column.class }, column.label)))),

@@ -24,6 +24,10 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     public const string MissingManagementScopeMessage =
         "The bearer token does not grant access to the management API. Request a token with scope 'registry:management:*' from /auth/token, or use HTTP basic authentication with a password or a personal access token.";
 
+    /// <summary>The message of the 403 for a change that a browser sent from another site's page.</summary>
+    public const string CrossSiteMessage =
+        "The management API rejects changes that a browser sends from another site's page (Sec-Fetch-Site: cross-site or same-site). Send the request from the registry's own pages or from a client that is not a browser.";
+
     private static readonly object CallerKey = new();
 
     private static readonly object CredentialKey = new();
@@ -105,6 +109,12 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     /// </summary>
     private async ValueTask<(RegistryCaller? Caller, CredentialKind Credential, IResult? Rejection)> AuthenticateAsync(HttpContext context)
     {
+        if (IsCrossSiteChange(context.Request))
+        {
+            ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status403Forbidden, CrossSiteMessage);
+            return (null, CredentialKind.None, ManagementProblem.Forbidden(CrossSiteMessage).ToResult());
+        }
+
         if (!_options.Auth.Enabled)
         {
             return (new RegistryCaller(null, IsAdmin: true), CredentialKind.None, null);
@@ -137,9 +147,37 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
         var detail = outcome.FailureMessage
             ?? "The management API requires authentication. Send HTTP basic credentials (a password or a personal access token) or a bearer token from /auth/token with scope 'registry:management:*'.";
-        context.Response.Headers.WWWAuthenticate = BasicChallenge;
+        // A browser shows its own sign-in dialog for a basic challenge, and then sends the typed credentials with every
+        // request, also with requests that other sites' pages make. Scripts of the web interface mark their requests,
+        // so they get the 401 without the challenge and show their sign-in page instead.
+        if (!IsScriptRequest(context.Request))
+        {
+            context.Response.Headers.WWWAuthenticate = BasicChallenge;
+        }
+
         return (null, CredentialKind.None, TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized));
     }
+
+    /// <summary>
+    /// Returns whether a browser sent this change from another site's page, as the <c>Sec-Fetch-Site</c> request
+    /// header reports. Browsers attach basic credentials and cookies to such requests on their own, so they are
+    /// rejected whatever the credential. Clients that are not browsers send no such header.
+    /// </summary>
+    /// <remarks>NOTE: browsers that do not send fetch metadata headers (Safari before 16.4) are not covered by this check.</remarks>
+    internal static bool IsCrossSiteChange(HttpRequest request)
+    {
+        if (!RegistrySessions.RequiresCsrfToken(request.Method))
+        {
+            return false;
+        }
+
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        return site.Equals("cross-site", StringComparison.OrdinalIgnoreCase) || site.Equals("same-site", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Returns whether the request comes from a script that handles a 401 itself (<c>X-Requested-With: XMLHttpRequest</c>).</summary>
+    internal static bool IsScriptRequest(HttpRequest request) =>
+        request.Headers.XRequestedWith.ToString().Equals("XMLHttpRequest", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Returns the 429 problem for a sign-in that the failed sign-in limit rejected, and sets <c>Retry-After</c>.

@@ -104,6 +104,7 @@ public sealed class RegistryUiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("/ui/assets/missing.js")]
+    [InlineData("/ui/assets/")]
     [InlineData("/ui/assets/index.html")]
     public async Task Asset_UnknownIsNotFound(string path)
     {
@@ -194,6 +195,9 @@ public sealed class RegistryUiTests : IAsyncLifetime
     [Theory]
     [InlineData("repositories/acme/web", "repositories/acme/web")]
     [InlineData("settings?tab=security", "settings?tab=security")]
+    [InlineData("repositories/acme/web/-/images/sha256:ab12", "repositories/acme/web/-/images/sha256:ab12")]
+    [InlineData("javascript:alert(1)", "repositories")]
+    [InlineData("sha256:ab12", "repositories")]
     [InlineData("", "repositories")]
     [InlineData(null, "repositories")]
     [InlineData("//evil.example/", "repositories")]

@@ -72,6 +72,10 @@ export default function renderGarbageCollection(context, panel) {
       }
     }
     const settings = context.settings.garbageCollection;
+    // A second click while the first request is on its way would start a second run and get 409.
+    for (const button of runArea.querySelectorAll('button')) {
+      button.disabled = true;
+    }
     try {
       const run = await view.api.post('/gc/runs', {
         dryRun,
@@ -85,6 +89,8 @@ export default function renderGarbageCollection(context, panel) {
       const runningId = error.problem?.runningRunId;
       if (runningId) {
         await followId(runningId);
+      } else {
+        showIdle();
       }
     }
     await loadHistory();

@@ -6,7 +6,9 @@ import { form, textField } from '../components.js';
 /** Returns the page to go to after signing in: a path inside the interface, never another site. */
 function safeReturnUrl(query) {
   const target = query.get('returnUrl') ?? '';
-  return /^[a-z0-9]/i.test(target) && !target.includes('//') && !target.includes(':') ? target : 'repositories';
+  // Digests in image page addresses contain ':', so only a leading scheme such as "https:" is rejected.
+  const isPage = /^[a-z0-9]/i.test(target) && !target.includes('//') && !target.includes('\\') && !/^[a-z][a-z0-9+.-]*:/i.test(target);
+  return isPage ? target : 'repositories';
 }
 
 export default async function render(view) {
