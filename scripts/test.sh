@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the solution and prints "N passed, N failed[, N skipped]" as its last line.
 #
-# Installs the tools that the end-to-end tests call (skopeo, podman, umoci, busybox-static, jq, openssl) and the
-# PostgreSQL server, from which the PostgreSQL store's tests start a throwaway cluster, with apt-get when they are
-# missing.
+# Installs with apt-get, when they are missing, the tools that the end-to-end tests call (skopeo, podman, umoci,
+# busybox-static, jq, openssl) and Debian's Chromium, which the web interface tests drive. It installs the
+# PostgreSQL server, from which the PostgreSQL store's tests start a throwaway cluster, the same way.
 # That needs root, so without root the tools must already be installed.
 # Exits non-zero when a test fails, when the run fails, or when no test ran.
 set -euo pipefail
@@ -23,6 +23,9 @@ command -v podman >/dev/null 2>&1 || missing_packages+=(podman)
 command -v jq >/dev/null 2>&1 || missing_packages+=(jq)
 # The scanning tests sign vulnerability database archives with the openssl command-line tool.
 command -v openssl >/dev/null 2>&1 || missing_packages+=(openssl)
+# The web interface tests drive Debian's Chromium at this path through Playwright, which downloads no browser here.
+# fonts-liberation, which Chromium only recommends, gives its pages the same fonts on every machine.
+[ -x /usr/bin/chromium ] || missing_packages+=(chromium fonts-liberation)
 # Debian keeps the server programs off PATH, under /usr/lib/postgresql/<major>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing_packages+=(postgresql)
 # The test images need the statically linked busybox at /bin/busybox, and Debian's plain busybox package is dynamic.

@@ -57,14 +57,47 @@ internal sealed class TagDetailsReader
             ? new Dictionary<Digest, ImageScanSummary>()
             : await _scans.GetImageScanSummariesAsync(digests, cancellationToken);
 
+        var queued = await FindQueuedAsync(described.SelectMany(entry => entry.Images.Append(entry.Tag.Manifest.Digest)), cancellationToken);
+
         var tags = new List<TagResponse>(details.Count);
         foreach (var (tag, size, platforms, images) in described)
         {
             var manifest = tag.Manifest;
-            tags.Add(new TagResponse(tag.Name, manifest.Digest.Value, manifest.MediaType, size, platforms, tag.PushedAt, SummarizeScans(images, summaries)));
+            var scan = SummarizeScans(images, summaries);
+
+            // A scan on push is queued after the manifest is stored, before any result exists. The scan endpoint
+            // reports such a manifest as queued, and so does the listing, so clients know to read it again.
+            if (queued.Contains(manifest.Digest) || images.Any(queued.Contains))
+            {
+                scan = new TagScanResponse(ScanReports.Queued, scan?.Summary);
+            }
+
+            tags.Add(new TagResponse(tag.Name, manifest.Digest.Value, manifest.MediaType, size, platforms, tag.PushedAt, scan));
         }
 
         return tags;
+    }
+
+    /// <summary>Returns the manifests among <paramref name="digests"/> that have a queued or running scan job.</summary>
+    private async Task<HashSet<Digest>> FindQueuedAsync(IEnumerable<Digest> digests, CancellationToken cancellationToken)
+    {
+        var queued = new HashSet<Digest>();
+
+        // The queue is empty most of the time, and then one count replaces a lookup per manifest.
+        if (await _scans.CountScanJobsAsync(cancellationToken) == 0)
+        {
+            return queued;
+        }
+
+        foreach (var digest in digests.Distinct())
+        {
+            if (await _scans.FindScanJobAsync(digest, cancellationToken) is not null)
+            {
+                queued.Add(digest);
+            }
+        }
+
+        return queued;
     }
 
     /// <summary>

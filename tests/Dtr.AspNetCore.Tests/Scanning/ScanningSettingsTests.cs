@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Dtr.AspNetCore.Tests.Management;
 using Dtr.Scanning.Tests.Service;
+using Microsoft.Extensions.DependencyInjection;
 using static Dtr.AspNetCore.Tests.Management.ManagementClient;
 
 namespace Dtr.AspNetCore.Tests.Scanning;
@@ -25,6 +26,26 @@ public sealed class DisabledScanningTests : IClassFixture<DisabledScanningFactor
 
         var problem = await AssertProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Contains("Registry:Scanning:Enabled", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tags_QueuedJob_ListedAsQueued()
+    {
+        using var admin = _factory.CreateAdminClient();
+        var owner = "queue" + Guid.NewGuid().ToString("N")[..8];
+        await admin.CreateUserAsync(owner);
+        await admin.CreateRepositoryAsync(owner, "app");
+        var repository = Dtr.Names.RepositoryName.Parse($"{owner}/app");
+        var (digest, _) = await _factory.StoreDebianImageAsync(repository, "2.36-9", "amd64", "v1");
+
+        // With scanning off no worker claims the job, so it stays queued, as a scan on push does until a worker is free.
+        var scans = _factory.Services.GetRequiredService<Dtr.Scanning.IScanStore>();
+        await scans.EnqueueScanAsync(new Dtr.Scanning.ScanJobRequest(repository, Dtr.Digests.Digest.Parse(digest), Dtr.Scanning.ScanReason.Push, DateTimeOffset.UtcNow));
+        using var response = await admin.GetAsync($"/repositories/{owner}/app/tags");
+
+        var scan = (await ReadJsonAsync(response)).GetProperty("tags")[0].GetProperty("scan");
+        Assert.Equal("queued", scan.GetProperty("status").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, scan.GetProperty("summary").ValueKind);
     }
 }
 

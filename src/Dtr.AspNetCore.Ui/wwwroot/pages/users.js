@@ -67,13 +67,14 @@ export default async function render(view) {
     if (isSelf(user)) {
       return h('span', { class: 'muted' }, 'Your account');
     }
+    // Each accessible name starts with the button's visible text, which speech input users say to press it (WCAG 2.5.3).
     return h('div', { class: 'row-actions' },
       user.isActive
         ? h('button', { type: 'button', class: 'button small danger', 'aria-label': `Deactivate ${user.name}`, onClick: () => setActive(user, false) }, 'Deactivate')
         : h('button', { type: 'button', class: 'button small', 'aria-label': `Activate ${user.name}`, onClick: () => setActive(user, true) }, 'Activate'),
       user.isAdmin
         ? h('button', { type: 'button', class: 'button small', 'aria-label': `Remove admin from ${user.name}`, onClick: () => setAdmin(user, false) }, 'Remove admin')
-        : h('button', { type: 'button', class: 'button small', 'aria-label': `Make ${user.name} admin`, onClick: () => setAdmin(user, true) }, 'Make admin'));
+        : h('button', { type: 'button', class: 'button small', 'aria-label': `Make admin: ${user.name}`, onClick: () => setAdmin(user, true) }, 'Make admin'));
   }
 
   function table(users) {
