@@ -40,7 +40,7 @@ export function createApi(prefix, session, onUnauthorized) {
   }
 
   async function send(method, path, { query, body, contentType, headers = {}, signal } = {}) {
-    // X-Requested-With tells the API to leave the basic challenge out of a 401, so the browser shows no sign-in dialog
+    // With X-Requested-With, the API leaves the basic challenge out of a 401, so the browser shows no sign-in dialog
     // of its own and this client moves to the sign-in page.
     const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest', ...headers }, signal };
     if (unsafeMethods.has(method) && session.csrfToken) {

@@ -21,7 +21,7 @@ namespace Dtr.AspNetCore.Security;
 /// The cookie is <c>HttpOnly</c> and <c>SameSite=Strict</c>, and each session carries a random antiforgery token in
 /// its <c>csrf</c> claim. Scripts of the web interface read that token from the session response and send it in the
 /// <c>X-CSRF-Token</c> header of every unsafe request. A page of another origin can neither read the token nor set
-/// that header unless the host's CORS policy allows it; the registry adds no CORS policy. Sessions do not slide: a session ends
+/// that header unless the host's CORS policy allows it. The registry adds no CORS policy. Sessions do not slide: a session ends
 /// <see cref="RegistryAuthOptions.SessionLifetime"/> after sign-in.
 /// </remarks>
 internal sealed class RegistrySessions
