@@ -26,7 +26,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
     /// <summary>The message of the 403 for a change that a browser sent from another site's page.</summary>
     public const string CrossSiteMessage =
-        "The management API rejects changes that a browser sends from another site's page (Sec-Fetch-Site: cross-site or same-site). Send the request from the registry's own pages or from a client that is not a browser.";
+        "The management API rejects changes that a browser sends from another site's page (Sec-Fetch-Site cross-site or same-site, or an Origin of another host). Send the request from the registry's own pages or from a client that is not a browser.";
 
     private static readonly object CallerKey = new();
 
@@ -109,7 +109,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     /// </summary>
     private async ValueTask<(RegistryCaller? Caller, CredentialKind Credential, IResult? Rejection)> AuthenticateAsync(HttpContext context)
     {
-        if (IsCrossSiteChange(context.Request))
+        if (IsCrossSiteChange(context))
         {
             ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status403Forbidden, CrossSiteMessage);
             return (null, CredentialKind.None, ManagementProblem.Forbidden(CrossSiteMessage).ToResult());
@@ -159,21 +159,55 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     }
 
     /// <summary>
-    /// Returns whether a browser sent this change from another site's page, as the <c>Sec-Fetch-Site</c> request
-    /// header reports. Browsers attach basic credentials and cookies to such requests on their own, so they are
-    /// rejected whatever the credential. Clients that are not browsers send no such header.
+    /// Returns whether a browser sent this change from another site's page. Browsers attach basic credentials and
+    /// cookies to such requests on their own, so they are rejected whatever the credential. The <c>Sec-Fetch-Site</c>
+    /// request header decides when present. Browsers leave it out of plain HTTP requests to names other than loopback,
+    /// so then an <c>Origin</c> header whose host is neither the request's host nor the public address's decides.
+    /// Clients that are not browsers send neither header.
     /// </summary>
-    /// <remarks>NOTE: browsers that do not send fetch metadata headers (Safari before 16.4) are not covered by this check.</remarks>
-    internal static bool IsCrossSiteChange(HttpRequest request)
+    /// <remarks>
+    /// NOTE: ports are compared only when the request's <c>Host</c> header has one, because a proxy that ends TLS may
+    /// forward the browser's https origin to a plain HTTP listener.
+    /// </remarks>
+    internal static bool IsCrossSiteChange(HttpContext context)
     {
+        var request = context.Request;
         if (!RegistrySessions.RequiresCsrfToken(request.Method))
         {
             return false;
         }
 
         var site = request.Headers["Sec-Fetch-Site"].ToString();
-        return site.Equals("cross-site", StringComparison.OrdinalIgnoreCase) || site.Equals("same-site", StringComparison.OrdinalIgnoreCase);
+        if (site.Length > 0)
+        {
+            return site.Equals("cross-site", StringComparison.OrdinalIgnoreCase) || site.Equals("same-site", StringComparison.OrdinalIgnoreCase);
+        }
+
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return false;
+        }
+
+        // "null" is the origin of sandboxed frames and of redirects across origins.
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var originUri))
+        {
+            return true;
+        }
+
+        if (IsSameHost(originUri, request.Host.Host, request.Host.Port))
+        {
+            return false;
+        }
+
+        var publicBase = context.RequestServices.GetService<Settings.RegistrySettings>()?.Current.PublicBase;
+        return publicBase is null
+            || !Uri.TryCreate(publicBase, UriKind.Absolute, out var publicUri)
+            || !IsSameHost(originUri, publicUri.Host, publicUri.Port);
     }
+
+    private static bool IsSameHost(Uri origin, string host, int? port) =>
+        string.Equals(origin.Host, host, StringComparison.OrdinalIgnoreCase) && (port is null || port == origin.Port);
 
     /// <summary>Returns whether the request comes from a script that handles a 401 itself (<c>X-Requested-With: XMLHttpRequest</c>).</summary>
     internal static bool IsScriptRequest(HttpRequest request) =>

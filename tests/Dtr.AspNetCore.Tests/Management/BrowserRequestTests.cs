@@ -49,6 +49,41 @@ public sealed class BrowserRequestTests : IClassFixture<ManagementFactory>
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("http://evil.example:5392")]
+    [InlineData("null")]
+    public async Task OtherOrigin_Rejected(string origin)
+    {
+        // Browsers leave Sec-Fetch-Site out of plain HTTP requests to names other than loopback, but send Origin.
+        using var response = await SendAsync(HttpMethod.Post, "/api/v0/organizations", new { name = "originother" }, ("Origin", origin));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("http://localhost")]
+    [InlineData("https://LOCALHOST")]
+    public async Task OwnOrigin_Allowed(string origin)
+    {
+        var name = "ownorigin" + (origin.StartsWith("https", StringComparison.Ordinal) ? "tls" : "plain");
+        using var response = await SendAsync(HttpMethod.Post, "/api/v0/organizations", new { name }, ("Origin", origin));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task PublicAddressOrigin_Allowed()
+    {
+        await using var factory = new PublicAddressFactory();
+        using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v0/organizations") { Content = JsonContent.Create(new { name = "publicorigin" }) };
+        request.Headers.Authorization = ManagementClient.BasicHeader(ManagementFactory.AdminName, ManagementFactory.AdminPassword);
+        request.Headers.Add("Origin", "https://registry.example.com");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     [Fact]
     public async Task CrossSiteRead_Allowed()
     {
@@ -98,5 +133,17 @@ public sealed class BrowserRequestTests : IClassFixture<ManagementFactory>
         }
 
         return await client.SendAsync(request);
+    }
+
+    private sealed class PublicAddressFactory : ManagementFactory
+    {
+        public PublicAddressFactory()
+            : base(new Dictionary<string, string?>
+            {
+                ["Registry:Admin:Password"] = AdminPassword,
+                ["Registry:PublicBaseUrl"] = "https://registry.example.com/",
+            })
+        {
+        }
     }
 }

@@ -77,7 +77,7 @@ export default async function render(view) {
 
   // The caller's level decides whether "Scan now" shows. While it cannot be read, read-only is assumed.
   const levelPromise = api.get(basePath)
-    .then(async (repository) => readAccessLevel(api, view.session, repository, await readOrganization(api, repository.namespace).catch(() => null)))
+    .then(async (repository) => readAccessLevel(api, view.session, repository, await readOrganization(api, repository.namespace, view.session).catch(() => null)))
     .catch(() => 'read-only');
 
   // ---- Details and layers ----

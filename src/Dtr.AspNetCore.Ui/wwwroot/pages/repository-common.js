@@ -39,8 +39,14 @@ export function commandLine(text, label = 'Copy command') {
   return h('div', { class: 'command' }, h('code', {}, text), copyButton(text, label));
 }
 
-/** Returns the organization of a namespace, or null when the namespace is a user. */
-export async function readOrganization(api, namespace) {
+/**
+ * Returns the organization of a namespace, or null when the namespace is a user. The signed-in user's own namespace
+ * is known to be a user's, so it costs no request.
+ */
+export async function readOrganization(api, namespace, session = null) {
+  if (session?.userName && session.userName.toLowerCase() === namespace.toLowerCase()) {
+    return null;
+  }
   try {
     return await api.get(`/organizations/${encodeURIComponent(namespace)}`);
   } catch (error) {

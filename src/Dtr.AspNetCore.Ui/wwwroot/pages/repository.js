@@ -40,7 +40,7 @@ export default async function render(view) {
   replace(view.main, pageHeader(name, { breadcrumbs: [['Repositories', 'repositories'], [name]] }), body);
   await loadInto(body, async () => {
     const repository = await api.get(basePath);
-    const organization = await readOrganization(api, repository.namespace).catch(() => null);
+    const organization = await readOrganization(api, repository.namespace, view.session).catch(() => null);
     const [level, firstPage] = await Promise.all([
       readAccessLevel(api, view.session, repository, organization),
       api.getPage(`${basePath}/tags`, { query: { n: 1 } }),
