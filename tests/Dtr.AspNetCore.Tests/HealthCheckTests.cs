@@ -35,7 +35,8 @@ public sealed class HealthCheckTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        Assert.True(response.Headers.CacheControl?.NoCache);
         Assert.Equal(["status", "totalDuration", "checks"], report.EnumerateObject().Select(property => property.Name));
         Assert.Equal("Healthy", report.GetProperty("status").GetString());
         Assert.True(TimeSpan.TryParse(report.GetProperty("totalDuration").GetString(), out _));
@@ -49,6 +50,17 @@ public sealed class HealthCheckTests
             Assert.True(TimeSpan.TryParse(check.GetProperty("duration").GetString(), out _));
             Assert.False(string.IsNullOrWhiteSpace(check.GetProperty("description").GetString()));
         }
+    }
+
+    [Fact]
+    public async Task Ready_Head_Returns200()
+    {
+        await using var factory = new RegistryFactory();
+        using var client = factory.CreateRegistryClient();
+
+        using var response = await client.HeadAsync(ReadyPath);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

@@ -1,8 +1,9 @@
 namespace Dtr.Storage;
 
 /// <summary>
-/// An optional capability of a blob store: a cheap check that the store can take writes now. Readiness probes run it
-/// while the host serves requests, often every few seconds, so it must not be slower than one small write.
+/// An optional capability of a blob store: a cheap check that the store can take writes now. The readiness endpoint
+/// runs it on every request, which a load balancer may send every few seconds, so it should cost no more than one
+/// small write.
 /// </summary>
 /// <remarks>
 /// A store without this capability that has an <see cref="IBlobStoreStartupCheck"/> is probed with that check instead.

@@ -21,8 +21,7 @@ internal static class RegistryHealthChecks
 
     /// <summary>
     /// How long one check may run before it counts as failed. A store that accepts connections but never responds
-    /// would otherwise hold the probe for as long as its resilience pipeline retries, which is often longer than a
-    /// load balancer waits.
+    /// would otherwise hold the probe for as long as its resilience pipeline retries, which can take minutes.
     /// </summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
 
