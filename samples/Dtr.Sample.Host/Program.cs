@@ -9,10 +9,20 @@ var builder = WebApplication.CreateBuilder(args);
 // quarter of the CPU off every uploaded byte.
 builder.Services.AddRegistryTransferBuffers();
 
-// Serve on loopback port 5000 unless --urls, ASPNETCORE_URLS or the "urls" setting sets another address.
+// HTTPS is on when Registry:Tls:Enabled is true or a certificate file is configured. Every https:// address then
+// presents the registry's certificate, which the management API can replace while the host runs.
+var tlsOptions = builder.Configuration.GetSection("Registry:Tls").Get<RegistryTlsOptions>() ?? new RegistryTlsOptions();
+var tlsEnabled = tlsOptions.Enabled || tlsOptions.HasConfiguredCertificate;
+if (tlsEnabled)
+{
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.UseRegistryCertificate());
+}
+
+// Serve on loopback port 5000 (5443 with HTTPS) unless --urls, ASPNETCORE_URLS or the "urls" setting sets another
+// address.
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5000");
+    builder.WebHost.UseUrls(tlsEnabled ? "https://127.0.0.1:5443" : "http://127.0.0.1:5000");
 }
 
 // Data lives in ./registry-data unless the "Registry" section (--Registry:DataDirectory=..., Registry__DataDirectory)
@@ -38,6 +48,11 @@ try
     // Mapping the endpoints reads the registry options, so a malformed Registry setting already fails here.
     var app = builder.Build();
     app.MapRegistry();
+    if (tlsEnabled)
+    {
+        // Loaded now, so an unreadable certificate file stops the host before it serves.
+        app.Services.GetRequiredService<Dtr.AspNetCore.Tls.RegistryCertificateProvider>().EnsureLoadedAtStart();
+    }
 
     // Load balancers poll /healthz/live and /healthz/ready, which need no sign-in.
     app.MapRegistryHealthChecks();

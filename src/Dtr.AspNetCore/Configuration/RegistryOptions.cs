@@ -92,6 +92,9 @@ public sealed class RegistryOptions
     /// <summary>Authentication and authorization settings (<c>Registry:Auth</c>).</summary>
     public RegistryAuthOptions Auth { get; set; } = new();
 
+    /// <summary>The HTTPS certificate (<c>Registry:Tls</c>).</summary>
+    public RegistryTlsOptions Tls { get; set; } = new();
+
     /// <summary>The first system administrator (<c>Registry:Admin</c>).</summary>
     public RegistryAdminOptions Admin { get; set; } = new();
 

@@ -35,6 +35,17 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             }
         }
 
+        var tls = options.Tls;
+        if (!string.IsNullOrEmpty(tls.CertificatePath) && !string.IsNullOrEmpty(tls.PfxPath))
+        {
+            errors.Add("Registry:Tls:CertificatePath and Registry:Tls:PfxPath are both set; set only one of them.");
+        }
+
+        if (!string.IsNullOrEmpty(tls.KeyPath) && string.IsNullOrEmpty(tls.CertificatePath))
+        {
+            errors.Add("Registry:Tls:KeyPath is set without Registry:Tls:CertificatePath; set the certificate's PEM file too.");
+        }
+
         if (options.MaxManifestBytes < 4 * 1024)
         {
             errors.Add($"Registry:MaxManifestBytes is {options.MaxManifestBytes}; set at least 4096 bytes (the default is 4194304, 4 MiB).");

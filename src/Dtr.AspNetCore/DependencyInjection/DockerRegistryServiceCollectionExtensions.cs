@@ -7,6 +7,7 @@ using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Scanning;
 using Dtr.AspNetCore.Settings;
+using Dtr.AspNetCore.Tls;
 using Dtr.AspNetCore.Uploads;
 using Dtr.Gc;
 using Dtr.Scanning.Service;
@@ -66,6 +67,8 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
         AddRuntimeSettings(services);
+        services.TryAddSingleton<RegistryCertificateProvider>();
+        services.TryAddSingleton<CertificateEndpoints>();
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);

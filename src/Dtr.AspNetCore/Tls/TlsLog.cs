@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Dtr.AspNetCore.Tls;
+
+/// <summary>Log messages of the HTTPS certificate, event ids 3600–3699.</summary>
+internal static partial class TlsLog
+{
+    [LoggerMessage(EventId = 3600, Level = LogLevel.Information, Message = "TLS certificate {Subject} (SHA-256 {Thumbprint}, expires {NotAfter:u}) loaded from {Path}")]
+    public static partial void CertificateLoaded(ILogger logger, string subject, string thumbprint, DateTime notAfter, string path);
+
+    [LoggerMessage(EventId = 3601, Level = LogLevel.Information, Message = "Self-signed TLS certificate {Subject} (SHA-256 {Thumbprint}) generated and saved to {Path}")]
+    public static partial void CertificateGenerated(ILogger logger, string subject, string thumbprint, string path);
+
+    [LoggerMessage(EventId = 3602, Level = LogLevel.Information, Message = "TLS certificate replaced by {UserName}: now {Subject} (SHA-256 {Thumbprint}, expires {NotAfter:u}), saved to {Path}")]
+    public static partial void CertificateReplaced(ILogger logger, string userName, string subject, string thumbprint, DateTime notAfter, string path);
+
+    [LoggerMessage(EventId = 3603, Level = LogLevel.Warning, Message = "TLS certificate {Subject} (SHA-256 {Thumbprint}) expired at {NotAfter:u}; clients will reject it")]
+    public static partial void CertificateExpired(ILogger logger, string subject, string thumbprint, DateTime notAfter);
+}
