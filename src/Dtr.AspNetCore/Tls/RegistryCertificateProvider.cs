@@ -22,7 +22,7 @@ public enum RegistryCertificateSource
 }
 
 /// <summary>
-/// Holds the registry's HTTPS certificate and swaps it at run time. The first read loads, in this order, the
+/// The registry's HTTPS certificate, which can be replaced at run time. The first read loads, in this order, the
 /// certificate uploaded through the management API (<c>tls/uploaded.pem</c> in the data folder), the configured
 /// files, or the self-signed certificate in <c>tls/generated.pem</c>, which is generated when it is missing.
 /// Kestrel reads <see cref="Current"/> at every TLS handshake through
@@ -31,7 +31,7 @@ public enum RegistryCertificateSource
 /// </summary>
 public sealed class RegistryCertificateProvider
 {
-    /// <summary>The folder inside the data folder that holds the generated and uploaded certificates.</summary>
+    /// <summary>The folder inside the data folder that contains the generated and uploaded certificates.</summary>
     public const string FolderName = "tls";
 
     internal const string UploadedFileName = "uploaded.pem";
@@ -78,7 +78,7 @@ public sealed class RegistryCertificateProvider
         return path;
     }
 
-    /// <summary>Loads the certificate unless it is loaded already; a host calls it at start so a bad file stops it.</summary>
+    /// <summary>Loads the certificate unless it is loaded already. A host calls it at start, so a bad file stops the start.</summary>
     public void EnsureLoadedAtStart() => EnsureLoaded();
 
     private LoadedCertificate EnsureLoaded()
@@ -199,6 +199,8 @@ public sealed class RegistryCertificateProvider
         }
     }
 
+    // NOTE: only the first certificate of the file is loaded, so Kestrel sends no intermediate certificates unless
+    // the machine's certificate store has them. Clients must trust the server certificate or its issuer directly.
     private static X509Certificate2 ReadPem(string certificatePath, string keyPath)
     {
         try
