@@ -18,17 +18,21 @@ internal sealed class SampleHostProcess : IAsyncDisposable
     private readonly Queue<string> _output = new();
     private readonly Process _process;
 
-    private SampleHostProcess(Process process, string address)
+    private SampleHostProcess(Process process, string address, string scheme)
     {
         _process = process;
         Address = address;
+        Scheme = scheme;
     }
 
     /// <summary>The host's address as <c>host:port</c>, as used in image references.</summary>
     public string Address { get; }
 
+    /// <summary>The URL scheme the host serves: <c>http</c>, or <c>https</c> when started with <c>https: true</c>.</summary>
+    public string Scheme { get; }
+
     /// <summary>The host's root URL, such as <c>http://127.0.0.1:41234/</c>.</summary>
-    public Uri BaseUrl => new($"http://{Address}/");
+    public Uri BaseUrl => new($"{Scheme}://{Address}/");
 
     /// <summary>
     /// Starts the sample host with <paramref name="arguments"/> after <c>--urls</c>, and waits until an anonymous
@@ -37,15 +41,17 @@ internal sealed class SampleHostProcess : IAsyncDisposable
     /// </summary>
     /// <param name="addressArguments">Returns arguments that depend on the chosen address, such as <c>Registry:PublicBaseUrl</c>.</param>
     /// <param name="environment">Variables to set for the host; a null value removes the variable.</param>
+    /// <param name="https">Whether the host serves HTTPS. The arguments must then turn its certificate on.</param>
     public static async Task<SampleHostProcess> StartAsync(
         IReadOnlyList<string> arguments,
         HttpStatusCode readyStatus,
         Func<string, IEnumerable<string>>? addressArguments = null,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        bool https = false)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var host = Start(arguments, addressArguments, environment);
+            var host = Start(arguments, addressArguments, environment, https ? "https" : "http");
             try
             {
                 await host.WaitUntilReadyAsync(readyStatus);
@@ -89,7 +95,8 @@ internal sealed class SampleHostProcess : IAsyncDisposable
     private static SampleHostProcess Start(
         IReadOnlyList<string> arguments,
         Func<string, IEnumerable<string>>? addressArguments,
-        IReadOnlyDictionary<string, string?>? environment)
+        IReadOnlyDictionary<string, string?>? environment,
+        string scheme)
     {
         var hostAssembly = FindHostAssembly();
         var address = $"127.0.0.1:{FindFreePort()}";
@@ -105,7 +112,7 @@ internal sealed class SampleHostProcess : IAsyncDisposable
         };
         startInfo.ArgumentList.Add(hostAssembly);
         startInfo.ArgumentList.Add("--urls");
-        startInfo.ArgumentList.Add($"http://{address}");
+        startInfo.ArgumentList.Add($"{scheme}://{address}");
         foreach (var argument in arguments.Concat(addressArguments?.Invoke(address) ?? []))
         {
             startInfo.ArgumentList.Add(argument);
@@ -128,7 +135,7 @@ internal sealed class SampleHostProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = startInfo };
-        var host = new SampleHostProcess(process, address);
+        var host = new SampleHostProcess(process, address, scheme);
         process.OutputDataReceived += (_, e) => host.KeepOutputLine(e.Data);
         process.ErrorDataReceived += (_, e) => host.KeepOutputLine(e.Data);
         process.Start();
@@ -139,7 +146,15 @@ internal sealed class SampleHostProcess : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(HttpStatusCode readyStatus)
     {
-        using var http = new HttpClient { BaseAddress = BaseUrl };
+        // The readiness poll accepts any certificate, because it only waits for the port. Tests check the certificate
+        // with the clients they drive.
+        using var handler = new HttpClientHandler();
+        if (Scheme == "https")
+        {
+            handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+        }
+
+        using var http = new HttpClient(handler) { BaseAddress = BaseUrl };
         var deadline = Stopwatch.StartNew();
         HttpStatusCode? lastStatus = null;
         while (deadline.Elapsed < StartupTimeout)
@@ -160,7 +175,7 @@ internal sealed class SampleHostProcess : IAsyncDisposable
 
         var status = lastStatus is null ? "no response" : $"status {(int)lastStatus}";
         throw new TimeoutException(
-            $"The sample host did not return {(int)readyStatus} for GET http://{Address}/v2/ within {StartupTimeout.TotalSeconds:F0} s (last: {status}).\n{Describe()}");
+            $"The sample host did not return {(int)readyStatus} for GET {BaseUrl}v2/ within {StartupTimeout.TotalSeconds:F0} s (last: {status}).\n{Describe()}");
     }
 
     /// <summary>Returns the status of an anonymous <c>GET /v2/</c>, or null when the registry does not respond within 5 seconds.</summary>
