@@ -86,6 +86,55 @@ public sealed class CertificateTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfiguredPemFiles_Presented()
+    {
+        using var configured = CreateCertificate("configured.test", ServerAuthentication, useRsa: true);
+        var expected = Convert.ToHexStringLower(configured.GetCertHash(HashAlgorithmName.SHA256));
+        Directory.CreateDirectory(_dataDirectory);
+        var certificatePath = Path.Combine(_dataDirectory, "server.crt");
+        var keyPath = Path.Combine(_dataDirectory, "server.key");
+        var pem = PemBody(configured);
+        File.WriteAllText(certificatePath, pem.CertificatePem);
+        File.WriteAllText(keyPath, pem.KeyPem);
+
+        await using var factory = new HttpsRegistryFactory(_dataDirectory, new Dictionary<string, string?>
+        {
+            ["Registry:Tls:CertificatePath"] = certificatePath,
+            ["Registry:Tls:KeyPath"] = keyPath,
+        });
+        var address = factory.StartAndGetAddress();
+
+        Assert.Equal(expected, await FetchPresentedThumbprintAsync(address));
+        using var admin = CreateAdminClient(address);
+        var description = await ManagementClient.ReadJsonAsync(await admin.GetAsync(CertificatePath));
+        Assert.Equal("configured", description.GetProperty("source").GetString());
+        Assert.False(File.Exists(Path.Combine(_dataDirectory, "tls", "generated.pem")));
+    }
+
+    [Fact]
+    public void ConfiguredKeyOfOtherCertificate_StopsStart()
+    {
+        using var configured = CreateCertificate("configured.test", ServerAuthentication, useRsa: false);
+        using var other = CreateCertificate("other.test", ServerAuthentication, useRsa: false);
+        Directory.CreateDirectory(_dataDirectory);
+        var certificatePath = Path.Combine(_dataDirectory, "server.crt");
+        var keyPath = Path.Combine(_dataDirectory, "other.key");
+        File.WriteAllText(certificatePath, PemBody(configured).CertificatePem);
+        File.WriteAllText(keyPath, PemBody(other).KeyPem);
+
+        using var factory = new HttpsRegistryFactory(_dataDirectory, new Dictionary<string, string?>
+        {
+            ["Registry:Tls:CertificatePath"] = certificatePath,
+            ["Registry:Tls:KeyPath"] = keyPath,
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.StartAndGetAddress());
+        var messages = string.Join(" | ", ExceptionChain(error).Select(e => e.Message));
+        Assert.Contains(certificatePath, messages);
+        Assert.Contains(keyPath, messages);
+    }
+
+    [Fact]
     public async Task UploadedPfx_PresentedOnNextConnection()
     {
         using var replacement = CreateCertificate("pfx.test", ServerAuthentication, useRsa: false);
@@ -157,6 +206,14 @@ public sealed class CertificateTests : IDisposable
         using var get = await alice.GetAsync(CertificatePath);
         await ManagementClient.AssertProblemAsync(get, HttpStatusCode.Forbidden);
         Assert.False(File.Exists(Path.Combine(_dataDirectory, "tls", "uploaded.pem")));
+    }
+
+    private static IEnumerable<Exception> ExceptionChain(Exception error)
+    {
+        for (Exception? current = error; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
     }
 
     private static async Task AssertInvalidAsync(HttpResponseMessage response, string field)

@@ -14,11 +14,16 @@ namespace Dtr.AspNetCore.Tests.Tls;
 /// </summary>
 public sealed class HttpsRegistryFactory : WebApplicationFactory<Program>
 {
-    public HttpsRegistryFactory(string dataDirectory)
+    /// <param name="dataDirectory">The data folder, which may already contain a previous host's files.</param>
+    /// <param name="settings">Further host settings, such as <c>Registry:Tls:CertificatePath</c>.</param>
+    public HttpsRegistryFactory(string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null)
     {
         DataDirectory = dataDirectory;
+        _settings = settings ?? new Dictionary<string, string?>();
         UseKestrel();
     }
+
+    private readonly IReadOnlyDictionary<string, string?> _settings;
 
     /// <summary>The registry's data folder.</summary>
     public string DataDirectory { get; }
@@ -39,5 +44,9 @@ public sealed class HttpsRegistryFactory : WebApplicationFactory<Program>
         builder.UseSetting("Registry:Tls:Enabled", "true");
         builder.UseSetting("Registry:Auth:Enabled", "true");
         builder.UseSetting("Registry:Admin:Password", ManagementFactory.AdminPassword);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
