@@ -16,10 +16,14 @@ internal sealed class GarbageCollectionMetrics
     private readonly Counter<long> _runs;
     private readonly Counter<long> _bytesFreed;
 
+    /// <summary>The meter of the instruments.</summary>
+    internal Meter Meter { get; }
+
     /// <param name="meters">The host's meter factory; without one the instruments get a meter of their own.</param>
     public GarbageCollectionMetrics(IMeterFactory? meters = null)
     {
         var meter = meters?.Create(RegistryTelemetry.MeterName) ?? new Meter(RegistryTelemetry.MeterName);
+        Meter = meter;
         _runs = meter.CreateCounter<long>("dtr.gc.runs", "{run}", "Garbage collection runs that ended on this host, by final status.");
         _bytesFreed = meter.CreateCounter<long>("dtr.gc.bytes_freed", "By", "Blob bytes that garbage collection deleted from the blob store.");
     }
