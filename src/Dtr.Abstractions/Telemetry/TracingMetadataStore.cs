@@ -6,8 +6,9 @@ using Dtr.Names;
 namespace Dtr.Telemetry;
 
 /// <summary>
-/// A metadata store decorator that wraps the calls of the <c>/v2</c> request paths in a span of
-/// <see cref="RegistryTelemetry.ActivitySource"/>. Without a listener it only forwards the call.
+/// A metadata store decorator that wraps the repository, blob link, manifest, tag, referrer and upload session calls
+/// of the <c>/v2</c> API in a span of <see cref="RegistryTelemetry.ActivitySource"/>. Without a listener it only
+/// forwards the call.
 /// </summary>
 internal sealed class TracingMetadataStore(IMetadataStore inner) : IMetadataStore, ITracingDecorator
 {
@@ -85,30 +86,46 @@ internal sealed class TracingMetadataStore(IMetadataStore inner) : IMetadataStor
             (repository, last, limit, cancellationToken),
             static (store, arguments) => store.ListTagsAsync(arguments.repository, arguments.last, arguments.limit, arguments.cancellationToken));
 
-    // TODO: the calls below, which the management API, garbage collection and the upload bookkeeping make, have no span yet.
+    public ValueTask<IReadOnlyList<Descriptor>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken = default) =>
+        StoreTracing.Run(
+            StoreTracing.Start("metadata_store.list_referrers", StoreTracing.DigestTag, subject),
+            inner,
+            (repository, subject, artifactType, cancellationToken),
+            static (store, arguments) => store.ListReferrersAsync(arguments.repository, arguments.subject, arguments.artifactType, arguments.cancellationToken));
+
+    public ValueTask CreateUploadAsync(UploadSession session, CancellationToken cancellationToken = default) =>
+        StoreTracing.Run(
+            StoreTracing.Start("metadata_store.create_upload", StoreTracing.UploadTag, session.Id),
+            inner,
+            (session, cancellationToken),
+            static (store, arguments) => store.CreateUploadAsync(arguments.session, arguments.cancellationToken));
+
+    public ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default) =>
+        StoreTracing.Run(
+            StoreTracing.Start("metadata_store.get_upload", StoreTracing.UploadTag, uploadId),
+            inner,
+            (uploadId, cancellationToken),
+            static (store, arguments) => store.GetUploadAsync(arguments.uploadId, arguments.cancellationToken));
+
+    public ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default) =>
+        StoreTracing.Run(
+            StoreTracing.Start("metadata_store.delete_upload", StoreTracing.UploadTag, uploadId),
+            inner,
+            (uploadId, cancellationToken),
+            static (store, arguments) => store.DeleteUploadAsync(arguments.uploadId, arguments.cancellationToken));
+
+    // TODO: the calls below, which the management API and the upload progress and lease bookkeeping make, have no span yet.
     public ValueTask<IReadOnlyList<TagDetails>?> ListTagDetailsAsync(RepositoryName repository, string? last, int limit, CancellationToken cancellationToken = default) =>
         inner.ListTagDetailsAsync(repository, last, limit, cancellationToken);
 
     public ValueTask<IReadOnlyList<string>> ListManifestTagsAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken = default) =>
         inner.ListManifestTagsAsync(repository, digest, cancellationToken);
 
-    public ValueTask<IReadOnlyList<Descriptor>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken = default) =>
-        inner.ListReferrersAsync(repository, subject, artifactType, cancellationToken);
-
-    public ValueTask CreateUploadAsync(UploadSession session, CancellationToken cancellationToken = default) =>
-        inner.CreateUploadAsync(session, cancellationToken);
-
-    public ValueTask<UploadSession?> GetUploadAsync(string uploadId, CancellationToken cancellationToken = default) =>
-        inner.GetUploadAsync(uploadId, cancellationToken);
-
     public ValueTask TouchUploadAsync(string uploadId, DateTimeOffset updatedAt, CancellationToken cancellationToken = default) =>
         inner.TouchUploadAsync(uploadId, updatedAt, cancellationToken);
 
     public ValueTask MarkUploadVerifiedAsync(string uploadId, Digest digest, CancellationToken cancellationToken = default) =>
         inner.MarkUploadVerifiedAsync(uploadId, digest, cancellationToken);
-
-    public ValueTask<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken = default) =>
-        inner.DeleteUploadAsync(uploadId, cancellationToken);
 
     public ValueTask<bool> TryAcquireUploadLeaseAsync(string uploadId, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         inner.TryAcquireUploadLeaseAsync(uploadId, holder, now, expiresAt, cancellationToken);

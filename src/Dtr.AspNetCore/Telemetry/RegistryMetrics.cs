@@ -79,7 +79,7 @@ internal sealed class RegistryMetrics
     /// <summary>Counts a manifest sent in a response body.</summary>
     public void ManifestPulled() => _pulls.Add(1);
 
-    /// <summary>Counts an upload request that starts writing data; dispose the result when it stops.</summary>
+    /// <summary>Counts an upload request that starts writing data. Dispose the result when the request stops writing.</summary>
     public ActiveUpload UploadStarted()
     {
         _activeUploads.Add(1);

@@ -29,16 +29,19 @@ internal static class RegistryOperations
     /// <summary>Returns the operation of a request, or <see cref="Unknown"/>. The result is one of the constants above.</summary>
     public static string Of(RegistryRouteKind kind, string method) => kind switch
     {
-        RegistryRouteKind.Base => Base,
-        RegistryRouteKind.Catalog => Catalog,
-        RegistryRouteKind.Tags => TagsList,
-        RegistryRouteKind.Referrers => ReferrersList,
+        RegistryRouteKind.Base => ReadOnly(method, Base),
+        RegistryRouteKind.Catalog => ReadOnly(method, Catalog),
+        RegistryRouteKind.Tags => ReadOnly(method, TagsList),
+        RegistryRouteKind.Referrers => ReadOnly(method, ReferrersList),
         RegistryRouteKind.Manifest => ByMethod(method, ManifestGet, ManifestHead, ManifestPut, patch: Unknown, ManifestDelete),
         RegistryRouteKind.Blob => ByMethod(method, BlobGet, BlobHead, put: Unknown, patch: Unknown, BlobDelete),
         RegistryRouteKind.UploadStart => HttpMethods.IsPost(method) ? UploadStart : Unknown,
         RegistryRouteKind.Upload => ByMethod(method, UploadGet, head: Unknown, UploadPut, UploadPatch, UploadDelete),
         _ => Unknown,
     };
+
+    private static string ReadOnly(string method, string operation) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? operation : Unknown;
 
     private static string ByMethod(string method, string get, string head, string put, string patch, string delete)
     {

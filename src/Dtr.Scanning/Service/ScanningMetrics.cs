@@ -6,17 +6,21 @@ namespace Dtr.Scanning.Service;
 /// <summary>The scanning instruments, on the meter <see cref="RegistryTelemetry.MeterName"/>.</summary>
 internal sealed class ScanningMetrics
 {
-    /// <summary>The tag that tells whether a scan <c>succeeded</c> or <c>failed</c>.</summary>
+    /// <summary>The tag with the outcome of a scan job: <c>succeeded</c> or <c>failed</c>.</summary>
     public const string OutcomeTag = "dtr.scan.outcome";
 
     private readonly Histogram<double> _duration;
     private readonly ObservableGauge<int> _queueLength;
     private volatile int _lastQueueLength;
 
+    /// <summary>The meter of the instruments.</summary>
+    internal Meter Meter { get; }
+
     /// <param name="meters">The host's meter factory; without one the instruments get a meter of their own.</param>
     public ScanningMetrics(IMeterFactory? meters = null)
     {
         var meter = meters?.Create(RegistryTelemetry.MeterName) ?? new Meter(RegistryTelemetry.MeterName);
+        Meter = meter;
         _duration = meter.CreateHistogram<double>(
             "dtr.scan.duration",
             "s",

@@ -102,6 +102,16 @@ public sealed class RegistryMetricsTests : IClassFixture<RegistryFactory>, IDisp
         await WaitForAsync(() => Count("dtr.registry.requests", "unknown", 404) == 1);
     }
 
+    [Fact]
+    public async Task UnsupportedMethod_CountsAsUnknown()
+    {
+        using var response = await _client.SendAsync(HttpMethod.Post, "/v2/");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+
+        await WaitForAsync(() => Count("dtr.registry.requests", "unknown", 405) == 1);
+        Assert.Equal(0, Count("dtr.registry.requests", "base", 405));
+    }
+
     private const string OperationTag = "dtr.operation";
 
     private async Task PatchUploadAsync(string repository, byte[] chunk)
