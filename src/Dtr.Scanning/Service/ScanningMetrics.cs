@@ -16,7 +16,7 @@ internal sealed class ScanningMetrics
     /// <summary>The meter of the instruments.</summary>
     internal Meter Meter { get; }
 
-    /// <param name="meters">The host's meter factory; without one the instruments get a meter of their own.</param>
+    /// <param name="meters">The host's meter factory. Without one, the instruments get a meter of their own.</param>
     public ScanningMetrics(IMeterFactory? meters = null)
     {
         var meter = meters?.Create(RegistryTelemetry.MeterName) ?? new Meter(RegistryTelemetry.MeterName);
