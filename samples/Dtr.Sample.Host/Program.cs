@@ -39,6 +39,9 @@ try
     var app = builder.Build();
     app.MapRegistry();
 
+    // Load balancers poll /healthz/live and /healthz/ready, which need no sign-in.
+    app.MapRegistryHealthChecks();
+
     // The web interface under /ui, with its options from the Registry:Ui section.
     app.MapRegistryUi(ui => app.Configuration.GetSection("Registry:Ui").Bind(ui));
     app.Lifetime.ApplicationStarted.Register(() =>

@@ -2,6 +2,7 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.DependencyInjection;
 using Dtr.AspNetCore.Endpoints;
 using Dtr.AspNetCore.GarbageCollection;
+using Dtr.AspNetCore.Health;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Scanning;
@@ -72,6 +73,7 @@ public static class DockerRegistryServiceCollectionExtensions
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);
         AddGarbageCollection(services);
+        RegistryHealthChecks.Add(services);
 
         var builder = new DockerRegistryBuilder(services);
         EmbeddedStorageDefaults.Add(builder);

@@ -19,7 +19,7 @@ namespace Dtr.Storage.FileSystem;
 /// <see cref="FileShare"/> values below matter on Windows, and on Unix .NET turns them into non-blocking advisory
 /// shared locks (<c>flock</c> with <c>LOCK_SH</c>), which never conflict with each other.
 /// </remarks>
-internal sealed class FileSystemBlobStore : IBlobStore, IStorageDescription
+internal sealed class FileSystemBlobStore : IBlobStore, IStorageDescription, IBlobStoreHealthProbe
 {
     private static int s_directoryFlushWarningLogged;
 
@@ -47,6 +47,39 @@ internal sealed class FileSystemBlobStore : IBlobStore, IStorageDescription
 
     /// <summary>The layout of the store's folder.</summary>
     public BlobStoreLayout Layout => _layout;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Writes and deletes a probe file in the root folder and in its <c>blobs</c> and <c>uploads</c> subfolders. A
+    /// missing root folder is created, as at start-up. A missing subfolder passes, because the first upload creates
+    /// it, but a file in its place fails.
+    /// </remarks>
+    public ValueTask ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var rootError = FileSystemStorageOptionsValidator.ProbeWritable(_layout.RootDirectory);
+        if (rootError is not null)
+        {
+            throw new IOException(rootError);
+        }
+
+        foreach (var directory in new[] { _layout.BlobsDirectory, _layout.UploadsDirectory })
+        {
+            if (File.Exists(directory))
+            {
+                throw new IOException($"The blob store folder '{directory}' is a file. Move the file away, so the store can keep its folder there.");
+            }
+
+            if (Directory.Exists(directory))
+            {
+                using (File.Create(Path.Combine(directory, $".write-probe-{Guid.NewGuid():N}"), bufferSize: 1, FileOptions.DeleteOnClose))
+                {
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     /// <inheritdoc />
     public ValueTask<BlobInfo?> StatAsync(Digest digest, CancellationToken cancellationToken = default)

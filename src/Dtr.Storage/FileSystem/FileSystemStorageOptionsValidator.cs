@@ -58,7 +58,7 @@ internal sealed class FileSystemStorageOptionsValidator : IValidateOptions<FileS
     }
 
     /// <summary>Creates the folder when needed and writes and deletes a probe file, returning an error message on failure.</summary>
-    private static string? ProbeWritable(string fullPath)
+    internal static string? ProbeWritable(string fullPath)
     {
         try
         {

@@ -61,6 +61,7 @@ internal sealed class RegistryHost : IAsyncDisposable
 
         var app = builder.Build();
         app.MapRegistry();
+        app.MapRegistryHealthChecks();
         try
         {
             await app.StartAsync();
