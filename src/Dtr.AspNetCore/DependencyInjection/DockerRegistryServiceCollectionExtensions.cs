@@ -66,6 +66,9 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddSingleton<RegistryRequestHandler>();
         services.AddHostedService<RegistryStartup>();
         AddRuntimeSettings(services);
+        // After RegistryStartup, so that retention runs on a migrated store.
+        services.TryAddSingleton<Dtr.AspNetCore.Audit.AuditLog>();
+        services.AddHostedService<Dtr.AspNetCore.Audit.AuditWriter>();
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);

@@ -63,6 +63,7 @@ internal static class ManagementEndpoints
         RepositoryEndpoints.Map(group);
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
         Settings.SettingsEndpoints.Map(group);
+        AuditEndpoints.Map(group);
 
         // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
         SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));
