@@ -119,6 +119,12 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         }
 
         var pattern = (context.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
+        // A collection route mapped as "" in its group ends in a slash that clients do not send.
+        if (pattern.Length > 1)
+        {
+            pattern = pattern.TrimEnd('/');
+        }
+
         var values = context.Request.RouteValues;
         // NOTE: for routes that end in {**repo}, the value also contains the sub-resource after the repository name.
         var repository = values.TryGetValue("namespace", out var owner) && values.TryGetValue("repo", out var repo)
