@@ -15,6 +15,7 @@ internal static class GarbageCollectionServices
     public static void Add(IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GarbageCollectionMetrics>();
         services.TryAddSingleton<GarbageCollector>();
         services.TryAddSingleton<IGarbageCollector>(provider => provider.GetRequiredService<GarbageCollector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GarbageCollectionOptions>, GarbageCollectionOptionsValidator>());

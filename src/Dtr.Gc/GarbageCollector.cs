@@ -26,6 +26,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
     private readonly IBlobStore _blobs;
     private readonly TimeProvider _time;
     private readonly IOptions<GarbageCollectionOptions> _options;
+    private readonly GarbageCollectionMetrics _metrics;
     private readonly ILogger<GarbageCollector> _logger;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentDictionary<string, Task> _backgroundRuns = new(StringComparer.Ordinal);
@@ -38,8 +39,10 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
         IBlobStore blobs,
         TimeProvider time,
         IOptions<GarbageCollectionOptions> options,
+        GarbageCollectionMetrics metrics,
         ILogger<GarbageCollector> logger)
     {
+        _metrics = metrics;
         _store = store;
         _metadata = metadata;
         _leases = leases;
@@ -221,6 +224,7 @@ internal sealed partial class GarbageCollector : IGarbageCollector, IHostedServi
             final.BytesFreed,
             final.UploadsPurged,
             context.ErrorCount);
+        _metrics.RunEnded(status, context.DryRun, final.BytesFreed);
         return final;
     }
 

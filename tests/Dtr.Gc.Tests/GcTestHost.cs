@@ -86,6 +86,7 @@ internal sealed class GcTestHost : IAsyncDisposable
         blobs,
         Time,
         Services.GetRequiredService<IOptions<GarbageCollectionOptions>>(),
+        Services.GetRequiredService<GarbageCollectionMetrics>(),
         Services.GetRequiredService<ILogger<GarbageCollector>>());
 
     /// <summary>Moves the clock past the grace period, so everything stored so far is older than the next run's cutoff.</summary>

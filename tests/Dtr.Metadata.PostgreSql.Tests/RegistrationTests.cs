@@ -1,5 +1,6 @@
 using Dtr.Identity;
 using Dtr.Scanning;
+using Dtr.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed class RegistrationTests
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IMetadataStore));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IIdentityStore));
         using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
-        Assert.IsType<PostgreSqlMetadataStore>(provider.GetRequiredService<IMetadataStore>());
+        Assert.IsType<PostgreSqlMetadataStore>(ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()));
         Assert.IsType<PostgreSqlMetadataStore>(provider.GetRequiredService<IIdentityStore>());
     }
 
@@ -34,9 +35,9 @@ public sealed class RegistrationTests
 
         provider.GetRequiredService<IStartupValidator>().Validate();
 
-        var metadata = provider.GetRequiredService<IMetadataStore>();
+        var metadata = ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>());
         Assert.Same(metadata, provider.GetRequiredService<IIdentityStore>());
-        Assert.Same(metadata, provider.GetRequiredService<IMetadataStore>());
+        Assert.Same(metadata, ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()));
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class RegistrationTests
         builder.AddPostgreSqlMetadata(o => o.ConnectionString = ConnectionString);
         using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
 
-        var metadata = provider.GetRequiredService<IMetadataStore>();
+        var metadata = ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>());
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IScanStore));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(ILeaseStore));
@@ -64,7 +65,7 @@ public sealed class RegistrationTests
         using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IGarbageCollectionStore));
-        Assert.Same(provider.GetRequiredService<IMetadataStore>(), provider.GetRequiredService<IGarbageCollectionStore>());
+        Assert.Same(ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()), provider.GetRequiredService<IGarbageCollectionStore>());
     }
 
     [Fact]

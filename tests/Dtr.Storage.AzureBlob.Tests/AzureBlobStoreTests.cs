@@ -1,10 +1,11 @@
 using System.Text;
-using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Sas;
+using Azure;
 using Dtr.Digests;
 using Dtr.Storage.Tests.Contracts;
+using Dtr.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dtr.Storage.AzureBlob.Tests;
@@ -317,8 +318,8 @@ public sealed class AzureBlobStoreTests : BlobStoreContractTests
         var store = provider.GetRequiredService<IBlobStore>();
         await store.CreateUploadAsync("via-di");
 
-        Assert.IsType<AzureBlobStore>(store);
-        Assert.IsAssignableFrom<IBlobRedirectSource>(store);
+        Assert.IsType<AzureBlobStore>(ITracingDecorator.Unwrap(store));
+        Assert.IsAssignableFrom<IBlobRedirectSource>(ITracingDecorator.Unwrap(store));
         Assert.Equal(0, await store.GetUploadLengthAsync("via-di"));
     }
 

@@ -1,8 +1,9 @@
 using System.Text;
-using Amazon.S3;
 using Amazon.S3.Model;
+using Amazon.S3;
 using Dtr.Digests;
 using Dtr.Storage.Tests.Contracts;
+using Dtr.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -187,7 +188,7 @@ public sealed class S3BlobStoreTests : BlobStoreContractTests
         var store = provider.GetRequiredService<IBlobStore>();
         await store.CreateUploadAsync("via-di");
 
-        Assert.IsType<S3BlobStore>(store);
+        Assert.IsType<S3BlobStore>(ITracingDecorator.Unwrap(store));
         Assert.Equal(0, await store.GetUploadLengthAsync("via-di"));
     }
 

@@ -1,9 +1,10 @@
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json;
 using Dtr.Digests;
-using Dtr.Storage.S3.Tests.Support;
 using Dtr.Resilience;
+using Dtr.Storage.S3.Tests.Support;
+using Dtr.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -83,8 +84,8 @@ public sealed class S3RegistryTests
 
         var blobs = host.Services.GetRequiredService<IBlobStore>();
 
-        Assert.Same(host.Services.GetRequiredService<S3BlobStore>(), blobs);
-        Assert.IsAssignableFrom<IBlobRedirectSource>(blobs);
+        Assert.Same(host.Services.GetRequiredService<S3BlobStore>(), ITracingDecorator.Unwrap(blobs));
+        Assert.IsAssignableFrom<IBlobRedirectSource>(ITracingDecorator.Unwrap(blobs));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Management;
 using Dtr.AspNetCore.Scanning;
 using Dtr.AspNetCore.Settings;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.AspNetCore.Uploads;
 using Dtr.Gc;
 using Dtr.Scanning.Service;
@@ -56,6 +57,8 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<RegistryMetrics>();
         services.TryAddSingleton<UploadStateCache>();
         services.TryAddSingleton<UploadService>();
         services.TryAddSingleton<RegistryUrls>();

@@ -2,6 +2,7 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Logging;
 using Dtr.Metadata;
 using Dtr.Storage;
+using Dtr.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,7 @@ internal sealed class RegistryStartup : IHostedService
         await _metadata.MigrateAsync(cancellationToken);
         RegistryLog.MetadataMigrated(_logger);
 
-        if (_blobs is IBlobStoreStartupCheck check)
+        if (ITracingDecorator.Unwrap(_blobs) is IBlobStoreStartupCheck check)
         {
             await CheckBlobStoreAsync(check, cancellationToken);
         }

@@ -4,12 +4,14 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Identity;
 using Dtr.Metadata;
 using Dtr.Names;
 using Dtr.Storage;
+using Dtr.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -31,14 +33,16 @@ internal sealed class BlobEndpoints
     private readonly IIdentityStore? _identity;
     private readonly RegistryOptions _options;
     private readonly BlobUseRecorder _uses;
+    private readonly RegistryMetrics _metrics;
     private readonly ILogger<BlobEndpoints> _logger;
 
     /// <param name="services">
     /// Supplies the <see cref="IIdentityStore"/> that stores repository settings, when one is registered. A host
     /// that runs without authentication may have none, and then no repository has immutable tags.
     /// </param>
-    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IServiceProvider services, BlobUseRecorder uses, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
+    public BlobEndpoints(IBlobStore blobs, IMetadataStore metadata, IServiceProvider services, BlobUseRecorder uses, RegistryMetrics metrics, IOptions<RegistryOptions> options, ILogger<BlobEndpoints> logger)
     {
+        _metrics = metrics;
         _uses = uses;
         _blobs = blobs;
         _metadata = metadata;
@@ -62,7 +66,7 @@ internal sealed class BlobEndpoints
         response.Headers.CacheControl = "max-age=31536000";
         response.ContentType = "application/octet-stream";
 
-        if (!headOnly && _options.RedirectBlobDownloads && !IsSuffixRange(context.Request) && _blobs is IBlobRedirectSource redirects
+        if (!headOnly && _options.RedirectBlobDownloads && !IsSuffixRange(context.Request) && ITracingDecorator.Unwrap(_blobs) is IBlobRedirectSource redirects
             && await redirects.GetDownloadUriAsync(digest, _options.RedirectLifetime, cancellationToken) is { } location)
         {
             // The storage service honours the client's Range header itself, and the URL expires, so nothing is cached.
@@ -84,7 +88,8 @@ internal sealed class BlobEndpoints
             ?? throw BlobUnknown(repository, digest);
         await using (stream)
         {
-            await CopyAsync(stream, response, length, cancellationToken);
+            var sent = await CopyAsync(stream, response, length, cancellationToken);
+            _metrics.BytesSent(RegistryOperations.BlobGet, sent);
         }
     }
 
@@ -198,7 +203,8 @@ internal sealed class BlobEndpoints
             Headers = new Dictionary<string, string> { ["Content-Range"] = $"bytes */{size}" },
         };
 
-    private static async Task CopyAsync(Stream source, HttpResponse response, long length, CancellationToken cancellationToken)
+    /// <summary>Copies <paramref name="length"/> bytes to the response and returns how many were written.</summary>
+    private static async Task<long> CopyAsync(Stream source, HttpResponse response, long length, CancellationToken cancellationToken)
     {
         // Reading straight into the response's buffers saves copying every byte through a buffer of our own.
         var writer = response.BodyWriter;
@@ -225,8 +231,10 @@ internal sealed class BlobEndpoints
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
                 // The client went away; the server aborts the response.
-                return;
+                return length - remaining;
             }
         }
+
+        return length;
     }
 }

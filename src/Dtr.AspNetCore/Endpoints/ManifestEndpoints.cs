@@ -3,6 +3,7 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Scanning;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Manifests;
@@ -23,6 +24,7 @@ internal sealed class ManifestEndpoints
     private readonly RegistryUrls _urls;
     private readonly PullPolicy _pullPolicy;
     private readonly ScanOnPush _scanOnPush;
+    private readonly RegistryMetrics _metrics;
     private readonly RegistryOptions _options;
     private readonly ILogger<ManifestEndpoints> _logger;
 
@@ -31,6 +33,7 @@ internal sealed class ManifestEndpoints
         RegistryUrls urls,
         PullPolicy pullPolicy,
         ScanOnPush scanOnPush,
+        RegistryMetrics metrics,
         IOptions<RegistryOptions> options,
         ILogger<ManifestEndpoints> logger)
     {
@@ -38,6 +41,7 @@ internal sealed class ManifestEndpoints
         _urls = urls;
         _pullPolicy = pullPolicy;
         _scanOnPush = scanOnPush;
+        _metrics = metrics;
         _options = options.Value;
         _logger = logger;
     }
@@ -64,6 +68,8 @@ internal sealed class ManifestEndpoints
         if (!headOnly)
         {
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+            _metrics.BytesSent(RegistryOperations.ManifestGet, manifest.Content.Length);
+            _metrics.ManifestPulled();
         }
     }
 
@@ -81,6 +87,7 @@ internal sealed class ManifestEndpoints
 
         // 1. Read the body, within the size limit.
         var content = await ReadBodyAsync(context.Request, _options.MaxManifestBytes, cancellationToken);
+        _metrics.BytesReceived(RegistryOperations.ManifestPut, content.Length);
 
         // 2. Parse and validate it, and compute its digest (with the algorithm of a digest reference).
         var manifest = ManifestParser.Parse(content, RequestParsing.GetMediaType(context.Request));
@@ -111,6 +118,7 @@ internal sealed class ManifestEndpoints
         }
 
         RegistryLog.ManifestStored(_logger, repository.Value, digest.Value, string.Join(',', tags));
+        _metrics.ManifestPushed();
 
         // 5. Queue a scan when the repository scans on push; a failure is logged and does not fail the push.
         await _scanOnPush.OnManifestStoredAsync(repository, digest);

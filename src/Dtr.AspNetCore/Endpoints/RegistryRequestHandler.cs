@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Routing;
 using Dtr.AspNetCore.Security;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.Errors;
 using Dtr.Names;
 using Microsoft.AspNetCore.Connections;
@@ -23,6 +25,7 @@ internal sealed class RegistryRequestHandler
     private readonly ManifestEndpoints _manifests;
     private readonly ListingEndpoints _listings;
     private readonly RegistryAccessGate _gate;
+    private readonly RegistryMetrics _metrics;
     private readonly ILogger<RegistryRequestHandler> _logger;
 
     public RegistryRequestHandler(
@@ -31,9 +34,11 @@ internal sealed class RegistryRequestHandler
         ManifestEndpoints manifests,
         ListingEndpoints listings,
         RegistryAccessGate gate,
+        RegistryMetrics metrics,
         ILogger<RegistryRequestHandler> logger)
     {
         _gate = gate;
+        _metrics = metrics;
         _blobs = blobs;
         _uploads = uploads;
         _manifests = manifests;
@@ -44,8 +49,22 @@ internal sealed class RegistryRequestHandler
     /// <summary>Handles one request whose path starts with <c>/v2</c>; <paramref name="path"/> is the rest.</summary>
     public async Task HandleAsync(HttpContext context, string path)
     {
-        RegistryHeaders.AddApiVersion(context.Response);
+        var started = Stopwatch.GetTimestamp();
         var route = RegistryRoute.Parse(path);
+        try
+        {
+            await HandleRouteAsync(context, route);
+        }
+        finally
+        {
+            var operation = RegistryOperations.Of(route.Kind, context.Request.Method);
+            _metrics.RequestFinished(operation, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private async Task HandleRouteAsync(HttpContext context, RegistryRoute route)
+    {
+        RegistryHeaders.AddApiVersion(context.Response);
         string? denial = null;
         try
         {

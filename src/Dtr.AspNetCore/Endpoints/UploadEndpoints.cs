@@ -2,6 +2,7 @@ using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Security;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.AspNetCore.Uploads;
 using Dtr.Digests;
 using Dtr.Errors;
@@ -62,7 +63,7 @@ internal sealed class UploadEndpoints
             var session = await _uploads.StartAsync(repository, cancellationToken);
             try
             {
-                await _uploads.CompleteAsync(session, digest, context.Request.BodyReader, expectedStart: null, cancellationToken);
+                await _uploads.CompleteAsync(session, digest, context.Request.BodyReader, expectedStart: null, RegistryOperations.UploadStart, cancellationToken);
             }
             catch
             {
@@ -120,7 +121,7 @@ internal sealed class UploadEndpoints
         var start = RequestParsing.ParseUploadContentRange(context.Request);
         AllowUnlimitedBody(context);
 
-        await _uploads.CompleteAsync(session, digest, context.Request.BodyReader, start, context.RequestAborted);
+        await _uploads.CompleteAsync(session, digest, context.Request.BodyReader, start, RegistryOperations.UploadPut, context.RequestAborted);
         WriteBlobCreated(context, repository, digest);
     }
 

@@ -1,4 +1,5 @@
 using Dtr.Storage;
+using Dtr.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Dtr.AspNetCore.Health;
@@ -18,7 +19,7 @@ internal sealed class BlobStoreHealthCheck : IHealthCheck
         var kind = RegistryHealthChecks.DescribeKind(_blobs);
         try
         {
-            switch (_blobs)
+            switch (ITracingDecorator.Unwrap(_blobs))
             {
                 case IBlobStoreHealthProbe probe:
                     await probe.ProbeAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dtr.Storage;
+using Dtr.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -53,8 +54,11 @@ internal static class RegistryHealthChecks
     }
 
     /// <summary>Returns the store's <see cref="IStorageDescription.StorageKind"/>, or its type name when it has none.</summary>
-    public static string DescribeKind(object store) =>
-        store is IStorageDescription description ? description.StorageKind : store.GetType().Name;
+    public static string DescribeKind(object store)
+    {
+        var inner = ITracingDecorator.Unwrap(store);
+        return inner is IStorageDescription description ? description.StorageKind : inner.GetType().Name;
+    }
 
     /// <summary>
     /// Writes the report as JSON: the overall status and total duration, and each check's name, status, duration

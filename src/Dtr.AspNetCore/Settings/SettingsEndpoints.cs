@@ -3,6 +3,7 @@ using Dtr.AspNetCore.Management;
 using Dtr.Metadata;
 using Dtr.Scanning.Service;
 using Dtr.Storage;
+using Dtr.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -174,14 +175,14 @@ internal sealed class SettingsEndpoints
                 gc.ScheduleMaxDuration?.TotalMinutes,
                 gc.ScheduleDeletesUntagged),
             new StorageSettingsResponse(
-                Describe(_blobs)?.StorageKind ?? _blobs.GetType().Name,
+                Describe(_blobs)?.StorageKind ?? ITracingDecorator.Unwrap(_blobs).GetType().Name,
                 Describe(_blobs)?.StorageLocation,
-                Describe(_metadata)?.StorageKind ?? _metadata.GetType().Name,
+                Describe(_metadata)?.StorageKind ?? ITracingDecorator.Unwrap(_metadata).GetType().Name,
                 blobCount,
                 totalBytes),
             settings.UpdatedAt,
             settings.UpdatedBy);
     }
 
-    private static IStorageDescription? Describe(object store) => store as IStorageDescription;
+    private static IStorageDescription? Describe(object store) => ITracingDecorator.Unwrap(store) as IStorageDescription;
 }

@@ -5,6 +5,7 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.GarbageCollection;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
+using Dtr.AspNetCore.Telemetry;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Metadata;
@@ -47,6 +48,7 @@ internal sealed class UploadService
     private readonly IMetadataStore _metadata;
     private readonly IGarbageCollectionStore? _collection;
     private readonly UploadStateCache _states;
+    private readonly RegistryMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly RegistryOptions _options;
     private readonly ILogger<UploadService> _logger;
@@ -60,6 +62,7 @@ internal sealed class UploadService
         IMetadataStore metadata,
         IServiceProvider services,
         UploadStateCache states,
+        RegistryMetrics metrics,
         TimeProvider timeProvider,
         IOptions<RegistryOptions> options,
         ILogger<UploadService> logger)
@@ -68,6 +71,7 @@ internal sealed class UploadService
         _metadata = metadata;
         _collection = services.GetService<IGarbageCollectionStore>();
         _states = states;
+        _metrics = metrics;
         _timeProvider = timeProvider;
         _options = options.Value;
         _logger = logger;
@@ -124,7 +128,7 @@ internal sealed class UploadService
         try
         {
             await using var lease = await AcquireLeaseAsync(session, cancellationToken);
-            var length = await AppendLockedAsync(session, state, lease, body, expectedStart, cancellationToken);
+            var length = await AppendLockedAsync(session, state, lease, body, expectedStart, RegistryOperations.UploadPatch, cancellationToken);
             await _metadata.TouchUploadAsync(session.Id, state.LastUsed, cancellationToken);
             return length;
         }
@@ -139,7 +143,8 @@ internal sealed class UploadService
     /// it into the blob store and links it into the repository. On a digest mismatch the upload is discarded and
     /// DIGEST_INVALID is thrown, so nothing is stored.
     /// </summary>
-    public async Task<BlobInfo> CompleteAsync(UploadSession session, Digest digest, PipeReader? body, long? expectedStart, CancellationToken cancellationToken)
+    /// <param name="operation">The <see cref="RegistryOperations"/> name that tags the body's bytes in the metrics.</param>
+    public async Task<BlobInfo> CompleteAsync(UploadSession session, Digest digest, PipeReader? body, long? expectedStart, string operation, CancellationToken cancellationToken)
     {
         var state = _states.GetOrAdd(session.Id);
         await state.Lock.WaitAsync(cancellationToken);
@@ -157,7 +162,7 @@ internal sealed class UploadService
             // 1. Append the last chunk, if the request has one.
             var length = body is null
                 ? await GetLengthAsync(session, cancellationToken)
-                : await AppendLockedAsync(session, state, lease, body, expectedStart, cancellationToken);
+                : await AppendLockedAsync(session, state, lease, body, expectedStart, operation, cancellationToken);
 
             // 2. Verify the content, from the running hash when it covers every byte, otherwise from storage.
             var actual = await ComputeDigestAsync(session, state, lease, digest.Algorithm, length, cancellationToken);
@@ -331,7 +336,7 @@ internal sealed class UploadService
         _states.Remove(session.Id);
     }
 
-    private async Task<long> AppendLockedAsync(UploadSession session, UploadState state, UploadLease lease, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
+    private async Task<long> AppendLockedAsync(UploadSession session, UploadState state, UploadLease lease, PipeReader body, long? expectedStart, string operation, CancellationToken cancellationToken)
     {
         state.LastUsed = _timeProvider.GetUtcNow();
         var length = await GetLengthAsync(session, cancellationToken);
@@ -351,10 +356,12 @@ internal sealed class UploadService
 
         var hash = state.TakeHashAt(length);
         var buffer = ArrayPool<byte>.Shared.Rent(_options.UploadBufferBytes);
+        var received = 0L;
+        var active = _metrics.UploadStarted();
         try
         {
             await using var writer = await _blobs.OpenUploadWriterAsync(session.Id, cancellationToken);
-            await CopyBodyAsync(body, writer, hash, lease, buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken);
+            received = await CopyBodyAsync(body, writer, hash, lease, buffer.AsMemory(0, _options.UploadBufferBytes), cancellationToken);
             await lease.RenewIfDueAsync(cancellationToken);
             await writer.FlushAsync(cancellationToken);
             length = writer.Length;
@@ -377,6 +384,8 @@ internal sealed class UploadService
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            active.Dispose();
+            _metrics.BytesReceived(operation, received);
         }
 
         if (hash is not null)
@@ -392,16 +401,17 @@ internal sealed class UploadService
     /// half, the request reads the network into the other and hashes it, so receiving, hashing and writing overlap
     /// and storage still receives few large writes whatever the size of the network reads. The lease is renewed after
     /// each read and checked before each write, because a slow client can take longer than one lease duration to send
-    /// a large body.
+    /// a large body. Returns the number of bytes copied.
     /// </summary>
-    private async Task CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, UploadLease lease, Memory<byte> buffer, CancellationToken cancellationToken)
+    private async Task<long> CopyBodyAsync(PipeReader body, IBlobUploadWriter writer, IncrementalHash? hash, UploadLease lease, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var maxBlobBytes = _options.MaxBlobBytes;
         var halfLength = buffer.Length / 2;
         var current = buffer[..halfLength];
         var other = buffer[halfLength..(2 * halfLength)];
         var filled = 0;
-        var accepted = writer.Length;
+        var initialLength = writer.Length;
+        var accepted = initialLength;
         var pendingWrite = Task.CompletedTask;
         ReadResult result = default;
         var holdingRead = false;
@@ -441,6 +451,7 @@ internal sealed class UploadService
             }
 
             await pendingWrite;
+            return accepted - initialLength;
         }
         finally
         {

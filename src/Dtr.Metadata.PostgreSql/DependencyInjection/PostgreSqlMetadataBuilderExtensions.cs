@@ -42,7 +42,7 @@ public static class PostgreSqlMetadataBuilderExtensions
             provider.GetRequiredService<IOptions<PostgreSqlMetadataOptions>>(),
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetService<ILogger<PostgreSqlMetadataStore>>() ?? NullLogger<PostgreSqlMetadataStore>.Instance));
-        services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
+        services.ReplaceMetadataStore(provider => provider.GetRequiredService<PostgreSqlMetadataStore>());
         services.Replace(ServiceDescriptor.Singleton<IIdentityStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IScanStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<ILeaseStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));

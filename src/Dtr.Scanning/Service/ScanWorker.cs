@@ -23,6 +23,7 @@ internal sealed class ScanWorker : BackgroundService
     private readonly ImageScanner _scanner;
     private readonly ScanQueue _queue;
     private readonly IOptionsMonitor<ScanningOptions> _options;
+    private readonly ScanningMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ScanWorker> _logger;
 
@@ -31,9 +32,11 @@ internal sealed class ScanWorker : BackgroundService
         ImageScanner scanner,
         ScanQueue queue,
         IOptionsMonitor<ScanningOptions> options,
+        ScanningMetrics metrics,
         TimeProvider time,
         ILogger<ScanWorker> logger)
     {
+        _metrics = metrics;
         _store = store;
         _scanner = scanner;
         _queue = queue;
@@ -87,6 +90,11 @@ internal sealed class ScanWorker : BackgroundService
                     {
                         await ClaimJobsAsync(options, running, stoppingToken);
                     }
+
+                    if (_metrics.QueueLengthEnabled)
+                    {
+                        _metrics.SetQueueLength(await _store.CountScanJobsAsync(stoppingToken));
+                    }
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -134,6 +142,7 @@ internal sealed class ScanWorker : BackgroundService
     /// <summary>Runs one claimed job to its end, renewing its lease meanwhile.</summary>
     internal async Task RunJobAsync(ScanJob job, CancellationToken stoppingToken)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             if (job.Attempts > _options.CurrentValue.MaxAttempts)
@@ -146,7 +155,6 @@ internal sealed class ScanWorker : BackgroundService
             }
 
             ScanningLog.JobClaimed(_logger, job.Id, job.Repository.Value, job.Manifest.Value, job.Attempts);
-            var started = Stopwatch.GetTimestamp();
             using var scan = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             using var renewStop = new CancellationTokenSource();
             var renewal = RenewLeaseAsync(job, scan, renewStop.Token);
@@ -167,7 +175,9 @@ internal sealed class ScanWorker : BackgroundService
             }
 
             await _store.CompleteScanJobAsync(job.Id, Holder, stoppingToken);
-            ScanningLog.JobFinished(_logger, job.Id, job.Repository.Value, job.Manifest.Value, images, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            _metrics.ScanEnded(succeeded: true, seconds);
+            ScanningLog.JobFinished(_logger, job.Id, job.Repository.Value, job.Manifest.Value, images, seconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -179,6 +189,7 @@ internal sealed class ScanWorker : BackgroundService
         }
         catch (Exception exception)
         {
+            _metrics.ScanEnded(succeeded: false, Stopwatch.GetElapsedTime(started).TotalSeconds);
             ScanningLog.JobFailed(_logger, job.Id, job.Repository.Value, job.Manifest.Value, exception);
         }
     }

@@ -34,6 +34,7 @@ internal static class ScanningServices
         });
         services.TryAddSingleton<IVulnerabilityDatabase, VulnerabilityDatabase>();
         services.TryAddSingleton<ScanQueue>();
+        services.TryAddSingleton<ScanningMetrics>();
         services.TryAddSingleton<ImageScanner>();
         services.TryAddSingleton<ScanWorker>();
         services.TryAddSingleton<VulnerabilityRematcher>();

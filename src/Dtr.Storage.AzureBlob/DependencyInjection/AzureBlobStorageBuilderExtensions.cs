@@ -46,7 +46,7 @@ public static class AzureBlobStorageBuilderExtensions
                 settings,
                 provider.GetService<ILogger<AzureBlobStore>>() ?? NullLogger<AzureBlobStore>.Instance);
         });
-        services.Replace(ServiceDescriptor.Singleton<IBlobStore>(provider => provider.GetRequiredService<AzureBlobStore>()));
+        services.ReplaceBlobStore(provider => provider.GetRequiredService<AzureBlobStore>());
         return builder;
     }
 }

@@ -48,7 +48,7 @@ public static class S3StorageBuilderExtensions
                 provider.GetService<ILogger<S3BlobStore>>() ?? NullLogger<S3BlobStore>.Instance,
                 ownsClient: true);
         });
-        services.Replace(ServiceDescriptor.Singleton<IBlobStore>(provider => provider.GetRequiredService<S3BlobStore>()));
+        services.ReplaceBlobStore(provider => provider.GetRequiredService<S3BlobStore>());
         return builder;
     }
 

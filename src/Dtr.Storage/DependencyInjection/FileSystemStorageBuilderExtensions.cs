@@ -37,7 +37,7 @@ public static class FileSystemStorageBuilderExtensions
         services.TryAddSingleton(provider => new FileSystemBlobStore(
             provider.GetRequiredService<IOptions<FileSystemStorageOptions>>(),
             provider.GetService<ILogger<FileSystemBlobStore>>() ?? NullLogger<FileSystemBlobStore>.Instance));
-        services.Replace(ServiceDescriptor.Singleton<IBlobStore>(provider => provider.GetRequiredService<FileSystemBlobStore>()));
+        services.ReplaceBlobStore(provider => provider.GetRequiredService<FileSystemBlobStore>());
         return builder;
     }
 }

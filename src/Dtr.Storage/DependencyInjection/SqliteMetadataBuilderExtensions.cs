@@ -42,7 +42,7 @@ public static class SqliteMetadataBuilderExtensions
             provider.GetRequiredService<IOptions<SqliteMetadataOptions>>(),
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetService<ILogger<SqliteMetadataStore>>() ?? NullLogger<SqliteMetadataStore>.Instance));
-        services.Replace(ServiceDescriptor.Singleton<IMetadataStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
+        services.ReplaceMetadataStore(provider => provider.GetRequiredService<SqliteMetadataStore>());
         services.Replace(ServiceDescriptor.Singleton<IIdentityStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IScanStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<ILeaseStore>(provider => provider.GetRequiredService<SqliteMetadataStore>()));

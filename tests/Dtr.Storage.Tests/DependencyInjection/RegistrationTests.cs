@@ -3,6 +3,7 @@ using Dtr.Metadata;
 using Dtr.Scanning;
 using Dtr.Storage.FileSystem;
 using Dtr.Storage.Sqlite;
+using Dtr.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -30,9 +31,9 @@ public sealed class RegistrationTests : IDisposable
 
         provider.GetRequiredService<IStartupValidator>().Validate();
 
-        Assert.IsType<FileSystemBlobStore>(provider.GetRequiredService<IBlobStore>());
+        Assert.IsType<FileSystemBlobStore>(ITracingDecorator.Unwrap(provider.GetRequiredService<IBlobStore>()));
         Assert.Same(provider.GetRequiredService<IBlobStore>(), provider.GetRequiredService<IBlobStore>());
-        Assert.IsType<SqliteMetadataStore>(provider.GetRequiredService<IMetadataStore>());
+        Assert.IsType<SqliteMetadataStore>(ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()));
         Assert.Same(provider.GetRequiredService<IMetadataStore>(), provider.GetRequiredService<IMetadataStore>());
     }
 
@@ -46,7 +47,7 @@ public sealed class RegistrationTests : IDisposable
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IBlobStore));
         using var provider = builder.Services.BuildServiceProvider();
-        Assert.IsType<FileSystemBlobStore>(provider.GetRequiredService<IBlobStore>());
+        Assert.IsType<FileSystemBlobStore>(ITracingDecorator.Unwrap(provider.GetRequiredService<IBlobStore>()));
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class RegistrationTests : IDisposable
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IMetadataStore));
         using var provider = builder.Services.BuildServiceProvider();
-        Assert.IsType<SqliteMetadataStore>(provider.GetRequiredService<IMetadataStore>());
+        Assert.IsType<SqliteMetadataStore>(ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()));
     }
 
     [Fact]
@@ -72,7 +73,7 @@ public sealed class RegistrationTests : IDisposable
         var identity = provider.GetRequiredService<IIdentityStore>();
 
         Assert.IsType<SqliteMetadataStore>(identity);
-        Assert.Same(provider.GetRequiredService<IMetadataStore>(), identity);
+        Assert.Same(ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>()), identity);
         Assert.Same(identity, provider.GetRequiredService<IIdentityStore>());
     }
 
@@ -84,7 +85,7 @@ public sealed class RegistrationTests : IDisposable
         builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
         using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
 
-        var metadata = provider.GetRequiredService<IMetadataStore>();
+        var metadata = ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>());
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IScanStore));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(ILeaseStore));
@@ -100,7 +101,7 @@ public sealed class RegistrationTests : IDisposable
         builder.AddSqliteMetadata(o => o.DatabasePath = Path.Combine(_temp.Path, "metadata.db"));
         using var provider = builder.Services.BuildServiceProvider(validateScopes: true);
 
-        var metadata = provider.GetRequiredService<IMetadataStore>();
+        var metadata = ITracingDecorator.Unwrap(provider.GetRequiredService<IMetadataStore>());
 
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IGarbageCollectionStore));
         Assert.Same(metadata, provider.GetRequiredService<IGarbageCollectionStore>());
