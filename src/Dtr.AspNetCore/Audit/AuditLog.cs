@@ -16,7 +16,8 @@ internal sealed class AuditLog
 
     private readonly Channel<AuditEntry> _queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(QueueCapacity)
     {
-        FullMode = BoundedChannelFullMode.DropWrite,
+        // With Wait, TryWrite returns false on a full queue, so drops can be counted. DropWrite would report success.
+        FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
     });
 
