@@ -7,11 +7,12 @@ namespace Dtr.AspNetCore.Audit;
 
 /// <summary>
 /// Queues audit entries for <see cref="AuditWriter"/>, which stores them in batches. Recording never waits and never
-/// throws: when the queue is full, the entry is dropped, counted and logged, so a slow store cannot slow requests.
+/// throws. When the queue is full, or after shutdown has begun, the entry is dropped, counted and logged, so a slow
+/// store cannot slow requests.
 /// </summary>
 internal sealed class AuditLog
 {
-    /// <summary>The number of entries the queue holds before new ones are dropped.</summary>
+    /// <summary>The maximum number of queued entries. Entries recorded while the queue is full are dropped.</summary>
     public const int QueueCapacity = 10_000;
 
     private readonly Channel<AuditEntry> _queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(QueueCapacity)
