@@ -360,5 +360,25 @@ internal static class PostgreSqlMigrations
             updated_by text COLLATE "C"
         );
         """,
+
+        // Version 7: the audit log, as in version 8 of the SQLite store. result is an AuditResult value, time a Unix
+        // time in milliseconds, and seq grows with each append, so listing newest first and paging both follow it.
+        """
+        CREATE TABLE audit_entries (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            time bigint NOT NULL,
+            actor text COLLATE "C",
+            client_address text COLLATE "C",
+            repository text COLLATE "C",
+            action text COLLATE "C" NOT NULL,
+            result smallint NOT NULL,
+            status integer NOT NULL,
+            detail text
+        );
+
+        CREATE INDEX audit_entries_by_time ON audit_entries (time);
+        CREATE INDEX audit_entries_by_actor ON audit_entries (actor, seq);
+        CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
+        """,
     ];
 }

@@ -102,6 +102,20 @@ public sealed class OptionsValidationTests
     }
 
     [Theory]
+    [InlineData("23:00:00")]
+    [InlineData("3651.00:00:00")]
+    public async Task AuditRetention_OutOfRangeFails(string value)
+    {
+        var error = await StartWithAsync(new Dictionary<string, string?>
+        {
+            ["Registry:DataDirectory"] = Path.Combine(Path.GetTempPath(), "dtr-unused-" + Guid.NewGuid().ToString("N")),
+            ["Registry:Audit:Retention"] = value,
+        });
+
+        Assert.Contains(error.Failures, failure => failure.Contains($"Registry:Audit:Retention is {value}", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("00:00:04")]
     [InlineData("01:00:01")]
     public async Task UploadLeaseDuration_OutOfRangeFails(string value)

@@ -103,4 +103,17 @@ public sealed class RegistryOptions
 
     /// <summary>Garbage collection: grace period, schedule and run limits (<c>Registry:GarbageCollection</c>).</summary>
     public GarbageCollectionOptions GarbageCollection { get; set; } = new();
+
+    /// <summary>The audit log (<c>Registry:Audit</c>).</summary>
+    public RegistryAuditOptions Audit { get; set; } = new();
+}
+
+/// <summary>The audit log settings (<c>Registry:Audit</c>).</summary>
+public sealed class RegistryAuditOptions
+{
+    /// <summary>
+    /// How long audit entries are kept. The host deletes older entries at start and then every hour. Default 90 days;
+    /// from 1 day to 3650 days.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
 }

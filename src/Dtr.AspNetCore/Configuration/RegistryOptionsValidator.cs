@@ -115,6 +115,11 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         errors.AddRange(ScanningOptionsValidator.Validate(options.Scanning, "Registry:Scanning"));
         errors.AddRange(GarbageCollectionOptionsValidator.Check(options.GarbageCollection));
 
+        if (options.Audit is null || options.Audit.Retention < TimeSpan.FromDays(1) || options.Audit.Retention > TimeSpan.FromDays(3650))
+        {
+            errors.Add($"Registry:Audit:Retention is {options.Audit?.Retention}; set a value from 1.00:00:00 to 3650.00:00:00 (the default is 90.00:00:00).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

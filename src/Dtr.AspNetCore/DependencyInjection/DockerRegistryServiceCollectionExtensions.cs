@@ -72,6 +72,9 @@ public static class DockerRegistryServiceCollectionExtensions
         AddRuntimeSettings(services);
         services.TryAddSingleton<RegistryCertificateProvider>();
         services.TryAddSingleton<CertificateEndpoints>();
+        // After RegistryStartup, so that retention runs on a migrated store.
+        services.TryAddSingleton<Dtr.AspNetCore.Audit.AuditLog>();
+        services.AddHostedService<Dtr.AspNetCore.Audit.AuditWriter>();
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);

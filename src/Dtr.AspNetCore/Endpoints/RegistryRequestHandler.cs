@@ -8,6 +8,7 @@ using Dtr.Errors;
 using Dtr.Names;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -64,6 +65,7 @@ internal sealed class RegistryRequestHandler
     private async Task HandleRouteAsync(HttpContext context, RegistryRoute route)
     {
         RegistryHeaders.AddApiVersion(context.Response);
+        string? denial = null;
         try
         {
             await DispatchAsync(context, route);
@@ -71,6 +73,11 @@ internal sealed class RegistryRequestHandler
         catch (RegistryException error)
         {
             RegistryLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, error.Error.Code, error.Message);
+            if (IsAuditedDenial(context, error))
+            {
+                denial = error.Message;
+            }
+
             await OciErrorWriter.WriteAsync(context, error);
         }
         catch (BadHttpRequestException error)
@@ -109,6 +116,37 @@ internal sealed class RegistryRequestHandler
                 "UNKNOWN",
                 "The registry failed to handle the request; the server log has the details.");
         }
+
+        RecordAudit(context, route, denial);
+    }
+
+    /// <summary>
+    /// Returns whether a rejection is a permission decision that the audit log records: a 403 <c>DENIED</c>, or a 401
+    /// for a request that sent credentials. A 401 challenge to a client that sent none is the normal start of a
+    /// token exchange, so it is not recorded.
+    /// </summary>
+    private static bool IsAuditedDenial(HttpContext context, RegistryException error) =>
+        error.Error == OciErrorCode.Denied
+        || (error.Error == OciErrorCode.Unauthorized && !Microsoft.Extensions.Primitives.StringValues.IsNullOrEmpty(context.Request.Headers.Authorization));
+
+    /// <summary>Records manifest pushes, manifest and blob deletions, and denials in the audit log.</summary>
+    private static void RecordAudit(HttpContext context, RegistryRoute route, string? denial)
+    {
+        var method = context.Request.Method;
+        var action = route.Kind switch
+        {
+            RegistryRouteKind.Manifest when HttpMethods.IsPut(method) => "manifest.push",
+            RegistryRouteKind.Manifest when HttpMethods.IsDelete(method) => "manifest.delete",
+            RegistryRouteKind.Blob when HttpMethods.IsDelete(method) => "blob.delete",
+            _ => denial is null ? null : "access.denied",
+        };
+        if (action is null || context.RequestServices.GetService<Audit.AuditLog>() is not { } audit)
+        {
+            return;
+        }
+
+        var detail = denial ?? route.Argument;
+        audit.Record(context, RegistryAccessGate.GetActor(context), route.Name, action, context.Response.StatusCode, detail);
     }
 
     private async Task DispatchAsync(HttpContext context, RegistryRoute route)

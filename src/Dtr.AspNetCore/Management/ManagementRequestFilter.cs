@@ -67,6 +67,11 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     {
         var context = invocation.HttpContext;
         var (caller, credential, rejection) = await AuthenticateAsync(context);
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method))
+        {
+            RecordChangeWhenCompleted(context, caller?.UserName);
+        }
+
         if (caller is null)
         {
             return rejection;
@@ -99,6 +104,39 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
             ManagementLog.StoreUnavailable(_logger, context.Request.Method, context.Request.Path, unavailable);
             return ManagementProblem.Unavailable("The registry's storage is not responding; retry the request in a few seconds.").ToResult();
         }
+    }
+
+    /// <summary>
+    /// Records the change in the audit log once the response is sent, with its final status. The action is the method
+    /// and route pattern, and the detail is the request path. Request bodies and headers are never recorded.
+    /// </summary>
+    private static void RecordChangeWhenCompleted(HttpContext context, string? actor)
+    {
+        var audit = context.RequestServices.GetService<Audit.AuditLog>();
+        if (audit is null)
+        {
+            return;
+        }
+
+        var pattern = (context.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
+        // A collection route mapped as "" in its group ends in a slash that clients do not send.
+        if (pattern.Length > 1)
+        {
+            pattern = pattern.TrimEnd('/');
+        }
+
+        var values = context.Request.RouteValues;
+        // NOTE: for routes that end in {**repo}, the value also contains the sub-resource after the repository name.
+        var repository = values.TryGetValue("namespace", out var owner) && values.TryGetValue("repo", out var repo)
+            ? $"{owner}/{repo}"
+            : null;
+        var action = $"{context.Request.Method} {pattern}";
+        var path = context.Request.Path.Value;
+        context.Response.OnCompleted(() =>
+        {
+            audit.Record(context, actor, repository, action, context.Response.StatusCode, path);
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>

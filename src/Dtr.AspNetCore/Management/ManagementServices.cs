@@ -12,6 +12,7 @@ internal static class ManagementServices
     public static void AddRegistryManagement(IServiceCollection services)
     {
         services.TryAddSingleton<ManagementRequestFilter>();
+        services.TryAddSingleton<AuditEndpoints>();
         services.TryAddSingleton<ManagementAccess>();
         services.TryAddSingleton<TagDetailsReader>();
         services.TryAddSingleton<ManifestDetailsReader>();

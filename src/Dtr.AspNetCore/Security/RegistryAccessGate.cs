@@ -62,6 +62,7 @@ internal sealed class RegistryAccessGate
         }
 
         var access = new RequestAccess(this, outcome.Caller!, outcome.TokenAccess);
+        context.Items[ActorKey] = access.Caller.UserName;
         if (kind == RegistryRouteKind.Base)
         {
             if (!access.Caller.IsAuthenticated && access.TokenAccess is null)
@@ -91,6 +92,11 @@ internal sealed class RegistryAccessGate
 
         return access;
     }
+
+    private static readonly object ActorKey = new();
+
+    /// <summary>Returns the user name that the gate authenticated for the request, or null for anonymous callers.</summary>
+    internal static string? GetActor(HttpContext context) => context.Items[ActorKey] as string;
 
     /// <summary>Returns whether the caller may pull <paramref name="source"/>, which must exist, for a cross-repository mount.</summary>
     internal async ValueTask<bool> CanPullAsync(RequestAccess access, RepositoryName source, CancellationToken cancellationToken)

@@ -364,5 +364,25 @@ internal static class SqliteMigrations
             updated_by TEXT
         );
         """,
+
+        // Version 8: the audit log. result is an AuditResult value, time a Unix time in milliseconds. seq grows with
+        // each append, so listing newest first and paging both follow it.
+        """
+        CREATE TABLE audit_entries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time INTEGER NOT NULL,
+            actor TEXT,
+            client_address TEXT,
+            repository TEXT,
+            action TEXT NOT NULL,
+            result INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            detail TEXT
+        );
+
+        CREATE INDEX audit_entries_by_time ON audit_entries (time);
+        CREATE INDEX audit_entries_by_actor ON audit_entries (actor, seq);
+        CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
+        """,
     ];
 }
