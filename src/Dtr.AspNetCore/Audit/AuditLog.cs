@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Dtr.AspNetCore.Audit;
 
 /// <summary>
-/// Queues audit entries for <see cref="AuditWriter"/>, which stores them in batches. Recording never waits and never
-/// throws. When the queue is full, or after shutdown has begun, the entry is dropped, counted and logged, so a slow
-/// store cannot slow requests.
+/// Queues audit entries for <see cref="AuditWriter"/>, which stores them in batches. Recording only tries to write to
+/// a bounded channel, so it does not wait for the store. When the queue is full, or after shutdown has begun, the
+/// entry is dropped, counted and logged, so a slow store cannot slow requests.
 /// </summary>
 internal sealed class AuditLog
 {

@@ -10,7 +10,7 @@ public static class RegistryKestrelExtensions
 {
     /// <summary>
     /// Makes every HTTPS endpoint of the server, including those from <c>--urls https://…</c>, present the registry's
-    /// current certificate. Kestrel asks for it at each TLS handshake, so a certificate replaced through the
+    /// current certificate. Kestrel calls the certificate selector at each TLS handshake, so a certificate replaced through the
     /// management API applies to the next connection without a restart.
     /// </summary>
     public static KestrelServerOptions UseRegistryCertificate(this KestrelServerOptions options)

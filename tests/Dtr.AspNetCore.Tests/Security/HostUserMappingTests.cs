@@ -15,7 +15,7 @@ namespace Dtr.AspNetCore.Tests.Security;
 
 public sealed class HostUserMappingTests : IAsyncLifetime
 {
-    private const string UserHeader = "X-Test-Principal";
+    private const string UserHeader = TestHostSignIn.PrincipalHeader;
 
     private readonly MappingFactory _factory = new();
 
@@ -98,36 +98,9 @@ public sealed class HostUserMappingTests : IAsyncLifetime
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(services =>
             {
-                services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>("Test", _ => { });
-                services.AddSingleton<IRegistryUserMapper, PrefixUserMapper>();
+                services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, TestHostSignIn.HeaderAuthenticationHandler>("Test", _ => { });
+                services.AddSingleton<IRegistryUserMapper, TestHostSignIn.PrefixUserMapper>();
             });
-        }
-    }
-
-    /// <summary>Authenticates the principal named in the test header, in place of a host's single sign-on.</summary>
-    private sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            var principal = Request.Headers[UserHeader].ToString();
-            if (string.IsNullOrEmpty(principal))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, principal)], Scheme.Name);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
-        }
-    }
-
-    /// <summary>Maps principals named <c>principal-of-&lt;user&gt;</c> to that user.</summary>
-    private sealed class PrefixUserMapper : IRegistryUserMapper
-    {
-        public ValueTask<string?> MapAsync(ClaimsPrincipal principal, HttpContext context, CancellationToken cancellationToken)
-        {
-            var name = principal.FindFirstValue(ClaimTypes.NameIdentifier);
-            return ValueTask.FromResult(name is not null && name.StartsWith("principal-of-", StringComparison.Ordinal) ? name["principal-of-".Length..] : null);
         }
     }
 }

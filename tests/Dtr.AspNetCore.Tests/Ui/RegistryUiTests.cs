@@ -23,7 +23,7 @@ namespace Dtr.AspNetCore.Tests.Ui;
 /// </summary>
 public sealed class RegistryUiTests : IAsyncLifetime
 {
-    private const string PrincipalHeader = "X-Test-Principal";
+    private const string PrincipalHeader = TestHostSignIn.PrincipalHeader;
     private const string AdminPassword = "admin-password-1";
     private const string UserPassword = "user-password-1";
 
@@ -251,11 +251,11 @@ public sealed class RegistryUiTests : IAsyncLifetime
             return null;
         }
 
-        var header = values.Select(value => SetCookieHeaderValueParser(value)).FirstOrDefault(cookie => cookie.Name == SessionBrowser.CookieName);
+        var header = values.Select(value => ParseSetCookie(value)).FirstOrDefault(cookie => cookie.Name == SessionBrowser.CookieName);
         return header.Value;
     }
 
-    private static (string Name, string Value) SetCookieHeaderValueParser(string header)
+    private static (string Name, string Value) ParseSetCookie(string header)
     {
         var pair = header.Split(';', 2)[0];
         var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -274,37 +274,9 @@ public sealed class RegistryUiTests : IAsyncLifetime
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(services =>
             {
-                services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>("Test", _ => { });
-                services.AddSingleton<IRegistryUserMapper, PrefixUserMapper>();
+                services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TestHostSignIn.HeaderAuthenticationHandler>("Test", _ => { });
+                services.AddSingleton<IRegistryUserMapper, TestHostSignIn.PrefixUserMapper>();
             });
-        }
-    }
-
-    /// <summary>Authenticates the principal named in the test header, in place of a host's single sign-on scheme.</summary>
-    private sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            var principal = Request.Headers[PrincipalHeader].ToString();
-            if (string.IsNullOrEmpty(principal))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, principal)], Scheme.Name);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
-        }
-    }
-
-    /// <summary>Maps principals named <c>principal-of-&lt;user&gt;</c> to that user.</summary>
-    private sealed class PrefixUserMapper : IRegistryUserMapper
-    {
-        public ValueTask<string?> MapAsync(ClaimsPrincipal principal, HttpContext context, CancellationToken cancellationToken)
-        {
-            var name = principal.FindFirstValue(ClaimTypes.NameIdentifier);
-            const string prefix = "principal-of-";
-            return ValueTask.FromResult(name is not null && name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : null);
         }
     }
 }
