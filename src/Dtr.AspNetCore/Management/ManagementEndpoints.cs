@@ -65,6 +65,7 @@ internal static class ManagementEndpoints
         Settings.SettingsEndpoints.Map(group);
         Tls.CertificateEndpoints.Map(group);
         AuditEndpoints.Map(group);
+        WebhookEndpoints.Map(group);
 
         // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
         SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));
