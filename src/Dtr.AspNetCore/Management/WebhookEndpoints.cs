@@ -484,9 +484,10 @@ internal sealed record WebhookCreatedResponse(
 {
     public static WebhookCreatedResponse From(WebhookSubscription subscription)
     {
-        var shown = WebhookResponse.From(subscription);
+        var response = WebhookResponse.From(subscription);
         return new WebhookCreatedResponse(
-            shown.Id, shown.Scope, shown.Target, shown.Url, shown.Events, shown.MinSeverity, shown.Enabled, shown.Description, shown.CreatedBy, shown.CreatedAt, shown.UpdatedAt, subscription.Secret);
+            response.Id, response.Scope, response.Target, response.Url, response.Events, response.MinSeverity, response.Enabled,
+            response.Description, response.CreatedBy, response.CreatedAt, response.UpdatedAt, subscription.Secret);
     }
 }
 

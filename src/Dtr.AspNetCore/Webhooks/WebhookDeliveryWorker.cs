@@ -166,7 +166,8 @@ internal sealed class WebhookDeliveryWorker : BackgroundService
                 return;
             }
 
-            if (!subscription.Enabled)
+            // Test events are sent to disabled webhooks too, so a receiver can be checked before it is enabled.
+            if (!subscription.Enabled && delivery.EventType != WebhookEventNames.Test)
             {
                 var skipped = new WebhookAttempt(_time.GetUtcNow(), delivery.Attempts + 1, null, "The webhook is disabled, so the delivery was not sent.", TimeSpan.Zero);
                 await FinishAsync(store, delivery, [skipped], WebhookDeliveryState.Failed, null, stoppingToken).ConfigureAwait(false);

@@ -96,38 +96,58 @@ internal sealed class WebhookDispatcher : BackgroundService
     private async Task AddDeliveriesAsync(WebhookEvent webhookEvent, IReadOnlyList<WebhookSubscription> subscriptions, List<WebhookDeliveryRequest> deliveries)
     {
         var matching = subscriptions.Where(subscription => WebhookSubscriptionCache.Covers(subscription, webhookEvent.Repository)).ToList();
-        if (webhookEvent.Type != WebhookEventTypes.ScanCompleted)
+        WebhookScanSummary? scan = null;
+        if (webhookEvent.Type == WebhookEventTypes.ScanCompleted)
         {
-            foreach (var subscription in matching.Where(subscription => subscription.Events.HasFlag(webhookEvent.Type)))
+            // Read the scan only when a subscription wants scan events, because it costs store reads.
+            if (!matching.Any(subscription => (subscription.Events & ScanEvents) != 0))
             {
-                deliveries.Add(Delivery(webhookEvent, webhookEvent.Type, scan: null, subscription.Id));
+                return;
             }
 
-            return;
+            (scan, var mediaType) = await ReadScanSummaryAsync(webhookEvent).ConfigureAwait(false);
+            webhookEvent = webhookEvent with { MediaType = mediaType };
         }
 
-        // A scan raises scan.completed, and scan.vulnerabilities_found for subscriptions whose minimum it reaches.
-        var scanSubscriptions = matching.Where(subscription => (subscription.Events & (WebhookEventTypes.ScanCompleted | WebhookEventTypes.ScanVulnerabilitiesFound)) != 0).ToList();
-        if (scanSubscriptions.Count == 0)
+        foreach (var subscription in matching)
         {
-            return;
+            foreach (var type in SelectTypes(subscription, webhookEvent.Type, scan))
+            {
+                deliveries.Add(Delivery(webhookEvent, type, scan, subscription.Id));
+            }
+        }
+    }
+
+    private const WebhookEventTypes ScanEvents = WebhookEventTypes.ScanCompleted | WebhookEventTypes.ScanVulnerabilitiesFound;
+
+    /// <summary>
+    /// Returns the event types a subscription receives for an event. A scan raises scan.completed, and
+    /// scan.vulnerabilities_found when the scan has a status other than failed and found at least one vulnerability
+    /// at or above the subscription's minimum severity. The caller checks the subscription's scope.
+    /// </summary>
+    internal static IEnumerable<WebhookEventTypes> SelectTypes(WebhookSubscription subscription, WebhookEventTypes type, WebhookScanSummary? scan)
+    {
+        if (type != WebhookEventTypes.ScanCompleted)
+        {
+            if (subscription.Events.HasFlag(type))
+            {
+                yield return type;
+            }
+
+            yield break;
         }
 
-        var (scan, mediaType) = await ReadScanSummaryAsync(webhookEvent).ConfigureAwait(false);
-        webhookEvent = webhookEvent with { MediaType = mediaType };
-        foreach (var subscription in scanSubscriptions)
+        if (subscription.Events.HasFlag(WebhookEventTypes.ScanCompleted))
         {
-            if (subscription.Events.HasFlag(WebhookEventTypes.ScanCompleted))
-            {
-                deliveries.Add(Delivery(webhookEvent, WebhookEventTypes.ScanCompleted, scan, subscription.Id));
-            }
+            yield return WebhookEventTypes.ScanCompleted;
+        }
 
-            if (subscription.Events.HasFlag(WebhookEventTypes.ScanVulnerabilitiesFound)
-                && scan is not null
-                && scan.ToSummary().CountAtOrAbove(subscription.MinSeverity) > 0)
-            {
-                deliveries.Add(Delivery(webhookEvent, WebhookEventTypes.ScanVulnerabilitiesFound, scan, subscription.Id));
-            }
+        if (subscription.Events.HasFlag(WebhookEventTypes.ScanVulnerabilitiesFound)
+            && scan is not null
+            && scan.Status != "failed"
+            && scan.ToSummary().CountAtOrAbove(subscription.MinSeverity) > 0)
+        {
+            yield return WebhookEventTypes.ScanVulnerabilitiesFound;
         }
     }
 

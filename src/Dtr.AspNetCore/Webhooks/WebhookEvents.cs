@@ -8,7 +8,7 @@ namespace Dtr.AspNetCore.Webhooks;
 
 /// <summary>
 /// Queues events for <see cref="WebhookDispatcher"/>, which matches them to subscriptions and stores the deliveries.
-/// Recording only tries to write to a bounded channel, so a push or pull never waits for the store. When the queue
+/// Recording only tries to write to a bounded channel and awaits nothing, so a push or pull does not wait for the store or a receiver. When the queue
 /// is full, or after shutdown has begun, the event is dropped, counted and logged. An event that no subscription can
 /// match, according to a list of subscriptions at most <see cref="WebhookSubscriptionCache.MaxAge"/> old, is not queued.
 /// </summary>

@@ -90,8 +90,8 @@ internal sealed class WebhookSender
             });
         }
 
-        // The timeout strategy cancels the attempt's token. SendOnceAsync turns that into a failed attempt, so the
-        // strategy never throws TimeoutRejectedException here.
+        // The timeout strategy cancels the attempt's token. SendOnceAsync returns a failed attempt instead of
+        // throwing OperationCanceledException, so the retry strategy sees the timeout as a failed result.
         return builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.AttemptTimeout }).Build();
     }
 

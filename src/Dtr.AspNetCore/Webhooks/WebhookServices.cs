@@ -33,7 +33,7 @@ internal static class WebhookServices
             })
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
-                // A redirect would send the signed body to an address nobody configured, so a 3xx fails the attempt.
+                // A redirect would send the signed body to an address the webhook's owner did not choose, so a 3xx fails the attempt.
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectCallback = WebhookAddressPolicy.CreateConnectCallback(provider.GetRequiredService<IOptionsMonitor<RegistryOptions>>()),
