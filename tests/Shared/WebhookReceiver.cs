@@ -11,8 +11,8 @@ namespace Dtr.Tests.Shared;
 
 /// <summary>
 /// A webhook receiver on a free 127.0.0.1 port, built on <see cref="HttpListener"/>. It keeps every request and
-/// responds to each with what <see cref="Respond"/> returns for its number (from 1): a status code, a hang until the
-/// receiver is released or disposed, or a closed connection.
+/// responds to each with what <see cref="Respond"/> returns for its number (from 1): a status code, or a hang until
+/// the receiver is released or disposed.
 /// </summary>
 public sealed class WebhookReceiver : IDisposable
 {
@@ -42,9 +42,6 @@ public sealed class WebhookReceiver : IDisposable
 
         /// <summary>Wait without responding until <see cref="Release"/> or disposal.</summary>
         Hang,
-
-        /// <summary>Close the connection without a response.</summary>
-        Close,
     }
 
     /// <summary>The URL to subscribe.</summary>
@@ -158,9 +155,6 @@ public sealed class WebhookReceiver : IDisposable
                 case Reply.Hang:
                     await _release.Task;
                     break;
-                case Reply.Close:
-                    context.Response.Abort();
-                    return;
             }
 
             context.Response.Close();

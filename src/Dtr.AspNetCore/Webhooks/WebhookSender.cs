@@ -119,8 +119,9 @@ internal sealed class WebhookSender
         {
             return new WebhookAttempt(started, number, null, $"The attempt timed out after {timeout.TotalSeconds:0.###} s without response headers.", stopwatch.Elapsed);
         }
-        catch (HttpRequestException error)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
+            // HttpRequestException in most cases, but a connection the receiver resets can also surface as IOException.
             return new WebhookAttempt(started, number, null, Truncate($"The request failed: {Describe(error)}"), stopwatch.Elapsed);
         }
     }
