@@ -5,8 +5,8 @@ using Dtr.Tests.Shared;
 namespace Dtr.EndToEnd.Tests;
 
 /// <summary>
-/// Webhooks of the sample host process, with a receiver on a 127.0.0.1 port of the test: skopeo pushes and pulls
-/// raise signed events, a receiver that fails the first attempts still gets the event, a scan with high
+/// Webhooks of the sample host process, with a receiver on a 127.0.0.1 port of the test. Skopeo pushes and pulls
+/// raise signed events, and a receiver that fails the first attempts still gets the event. A scan with high
 /// vulnerabilities raises scan events, and a receiver that never responds does not hold up a push. The host runs
 /// with the default delivery settings (three attempts per round, 2 s then 4 s apart).
 /// </summary>

@@ -20,6 +20,8 @@ internal sealed class WebhookDispatcher : BackgroundService
     /// <summary>The maximum number of events matched and stored together.</summary>
     public const int MaxBatchSize = 200;
 
+    private const WebhookEventTypes ScanEvents = WebhookEventTypes.ScanCompleted | WebhookEventTypes.ScanVulnerabilitiesFound;
+
     private readonly WebhookEvents _events;
     private readonly WebhookSubscriptionCache _subscriptions;
     private readonly WebhookWakeSignal _wake;
@@ -117,8 +119,6 @@ internal sealed class WebhookDispatcher : BackgroundService
             }
         }
     }
-
-    private const WebhookEventTypes ScanEvents = WebhookEventTypes.ScanCompleted | WebhookEventTypes.ScanVulnerabilitiesFound;
 
     /// <summary>
     /// Returns the event types a subscription receives for an event. A scan raises scan.completed, and

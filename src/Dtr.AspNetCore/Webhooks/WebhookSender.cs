@@ -91,7 +91,7 @@ internal sealed class WebhookSender
         }
 
         // The timeout strategy cancels the attempt's token. SendOnceAsync returns a failed attempt instead of
-        // throwing OperationCanceledException, so the retry strategy sees the timeout as a failed result.
+        // throwing OperationCanceledException, so the retry strategy handles the timeout as a failed result.
         return builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.AttemptTimeout }).Build();
     }
 
