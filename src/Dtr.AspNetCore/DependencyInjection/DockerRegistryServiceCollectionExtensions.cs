@@ -71,6 +71,9 @@ public static class DockerRegistryServiceCollectionExtensions
         services.AddHostedService<RegistryStartup>();
         AddRuntimeSettings(services);
         services.TryAddSingleton<RegistryCertificateProvider>();
+        services.TryAddSingleton<ClientCertificateAuthority>();
+        services.TryAddSingleton<ClientCertificateValidator>();
+        services.TryAddSingleton<ClientBundleEndpoints>();
         services.TryAddSingleton<CertificateEndpoints>();
         // After RegistryStartup, so that retention runs on a migrated store.
         services.TryAddSingleton<Dtr.AspNetCore.Audit.AuditLog>();
