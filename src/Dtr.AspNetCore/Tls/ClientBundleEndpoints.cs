@@ -67,7 +67,8 @@ internal sealed class ClientBundleEndpoints
 
     /// <summary>
     /// The file name of the client authority. It does not end in <c>.crt</c>, because Docker and podman trust every
-    /// <c>.crt</c> file of a certificate folder as an authority for the server's certificate.
+    /// <c>.crt</c> file of a certificate folder as an authority for the server's certificate (Docker's "Verify
+    /// repository client with certificates" page, containers-certs.d(5)).
     /// </summary>
     public const string ClientCaFileName = "client-ca.pem";
 
