@@ -15,19 +15,19 @@ internal sealed partial class PostgreSqlMetadataStore : IKeyMaterialStore
 
     /// <inheritdoc />
     /// <remarks>Of two concurrent inserts, the second waits for the first to commit and inserts nothing. The read is a separate statement, so under READ COMMITTED it sees the row that the other transaction committed.</remarks>
-    public ValueTask<StoredKeyMaterial> GetOrAddKeyMaterialAsync(string name, string value, DateTimeOffset createdAt, CancellationToken cancellationToken = default)
+    public ValueTask<StoredKeyMaterial> GetOrAddKeyMaterialAsync(string name, string value, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
     {
         KeyMaterialStoreArguments.ValidateAdd(name, value);
         return WriteRowAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var insert = CreateCommand(connection, transaction, """
-                INSERT INTO key_material (name, value, created_at) VALUES (@name, @value, @created_at)
+                INSERT INTO key_material (name, value, updated_at) VALUES (@name, @value, @updated_at)
                 ON CONFLICT (name) DO NOTHING;
                 """))
             {
                 insert.Parameters.AddWithValue("@name", name);
                 insert.Parameters.AddWithValue("@value", value);
-                insert.Parameters.AddWithValue("@created_at", createdAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("@updated_at", updatedAt.ToUnixTimeMilliseconds());
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -36,9 +36,27 @@ internal sealed partial class PostgreSqlMetadataStore : IKeyMaterialStore
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public ValueTask<StoredKeyMaterial> SetKeyMaterialAsync(string name, string value, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
+    {
+        KeyMaterialStoreArguments.ValidateAdd(name, value);
+        return WriteRowAsync(async (connection, transaction, cancellationToken) =>
+        {
+            await using var command = CreateCommand(connection, transaction, """
+                INSERT INTO key_material (name, value, updated_at) VALUES (@name, @value, @updated_at)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+                """);
+            command.Parameters.AddWithValue("@name", name);
+            command.Parameters.AddWithValue("@value", value);
+            command.Parameters.AddWithValue("@updated_at", updatedAt.ToUnixTimeMilliseconds());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new StoredKeyMaterial(name, value, DateTimeOffset.FromUnixTimeMilliseconds(updatedAt.ToUnixTimeMilliseconds()));
+        }, cancellationToken);
+    }
+
     private static async Task<StoredKeyMaterial?> ReadKeyMaterialAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string name, CancellationToken cancellationToken)
     {
-        await using var command = CreateCommand(connection, transaction, "SELECT value, created_at FROM key_material WHERE name = @name;");
+        await using var command = CreateCommand(connection, transaction, "SELECT value, updated_at FROM key_material WHERE name = @name;");
         command.Parameters.AddWithValue("@name", name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

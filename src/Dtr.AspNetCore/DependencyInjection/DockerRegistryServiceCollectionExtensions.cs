@@ -107,6 +107,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<ScanningOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<GarbageCollectionOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
         services.AddHostedService<RegistrySettingsRefresher>();
+        services.AddHostedService<SharedCertificateRefresher>();
         services.TryAddSingleton<SettingsEndpoints>();
     }
 

@@ -16,19 +16,19 @@ internal sealed partial class SqliteMetadataStore : IKeyMaterialStore
 
     /// <inheritdoc />
     /// <remarks>BEGIN IMMEDIATE makes the insert and the read that follows it one step.</remarks>
-    public ValueTask<StoredKeyMaterial> GetOrAddKeyMaterialAsync(string name, string value, DateTimeOffset createdAt, CancellationToken cancellationToken = default)
+    public ValueTask<StoredKeyMaterial> GetOrAddKeyMaterialAsync(string name, string value, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
     {
         KeyMaterialStoreArguments.ValidateAdd(name, value);
         return WriteAsync(async (connection, transaction, cancellationToken) =>
         {
             await using (var insert = CreateCommand(connection, transaction, """
-                INSERT INTO key_material (name, value, created_at) VALUES ($name, $value, $created_at)
+                INSERT INTO key_material (name, value, updated_at) VALUES ($name, $value, $updated_at)
                 ON CONFLICT (name) DO NOTHING;
                 """))
             {
                 insert.Parameters.AddWithValue("$name", name);
                 insert.Parameters.AddWithValue("$value", value);
-                insert.Parameters.AddWithValue("$created_at", createdAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("$updated_at", updatedAt.ToUnixTimeMilliseconds());
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -37,9 +37,27 @@ internal sealed partial class SqliteMetadataStore : IKeyMaterialStore
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public ValueTask<StoredKeyMaterial> SetKeyMaterialAsync(string name, string value, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
+    {
+        KeyMaterialStoreArguments.ValidateAdd(name, value);
+        return WriteAsync(async (connection, transaction, cancellationToken) =>
+        {
+            await using var command = CreateCommand(connection, transaction, """
+                INSERT INTO key_material (name, value, updated_at) VALUES ($name, $value, $updated_at)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+                """);
+            command.Parameters.AddWithValue("$name", name);
+            command.Parameters.AddWithValue("$value", value);
+            command.Parameters.AddWithValue("$updated_at", updatedAt.ToUnixTimeMilliseconds());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new StoredKeyMaterial(name, value, DateTimeOffset.FromUnixTimeMilliseconds(updatedAt.ToUnixTimeMilliseconds()));
+        }, cancellationToken);
+    }
+
     private static async Task<StoredKeyMaterial?> ReadKeyMaterialAsync(SqliteConnection connection, SqliteTransaction? transaction, string name, CancellationToken cancellationToken)
     {
-        await using var command = CreateCommand(connection, transaction, "SELECT value, created_at FROM key_material WHERE name = $name;");
+        await using var command = CreateCommand(connection, transaction, "SELECT value, updated_at FROM key_material WHERE name = $name;");
         command.Parameters.AddWithValue("$name", name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

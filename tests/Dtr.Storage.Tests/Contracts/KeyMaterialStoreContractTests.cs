@@ -3,8 +3,8 @@ using Dtr.Metadata;
 namespace Dtr.Storage.Tests.Contracts;
 
 /// <summary>
-/// The behaviour every <see cref="IKeyMaterialStore"/> driver must have: entries are added once, read back, and
-/// concurrent adds of one name agree on a single value. A driver's test class derives from it and supplies a fresh,
+/// The behaviour every <see cref="IKeyMaterialStore"/> driver must have: entries are added once or replaced, read back,
+/// and concurrent adds of one name agree on a single value. A driver's test class derives from it and supplies a fresh,
 /// migrated database per test.
 /// </summary>
 public abstract class KeyMaterialStoreContractTests : IAsyncLifetime
@@ -45,11 +45,11 @@ public abstract class KeyMaterialStoreContractTests : IAsyncLifetime
 
         Assert.Equal("client-ca", added.Name);
         Assert.Equal("first", added.Value);
-        Assert.Equal(s_now, added.CreatedAt);
+        Assert.Equal(s_now, added.UpdatedAt);
         var read = await KeyMaterial.GetKeyMaterialAsync("client-ca");
         Assert.NotNull(read);
         Assert.Equal("first", read.Value);
-        Assert.Equal(s_now, read.CreatedAt);
+        Assert.Equal(s_now, read.UpdatedAt);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public abstract class KeyMaterialStoreContractTests : IAsyncLifetime
         var second = await KeyMaterial.GetOrAddKeyMaterialAsync("client-ca", "second", s_now.AddHours(1));
 
         Assert.Equal("first", second.Value);
-        Assert.Equal(s_now, second.CreatedAt);
+        Assert.Equal(s_now, second.UpdatedAt);
         Assert.Equal("first", (await KeyMaterial.GetKeyMaterialAsync("client-ca"))?.Value);
     }
 
@@ -89,6 +89,31 @@ public abstract class KeyMaterialStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Set_AddsMissingEntry()
+    {
+        var stored = await KeyMaterial.SetKeyMaterialAsync("tls-certificate", "first", s_now);
+
+        Assert.Equal("first", stored.Value);
+        Assert.Equal(s_now, stored.UpdatedAt);
+        Assert.Equal("first", (await KeyMaterial.GetKeyMaterialAsync("tls-certificate"))?.Value);
+    }
+
+    [Fact]
+    public async Task Set_ReplacesExistingEntry()
+    {
+        await KeyMaterial.GetOrAddKeyMaterialAsync("tls-certificate", "first", s_now);
+
+        var replaced = await KeyMaterial.SetKeyMaterialAsync("tls-certificate", "second", s_now.AddHours(1));
+
+        Assert.Equal("second", replaced.Value);
+        var read = await KeyMaterial.GetKeyMaterialAsync("tls-certificate");
+        Assert.NotNull(read);
+        Assert.Equal("second", read.Value);
+        Assert.Equal(s_now.AddHours(1), read.UpdatedAt);
+        Assert.Null(await KeyMaterial.GetKeyMaterialAsync("client-ca"));
+    }
+
+    [Fact]
     public async Task GetOrAdd_KeepsLongPemValue()
     {
         var value = string.Concat(Enumerable.Repeat("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 200));
@@ -104,6 +129,8 @@ public abstract class KeyMaterialStoreContractTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(async () => await KeyMaterial.GetKeyMaterialAsync(""));
         await Assert.ThrowsAsync<ArgumentException>(async () => await KeyMaterial.GetKeyMaterialAsync(new string('a', StoredKeyMaterial.MaxNameLength + 1)));
         await Assert.ThrowsAsync<ArgumentException>(async () => await KeyMaterial.GetOrAddKeyMaterialAsync("client-ca", "", s_now));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await KeyMaterial.SetKeyMaterialAsync("", "value", s_now));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await KeyMaterial.SetKeyMaterialAsync("client-ca", "", s_now));
     }
 
     [Fact]
