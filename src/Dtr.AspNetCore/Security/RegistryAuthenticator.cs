@@ -197,7 +197,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
     /// </summary>
     private async ValueTask<AuthenticationOutcome> AuthenticateClientCertificateAsync(HttpContext context, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
-        var validation = await ValidateForConnectionAsync(context, certificate, cancellationToken);
+        var (validation, cached) = await ValidateForConnectionAsync(context, certificate, cancellationToken);
         string? reason = validation.Error;
         User? user = null;
         if (reason is null)
@@ -215,7 +215,13 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
 
         if (reason is not null)
         {
-            TlsLog.ClientCertificateRejected(_logger, SecurityLog.Truncate(certificate.Subject), CertificateDescription.ComputeSha256Thumbprint(certificate), ClientAddress(context), reason);
+            // A certificate that failed its own checks is logged once per connection, because it fails the same way on
+            // every request. A rejection for the user's state is logged each time, since that state can change.
+            if (!cached || validation.Error is null)
+            {
+                TlsLog.ClientCertificateRejected(_logger, SecurityLog.Truncate(certificate.Subject), CertificateDescription.ComputeSha256Thumbprint(certificate), ClientAddress(context), reason);
+            }
+
             return AuthenticationOutcome.Failure($"The client certificate was rejected: {reason}.");
         }
 
@@ -230,7 +236,8 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
     /// Validates the certificate once per TLS connection, because the client presents it in the handshake and it
     /// stays the same for every request on the connection. The user is still read on every request.
     /// </summary>
-    private async ValueTask<ClientCertificateValidation> ValidateForConnectionAsync(HttpContext context, X509Certificate2 certificate, CancellationToken cancellationToken)
+    /// <returns>The validation, and whether it was stored for the connection by an earlier request.</returns>
+    private async ValueTask<(ClientCertificateValidation Validation, bool Cached)> ValidateForConnectionAsync(HttpContext context, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
         var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
         if (items?.TryGetValue(ConnectionValidationKey, out var cached) == true
@@ -238,7 +245,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             && ReferenceEquals(entry.Certificate, certificate)
             && _time.GetUtcNow() <= entry.NotAfter)
         {
-            return entry.Validation;
+            return (entry.Validation, true);
         }
 
         var validation = await _certificates.ValidateAsync(certificate, cancellationToken);
@@ -248,7 +255,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             items[ConnectionValidationKey] = new CachedValidation(certificate, notAfter, validation);
         }
 
-        return validation;
+        return (validation, false);
     }
 
     private static readonly object ConnectionValidationKey = new();

@@ -250,7 +250,7 @@ internal sealed class ClientCertificateValidator
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or CryptographicException)
         {
             throw new InvalidOperationException(
-                $"The trusted client CA file '{fullPath}' in Registry:ClientCertificates:TrustedCaPaths could not be read: {error.Message}", error);
+                $"The trusted client CA file '{fullPath}' in Registry:ClientCertificates:TrustedCaPaths could not be read: {error.Message} Check the path and that the host's user may read the file.", error);
         }
 
         if (certificates.Count == 0)
