@@ -380,5 +380,19 @@ internal static class PostgreSqlMigrations
         CREATE INDEX audit_entries_by_actor ON audit_entries (actor, seq);
         CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
         """,
+
+        // Version 8: no schema change. Script N must sit at position N of this list, so this empty script keeps the
+        // numbering contiguous.
+        "SELECT 1;",
+
+        // Version 9: named secrets that every host shares, as in version 10 of the SQLite store. updated_at is a Unix
+        // time in milliseconds.
+        """
+        CREATE TABLE key_material (
+            name text COLLATE "C" PRIMARY KEY,
+            value text NOT NULL,
+            updated_at bigint NOT NULL
+        );
+        """,
     ];
 }

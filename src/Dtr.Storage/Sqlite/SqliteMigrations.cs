@@ -384,5 +384,19 @@ internal static class SqliteMigrations
         CREATE INDEX audit_entries_by_actor ON audit_entries (actor, seq);
         CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
         """,
+
+        // Version 9: no schema change. Script N must sit at position N of this list, so this empty script keeps the
+        // numbering contiguous.
+        "SELECT 1;",
+
+        // Version 10: named secrets that every host of the registry shares, such as the client certificate
+        // authority's key and the uploaded HTTPS certificate. updated_at is a Unix time in milliseconds.
+        """
+        CREATE TABLE key_material (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }
