@@ -90,15 +90,20 @@ public sealed class AuditWalkthroughTests(SecuredRegistryFixture registry)
         Assert.Equal(["old", "v1"], pushes.Select(e => Text(e, "detail")));
         Assert.All(pushes, push => AssertEntry(push, Developer, Repository, "manifest.push", "succeeded", started));
 
-        var denials = entries.Where(e => Text(e, "actor") == Outsider).ToList();
-        Assert.True(denials.Count > 0, $"The audit log has no entry by {Outsider}, whose push was rejected.\n{Describe(entries)}");
+        // skopeo remembers where it saw each blob (its blob-info cache), so after other tests pushed the same busybox
+        // layer it may also try to read or mount it from their repositories, which is denied and recorded there.
+        var outsiderEntries = entries.Where(e => Text(e, "actor") == Outsider).ToList();
+        Assert.All(outsiderEntries, entry => Assert.Equal("denied", Text(entry, "result")));
+        var denials = outsiderEntries.Where(e => Text(e, "repository") == Repository).ToList();
+        Assert.True(denials.Count > 0, $"The audit log has no denial of {Outsider} on {Repository}, whose push was rejected.\n{Describe(entries)}");
         Assert.All(denials, denial => AssertEntry(denial, Outsider, Repository, Text(denial, "action")!, "denied", started));
         Assert.All(denials, denial => Assert.Contains(denial["status"]!.GetValue<int>(), new[] { 401, 403 }));
         Assert.True(denials.Count <= 3, $"The audit log has {denials.Count} denials for one rejected push; expected at most one for each of the two blobs and the manifest.\n{Describe(denials)}");
 
         // 4. Each filter selects from the walkthrough's entries only what it names.
         var byActor = await ListAsync("actor=" + Developer);
-        Assert.True(byActor.Count == 2 && byActor.All(e => Text(e, "actor") == Developer), $"actor={Developer} returned:\n{Describe(byActor)}");
+        Assert.True(byActor.All(e => Text(e, "actor") == Developer), $"actor={Developer} returned:\n{Describe(byActor)}");
+        Assert.Equal(entries.Where(e => Text(e, "actor") == Developer).Select(Sequence), byActor.Select(Sequence));
         var byRepository = await ListAsync("repository=" + Repository);
         Assert.True(byRepository.All(e => Text(e, "repository") == Repository), $"repository={Repository} returned:\n{Describe(byRepository)}");
         Assert.Equal(entries.Count(e => Text(e, "repository") == Repository), byRepository.Count);
