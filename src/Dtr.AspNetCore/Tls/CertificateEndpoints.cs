@@ -3,6 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Dtr.AspNetCore.Management;
 using Dtr.Metadata;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
@@ -54,7 +56,14 @@ internal sealed class CertificateEndpoints
     private IResult Get(HttpContext context)
     {
         ManagementAccess.RequireAdmin(ManagementRequestFilter.GetCaller(context), "read the TLS certificate");
-        return TypedResults.Ok(CertificateDescription.Of(_provider.Current, _provider.Source));
+        return TypedResults.Ok(CertificateDescription.Of(_provider.Current, _provider.Source) with { HttpsAddresses = ReadHttpsAddresses(context) });
+    }
+
+    /// <summary>Returns the server's listening addresses that use HTTPS, or none when the server does not report them.</summary>
+    private static List<string> ReadHttpsAddresses(HttpContext context)
+    {
+        var addresses = context.RequestServices.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        return addresses.Where(address => address.StartsWith("https://", StringComparison.OrdinalIgnoreCase)).ToList();
     }
 
     private async Task<IResult> PutAsync(HttpContext context)
@@ -76,7 +85,7 @@ internal sealed class CertificateEndpoints
         var path = _provider.Replace(certificate);
         TlsLog.CertificateReplaced(_logger, caller.UserName ?? "(anonymous)", certificate.Subject,
             CertificateDescription.ComputeSha256Thumbprint(certificate), certificate.NotAfter.ToUniversalTime(), path);
-        return TypedResults.Ok(CertificateDescription.Of(certificate, RegistryCertificateSource.Uploaded));
+        return TypedResults.Ok(CertificateDescription.Of(certificate, RegistryCertificateSource.Uploaded) with { HttpsAddresses = ReadHttpsAddresses(context) });
     }
 
     private static X509Certificate2 Parse(CertificateUploadRequest request)

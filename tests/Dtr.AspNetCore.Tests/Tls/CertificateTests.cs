@@ -43,6 +43,8 @@ public sealed class CertificateTests : IDisposable
             Assert.Contains("localhost", names);
             Assert.Contains("127.0.0.1", names);
             Assert.False(description.TryGetProperty("keyPem", out _));
+            var httpsAddresses = description.GetProperty("httpsAddresses").EnumerateArray().Select(item => item.GetString()).ToList();
+            Assert.Contains(address.ToString().TrimEnd('/'), httpsAddresses);
         }
 
         var folder = Path.Combine(_dataDirectory, "tls");
