@@ -18,6 +18,13 @@ if (tlsEnabled)
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.UseRegistryCertificate());
 }
 
+// Client certificates arrive only in a TLS handshake, so without HTTPS the setting would silently do nothing.
+if (builder.Configuration.GetValue<bool>("Registry:ClientCertificates:Enabled") && !tlsEnabled)
+{
+    return ReportInvalidConfiguration(
+        ["Registry:ClientCertificates:Enabled is true but HTTPS is off; set Registry:Tls:Enabled=true or configure a certificate in Registry:Tls."]);
+}
+
 // Serve on loopback port 5000 (5443 with HTTPS) unless --urls, ASPNETCORE_URLS or the "urls" setting sets another
 // address.
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))

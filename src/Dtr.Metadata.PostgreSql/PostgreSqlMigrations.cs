@@ -433,5 +433,15 @@ internal static class PostgreSqlMigrations
         CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id);
         CREATE INDEX webhook_attempts_by_time ON webhook_attempts (time);
         """,
+
+        // Version 9: named secrets that every host shares, as in version 10 of the SQLite store. updated_at is a Unix
+        // time in milliseconds.
+        """
+        CREATE TABLE key_material (
+            name text COLLATE "C" PRIMARY KEY,
+            value text NOT NULL,
+            updated_at bigint NOT NULL
+        );
+        """,
     ];
 }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using Dtr.AspNetCore.Tests.Management;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Tests;
 
@@ -9,6 +11,7 @@ public sealed class HealthCheckTests
 {
     private const string LivePath = "/healthz/live";
     private const string ReadyPath = "/healthz/ready";
+    private const string HealthCheckServiceCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     [Fact]
     public async Task Live_Returns200Healthy()
@@ -90,6 +93,69 @@ public sealed class HealthCheckTests
         File.Delete(uploads);
         using var recovered = await client.GetAsync(ReadyPath);
         Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ready_RepeatedFailure_LoggedOnChange()
+    {
+        var logs = new TestLogProvider();
+        await using var factory = new RegistryFactory
+        {
+            Settings = new Dictionary<string, string?> { ["Logging:LogLevel:Dtr.AspNetCore.Health"] = "Debug" },
+        };
+        await using var logged = factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(logs)));
+        using var client = new RegistryClient(logged.CreateClient());
+        await client.PushBlobAsync("health/blobs", [1, 2, 3]);
+        var uploads = Path.Combine(factory.DataDirectory, "uploads");
+        Directory.Delete(uploads, recursive: true);
+        await File.WriteAllTextAsync(uploads, "not a folder");
+
+        for (var run = 0; run < 3; run++)
+        {
+            using var failed = await client.GetAsync(ReadyPath);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        }
+
+        File.Delete(uploads);
+        using var recovered = await client.GetAsync(ReadyPath);
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+
+        var records = logs.Records;
+        Assert.DoesNotContain(records, record => record.Category == HealthCheckServiceCategory && record.Level >= LogLevel.Warning);
+        var failedRecord = Assert.Single(records, record => record.EventId.Id == 3450);
+        Assert.Equal(LogLevel.Error, failedRecord.Level);
+        Assert.StartsWith("Readiness check blob-store failed with status Unhealthy", failedRecord.Message, StringComparison.Ordinal);
+        var stillFailing = records.Where(record => record.EventId.Id == 3451).ToList();
+        Assert.Equal(2, stillFailing.Count);
+        Assert.All(stillFailing, record => Assert.Equal(LogLevel.Debug, record.Level));
+        var recoveredRecord = Assert.Single(records, record => record.EventId.Id == 3452);
+        Assert.Equal(LogLevel.Information, recoveredRecord.Level);
+        Assert.Contains("after 3 failed runs", recoveredRecord.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_HostLogLevel_RestoresEveryRunLog()
+    {
+        var logs = new TestLogProvider();
+        await using var factory = new RegistryFactory
+        {
+            Settings = new Dictionary<string, string?> { [$"Logging:LogLevel:{HealthCheckServiceCategory}"] = "Information" },
+        };
+        await using var logged = factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(logs)));
+        using var client = new RegistryClient(logged.CreateClient());
+        await client.PushBlobAsync("health/blobs", [1, 2, 3]);
+        var uploads = Path.Combine(factory.DataDirectory, "uploads");
+        Directory.Delete(uploads, recursive: true);
+        await File.WriteAllTextAsync(uploads, "not a folder");
+
+        for (var run = 0; run < 2; run++)
+        {
+            using var failed = await client.GetAsync(ReadyPath);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        }
+
+        var serviceErrors = logs.Records.Where(record => record.Category == HealthCheckServiceCategory && record.Level == LogLevel.Error).ToList();
+        Assert.Equal(2, serviceErrors.Count);
     }
 
     [Fact]

@@ -104,6 +104,7 @@ public sealed class PageTests(UiRegistryFixture registry, BrowserFixture browser
             ("settings?tab=security", "Settings"),
             ("settings?tab=gc", "Settings"),
             ("settings?tab=storage", "Settings"),
+            ("settings?tab=certificate", "Settings"),
         ];
     }
 

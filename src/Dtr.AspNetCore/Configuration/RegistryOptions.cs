@@ -95,6 +95,9 @@ public sealed class RegistryOptions
     /// <summary>The HTTPS certificate (<c>Registry:Tls</c>).</summary>
     public RegistryTlsOptions Tls { get; set; } = new();
 
+    /// <summary>Sign-in with TLS client certificates and the client bundles the registry issues (<c>Registry:ClientCertificates</c>).</summary>
+    public RegistryClientCertificateOptions ClientCertificates { get; set; } = new();
+
     /// <summary>The first system administrator (<c>Registry:Admin</c>).</summary>
     public RegistryAdminOptions Admin { get; set; } = new();
 

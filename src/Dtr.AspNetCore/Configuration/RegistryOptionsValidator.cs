@@ -46,6 +46,8 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add("Registry:Tls:KeyPath is set without Registry:Tls:CertificatePath; set the certificate's PEM file too.");
         }
 
+        errors.AddRange(ValidateClientCertificates(options));
+
         if (options.MaxManifestBytes < 4 * 1024)
         {
             errors.Add($"Registry:MaxManifestBytes is {options.MaxManifestBytes}; set at least 4096 bytes (the default is 4194304, 4 MiB).");
@@ -130,5 +132,64 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static List<string> ValidateClientCertificates(RegistryOptions options)
+    {
+        var errors = new List<string>();
+        var clientCertificates = options.ClientCertificates;
+        if (clientCertificates is null)
+        {
+            return errors;
+        }
+
+        if (!Enum.IsDefined(clientCertificates.UserNameSource))
+        {
+            errors.Add($"Registry:ClientCertificates:UserNameSource is {clientCertificates.UserNameSource}; set CommonName (the default), Email, UserPrincipalName or DnsName.");
+        }
+
+        if (clientCertificates.BundleValidity < TimeSpan.FromDays(1) || clientCertificates.BundleValidity > TimeSpan.FromDays(3650))
+        {
+            errors.Add($"Registry:ClientCertificates:BundleValidity is {clientCertificates.BundleValidity}; set a value from 1.00:00:00 to 3650.00:00:00 (the default is 365.00:00:00).");
+        }
+
+        if (clientCertificates.RequiredDomain is { } domain && (domain.Length == 0 || domain.Contains('@', StringComparison.Ordinal)))
+        {
+            errors.Add($"Registry:ClientCertificates:RequiredDomain '{domain}' is invalid; set a domain such as example.com, without '@', or leave it unset.");
+        }
+
+        if (!clientCertificates.Enabled)
+        {
+            if (clientCertificates.IssueBundles)
+            {
+                errors.Add("Registry:ClientCertificates:IssueBundles is true but Registry:ClientCertificates:Enabled is false; set Enabled to true as well, or the issued certificates would not be accepted.");
+            }
+
+            return errors;
+        }
+
+        if (!options.Auth.Enabled)
+        {
+            errors.Add("Registry:ClientCertificates:Enabled is true but Registry:Auth:Enabled is false, so there is no user to sign in as; enable authentication or turn client certificates off.");
+        }
+
+        if (clientCertificates.TrustedCaPaths.Count == 0 && !clientCertificates.IssueBundles)
+        {
+            errors.Add("Registry:ClientCertificates:Enabled is true but no certificate authority is trusted; set Registry:ClientCertificates:TrustedCaPaths to PEM files of your CA, or set Registry:ClientCertificates:IssueBundles to true.");
+        }
+
+        foreach (var path in clientCertificates.TrustedCaPaths)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                errors.Add("Registry:ClientCertificates:TrustedCaPaths contains an empty entry; remove it or set the path of a PEM file.");
+            }
+            else if (Tls.ClientCertificateValidator.CheckTrustedFile(path) is { } error)
+            {
+                errors.Add(error);
+            }
+        }
+
+        return errors;
     }
 }

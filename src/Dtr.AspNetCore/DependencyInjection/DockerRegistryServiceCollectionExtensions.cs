@@ -71,6 +71,9 @@ public static class DockerRegistryServiceCollectionExtensions
         services.AddHostedService<RegistryStartup>();
         AddRuntimeSettings(services);
         services.TryAddSingleton<RegistryCertificateProvider>();
+        services.TryAddSingleton<ClientCertificateAuthority>();
+        services.TryAddSingleton<ClientCertificateValidator>();
+        services.TryAddSingleton<ClientBundleEndpoints>();
         services.TryAddSingleton<CertificateEndpoints>();
         // After RegistryStartup, so that retention runs on a migrated store.
         services.TryAddSingleton<Dtr.AspNetCore.Audit.AuditLog>();
@@ -105,6 +108,7 @@ public static class DockerRegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<ScanningOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<GarbageCollectionOptions>, EffectiveOptionsSetup>(provider => provider.GetRequiredService<EffectiveOptionsSetup>()));
         services.AddHostedService<RegistrySettingsRefresher>();
+        services.AddHostedService<SharedCertificateRefresher>();
         services.TryAddSingleton<SettingsEndpoints>();
     }
 

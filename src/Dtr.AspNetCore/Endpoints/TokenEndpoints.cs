@@ -16,7 +16,7 @@ namespace Dtr.AspNetCore.Endpoints;
 
 /// <summary>
 /// The token endpoint of the Docker token authentication flow, <c>/auth/token</c>. <c>GET</c> takes optional basic
-/// authentication and <c>service</c>, <c>scope</c> and <c>offline_token</c> parameters; <c>POST</c> takes an OAuth 2
+/// authentication, or a TLS client certificate when no basic credentials are sent, and <c>service</c>, <c>scope</c> and <c>offline_token</c> parameters; <c>POST</c> takes an OAuth 2
 /// form with <c>grant_type=password</c> or <c>grant_type=refresh_token</c>. Both grant the requested actions the
 /// caller is allowed, and never fail for requesting more: a denied scope gets an empty action list, and a scope of an
 /// invalid repository name or an unknown resource is left out.
@@ -93,7 +93,8 @@ internal sealed class TokenEndpoints
         }
         else
         {
-            outcome = await authenticator.AuthenticateHostUserAsync(context, cancellationToken);
+            // Without basic credentials, a client certificate or the host's own sign-in names the user.
+            outcome = await authenticator.AuthenticateWithoutHeaderAsync(context, cancellationToken);
         }
 
         if (!outcome.Succeeded)

@@ -24,7 +24,7 @@ internal sealed class MetadataStoreHealthCheck : IHealthCheck
         }
         catch (Exception error) when (!cancellationToken.IsCancellationRequested)
         {
-            // The response is anonymous, so it gets a fixed text. The health check service logs the exception at Error level.
+            // The response is anonymous, so it gets a fixed text. The readiness endpoint logs the exception when the result changes.
             return HealthCheckResult.Unhealthy($"The {kind} metadata store failed a query ({error.GetType().Name}). The host's log has the error.", error);
         }
     }

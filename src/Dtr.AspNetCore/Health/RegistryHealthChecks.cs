@@ -5,6 +5,7 @@ using Dtr.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Health;
 
@@ -19,6 +20,9 @@ internal static class RegistryHealthChecks
     public const string MetadataStoreCheckName = "metadata-store";
 
     public const string BlobStoreCheckName = "blob-store";
+
+    /// <summary>The log category of the health check service of Microsoft.Extensions.Diagnostics.HealthChecks.</summary>
+    public const string HealthCheckServiceCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     /// <summary>
     /// How long one check may run before it counts as failed. A store that accepts connections but never responds
@@ -36,6 +40,13 @@ internal static class RegistryHealthChecks
             return;
         }
 
+        services.AddSingleton<ReadinessStateLog>();
+        // The health check service logs every failed check at Error with its exception, on every run. The readiness
+        // endpoint logs changes through ReadinessStateLog instead. Inserted first, the rule loses to a host's own
+        // rule for the same category, such as Logging:LogLevel:{category} in configuration.
+        // NOTE: the rule also hides the failures of checks that other health endpoints of the host run.
+        services.Configure<LoggerFilterOptions>(options =>
+            options.Rules.Insert(0, new LoggerFilterRule(null, HealthCheckServiceCategory, LogLevel.Critical, null)));
         services.AddSingleton<MetadataStoreHealthCheck>();
         services.AddSingleton<BlobStoreHealthCheck>();
         services.AddHealthChecks()
@@ -61,11 +72,13 @@ internal static class RegistryHealthChecks
     }
 
     /// <summary>
-    /// Writes the report as JSON: the overall status and total duration, and each check's name, status, duration
-    /// and description. Exceptions and check data stay out, because the endpoint needs no authentication.
+    /// Logs the changes of each check's result through <see cref="ReadinessStateLog"/>, then writes the report as
+    /// JSON: the overall status and total duration, and each check's name, status, duration and description.
+    /// Exceptions and check data stay out, because the endpoint needs no authentication.
     /// </summary>
     public static async Task WriteReportAsync(HttpContext context, HealthReport report)
     {
+        context.RequestServices.GetService<ReadinessStateLog>()?.Record(report);
         context.Response.ContentType = "application/json; charset=utf-8";
 
         await using var writer = new Utf8JsonWriter(context.Response.Body);

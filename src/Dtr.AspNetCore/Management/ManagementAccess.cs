@@ -82,6 +82,7 @@ internal sealed class ManagementAccess
             CredentialKind.Bearer => "a bearer token",
             CredentialKind.AccessToken => "a personal access token",
             CredentialKind.Session => "a browser session started with a personal access token",
+            CredentialKind.ClientCertificate => "a client certificate",
             _ => "a credential of unknown kind",
         };
         throw ManagementProblem.Forbidden(

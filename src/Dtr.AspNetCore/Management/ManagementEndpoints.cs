@@ -64,6 +64,7 @@ internal static class ManagementEndpoints
         GarbageCollection.GarbageCollectionEndpoints.Map(group);
         Settings.SettingsEndpoints.Map(group);
         Tls.CertificateEndpoints.Map(group);
+        Tls.ClientBundleEndpoints.Map(group);
         AuditEndpoints.Map(group);
         WebhookEndpoints.Map(group);
 

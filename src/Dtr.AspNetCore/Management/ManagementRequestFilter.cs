@@ -34,6 +34,8 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
     private static readonly object SessionCredentialKey = new();
 
+    private static readonly object AuditRepositoryKey = new();
+
     private readonly RegistryOptions _options;
     private readonly ILogger<ManagementRequestFilter> _logger;
 
@@ -63,6 +65,13 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     public static CredentialKind GetSessionCredential(HttpContext context) =>
         context.Items[SessionCredentialKey] as CredentialKind? ?? CredentialKind.None;
 
+    /// <summary>
+    /// Sets the repository that the audit entry of this request names, for a route whose path does not contain the
+    /// repository name, such as the creation of a repository, whose name is in the request body.
+    /// </summary>
+    public static void SetAuditRepository(HttpContext context, string repository) =>
+        context.Items[AuditRepositoryKey] = repository;
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
@@ -72,7 +81,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
             RecordChangeWhenCompleted(context, caller?.UserName);
         }
 
-        if (caller is null)
+        if (rejection is not null || caller is null)
         {
             return rejection;
         }
@@ -134,13 +143,16 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         var path = context.Request.Path.Value;
         context.Response.OnCompleted(() =>
         {
-            audit.Record(context, actor, repository, action, context.Response.StatusCode, path);
+            var named = context.Items[AuditRepositoryKey] as string ?? repository;
+            audit.Record(context, actor, named, action, context.Response.StatusCode, path);
             return Task.CompletedTask;
         });
     }
 
     /// <summary>
-    /// Returns the signed-in caller and how they authenticated, or the 401, 403 or 429 response. With
+    /// Returns the signed-in caller and how they authenticated, or the 401, 403 or 429 response. A 403 for a known
+    /// user (a token without the management scope, a cross-site change with a session cookie, a missing antiforgery
+    /// token) comes with that user as the caller, so that the audit log names them. With
     /// authentication turned off (<c>Registry:Auth:Enabled=false</c>) every caller is an anonymous administrator,
     /// as on the <c>/v2</c> API. A request without an <c>Authorization</c> header but with the session cookie is
     /// authenticated by its browser session.
@@ -150,7 +162,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         if (IsCrossSiteChange(context))
         {
             ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status403Forbidden, CrossSiteMessage);
-            return (null, CredentialKind.None, ManagementProblem.Forbidden(CrossSiteMessage).ToResult());
+            return (await ReadCrossSiteActorAsync(context), CredentialKind.None, ManagementProblem.Forbidden(CrossSiteMessage).ToResult());
         }
 
         if (!_options.Auth.Enabled)
@@ -172,7 +184,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
             if ((credential == CredentialKind.Bearer || outcome.TokenAccess is not null) && !TokenScope.GrantsManagement(outcome.TokenAccess))
             {
                 ManagementLog.RequestRejected(_logger, context.Request.Method, context.Request.Path, StatusCodes.Status403Forbidden, MissingManagementScopeMessage);
-                return (null, credential, ManagementProblem.Forbidden(MissingManagementScopeMessage).ToResult());
+                return (caller, credential, ManagementProblem.Forbidden(MissingManagementScopeMessage).ToResult());
             }
 
             return (caller, credential, null);
@@ -244,6 +256,23 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
             || !IsSameHost(originUri, publicUri.Host, publicUri.Port);
     }
 
+    /// <summary>
+    /// Returns the user of a cross-site change's session cookie, for the audit log, or null. Only the cookie is read:
+    /// checking an <c>Authorization</c> header here would count a wrong password as a failed sign-in for a request
+    /// that is rejected anyway.
+    /// </summary>
+    private async ValueTask<RegistryCaller?> ReadCrossSiteActorAsync(HttpContext context)
+    {
+        if (!_options.Auth.Enabled || !StringValues.IsNullOrEmpty(context.Request.Headers.Authorization))
+        {
+            // NOTE: a cross-site change with basic credentials that the browser remembered is recorded without an actor.
+            return null;
+        }
+
+        var sessions = context.RequestServices.GetRequiredService<RegistrySessions>();
+        return (await sessions.ReadAsync(context, context.RequestAborted)).Caller;
+    }
+
     private static bool IsSameHost(Uri origin, string host, int? port) =>
         string.Equals(origin.Host, host, StringComparison.OrdinalIgnoreCase) && (port is null || port == origin.Port);
 
@@ -284,7 +313,7 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
         if (RegistrySessions.RequiresCsrfToken(request.Method) && !sessions.VerifyCsrfToken(context, session))
         {
-            return (null, CredentialKind.Session, ManagementProblem.Forbidden(RegistrySessions.InvalidCsrfTokenMessage).ToResult());
+            return (session.Caller, CredentialKind.Session, ManagementProblem.Forbidden(RegistrySessions.InvalidCsrfTokenMessage).ToResult());
         }
 
         context.Items[SessionCredentialKey] = session.SignInCredential;

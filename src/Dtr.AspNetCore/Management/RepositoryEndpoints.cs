@@ -121,6 +121,7 @@ internal sealed class RepositoryEndpoints
         ManagementInput.RequireName(namespaceName, "namespace");
         var request = await ManagementInput.ReadBodyAsync<CreateRepositoryRequest>(context);
         var name = ManagementInput.RequireRepositoryName(namespaceName, request.Name, "name");
+        ManagementRequestFilter.SetAuditRepository(context, name.Value);
         var visibility = request.Visibility is null ? RepositoryVisibility.Private : ManagementEnums.ParseVisibility(request.Visibility, "visibility");
         var description = ManagementInput.CheckText(request.Description, "description");
 

@@ -4,7 +4,8 @@ namespace Dtr.AspNetCore.Security;
 
 /// <summary>
 /// Finds out who sent a request: from a bearer token this registry issued, HTTP basic authentication (password or
-/// personal access token), or the host's own authentication through <see cref="IRegistryUserMapper"/>.
+/// personal access token), a TLS client certificate, or the host's own authentication through
+/// <see cref="IRegistryUserMapper"/>.
 /// </summary>
 internal interface IRegistryAuthenticator
 {
@@ -67,4 +68,7 @@ internal enum CredentialKind
 
     /// <summary>The browser session cookie of the management API, issued by <see cref="RegistrySessions"/>.</summary>
     Session,
+
+    /// <summary>A TLS client certificate from a trusted authority (<c>Registry:ClientCertificates</c>).</summary>
+    ClientCertificate,
 }

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Dtr.AspNetCore.Tls;
 using Dtr.Identity;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,8 +13,9 @@ namespace Dtr.AspNetCore.Security;
 
 /// <summary>
 /// Authenticates requests from, in this order: a bearer access token this registry issued; HTTP basic
-/// authentication with a password or personal access token, where the endpoint allows it; the host's own sign-in
-/// mapped through <see cref="IRegistryUserMapper"/>. A request with none of them is anonymous.
+/// authentication with a password or personal access token, where the endpoint allows it; a TLS client certificate,
+/// when <c>Registry:ClientCertificates:Enabled</c> is set; the host's own sign-in mapped through
+/// <see cref="IRegistryUserMapper"/>. A request with none of them is anonymous.
 /// </summary>
 internal sealed class RegistryAuthenticator : IRegistryAuthenticator
 {
@@ -27,6 +31,7 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
     private readonly RegistryTokenService _tokens;
     private readonly FailedLoginLimiter _limiter;
     private readonly TimeProvider _time;
+    private readonly ClientCertificateValidator _certificates;
     private readonly ILogger<RegistryAuthenticator> _logger;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
 
@@ -34,12 +39,14 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
         IIdentityStore identity,
         RegistryTokenService tokens,
         FailedLoginLimiter limiter,
+        ClientCertificateValidator certificates,
         TimeProvider time,
         ILogger<RegistryAuthenticator> logger)
     {
         _identity = identity;
         _tokens = tokens;
         _limiter = limiter;
+        _certificates = certificates;
         _time = time;
         _logger = logger;
     }
@@ -58,6 +65,20 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             return credentials is { } pair
                 ? await VerifyCredentialsAsync(pair.UserName, pair.Password, ClientAddress(context), cancellationToken)
                 : AuthenticationOutcome.Failure("The basic authorization header is malformed; send base64 of 'user:password'.");
+        }
+
+        return await AuthenticateWithoutHeaderAsync(context, cancellationToken);
+    }
+
+    /// <summary>
+    /// Authenticates a request by what it carries besides the <c>Authorization</c> header: the TLS client certificate
+    /// when there is one and client certificates are enabled, or else the host's own sign-in.
+    /// </summary>
+    public async ValueTask<AuthenticationOutcome> AuthenticateWithoutHeaderAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (_certificates.IsEnabled && context.Connection.ClientCertificate is { } certificate)
+        {
+            return await AuthenticateClientCertificateAsync(context, certificate, cancellationToken);
         }
 
         return await AuthenticateHostUserAsync(context, cancellationToken);
@@ -167,6 +188,79 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             TokenSubject = new TokenSubject(user.Name, user.CreatedAt),
         };
     }
+
+    /// <summary>
+    /// Authenticates the request as the active user that a valid client certificate names. A rejected certificate
+    /// fails the request with 401 instead of making it anonymous, as a wrong password does, so that the client sees
+    /// why. A certificate from the registry's own authority must also have been issued after the account was created,
+    /// so that it does not pass to a later account of the same name.
+    /// </summary>
+    private async ValueTask<AuthenticationOutcome> AuthenticateClientCertificateAsync(HttpContext context, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var (validation, cached) = await ValidateForConnectionAsync(context, certificate, cancellationToken);
+        string? reason = validation.Error;
+        User? user = null;
+        if (reason is null)
+        {
+            user = await _identity.GetUserAsync(validation.UserName!, cancellationToken);
+            reason = user switch
+            {
+                null => $"the certificate names the user '{validation.UserName}', who does not exist",
+                { IsActive: false } => $"the certificate's user '{validation.UserName}' is inactive",
+                _ when validation.IssuedByRegistry && !ClientCertificateAuthority.IsIssuedToAccount(validation.NotBefore, user.CreatedAt) =>
+                    $"the certificate was issued to an earlier account named '{validation.UserName}'",
+                _ => null,
+            };
+        }
+
+        if (reason is not null)
+        {
+            // A certificate that failed its own checks is logged once per connection, because it fails the same way on
+            // every request. A rejection for the user's state is logged each time, since that state can change.
+            if (!cached || validation.Error is null)
+            {
+                TlsLog.ClientCertificateRejected(_logger, SecurityLog.Truncate(certificate.Subject), CertificateDescription.ComputeSha256Thumbprint(certificate), ClientAddress(context), reason);
+            }
+
+            return AuthenticationOutcome.Failure($"The client certificate was rejected: {reason}.");
+        }
+
+        return AuthenticationOutcome.Success(new RegistryCaller(user!.Name, user.IsAdmin)) with
+        {
+            Credential = CredentialKind.ClientCertificate,
+            TokenSubject = new TokenSubject(user.Name, user.CreatedAt),
+        };
+    }
+
+    /// <summary>
+    /// Validates the certificate once per TLS connection, because the client presents it in the handshake and it
+    /// stays the same for every request on the connection. The user is still read on every request.
+    /// </summary>
+    /// <returns>The validation, and whether it was stored for the connection by an earlier request.</returns>
+    private async ValueTask<(ClientCertificateValidation Validation, bool Cached)> ValidateForConnectionAsync(HttpContext context, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items?.TryGetValue(ConnectionValidationKey, out var cached) == true
+            && cached is CachedValidation { } entry
+            && ReferenceEquals(entry.Certificate, certificate)
+            && _time.GetUtcNow() <= entry.NotAfter)
+        {
+            return (entry.Validation, true);
+        }
+
+        var validation = await _certificates.ValidateAsync(certificate, cancellationToken);
+        if (items is not null)
+        {
+            var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+            items[ConnectionValidationKey] = new CachedValidation(certificate, notAfter, validation);
+        }
+
+        return (validation, false);
+    }
+
+    private static readonly object ConnectionValidationKey = new();
+
+    private sealed record CachedValidation(X509Certificate2 Certificate, DateTimeOffset NotAfter, ClientCertificateValidation Validation);
 
     private async ValueTask<AuthenticationOutcome> AuthenticateBearerAsync(HttpContext context, string token, CancellationToken cancellationToken)
     {

@@ -20,6 +20,7 @@ internal sealed class RegistryMetrics
     private readonly Counter<long> _pushes;
     private readonly Counter<long> _pulls;
     private readonly UpDownCounter<long> _activeUploads;
+    private readonly Counter<long> _completedUploads;
 
     public RegistryMetrics(IMeterFactory meters)
     {
@@ -36,6 +37,7 @@ internal sealed class RegistryMetrics
         _pushes = meter.CreateCounter<long>("dtr.registry.pushes", "{manifest}", "Manifests stored by a PUT.");
         _pulls = meter.CreateCounter<long>("dtr.registry.pulls", "{manifest}", "Manifests sent in answer to a GET.");
         _activeUploads = meter.CreateUpDownCounter<long>("dtr.registry.uploads.active", "{request}", "Upload requests (PATCH or PUT with a body) writing data on this host now.");
+        _completedUploads = meter.CreateCounter<long>("dtr.registry.uploads.completed", "{blob}", "Blob uploads verified and stored in the blob store. Cross-repository mounts are not counted.");
     }
 
     /// <summary>Records a finished request with its operation, status code and duration in seconds.</summary>
@@ -78,6 +80,9 @@ internal sealed class RegistryMetrics
 
     /// <summary>Counts a manifest sent in a response body.</summary>
     public void ManifestPulled() => _pulls.Add(1);
+
+    /// <summary>Counts a blob upload that was verified and stored.</summary>
+    public void UploadCompleted() => _completedUploads.Add(1);
 
     /// <summary>Counts an upload request that starts writing data. Dispose the result when the request stops writing.</summary>
     public ActiveUpload UploadStarted()

@@ -22,6 +22,12 @@ public sealed record CertificateDescription(
     bool SelfSigned,
     string Source)
 {
+    /// <summary>
+    /// The <c>https://</c> addresses that this host listens on, where it presents the certificate. It is empty when the
+    /// host serves plain HTTP only, although a proxy in front of it may still end TLS with a certificate of its own.
+    /// </summary>
+    public IReadOnlyList<string> HttpsAddresses { get; init; } = [];
+
     /// <summary>The object identifier of the TLS server authentication extended key usage (RFC 5280).</summary>
     internal const string ServerAuthenticationOid = "1.3.6.1.5.5.7.3.1";
 

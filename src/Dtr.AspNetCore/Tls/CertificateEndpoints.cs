@@ -1,10 +1,14 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Dtr.AspNetCore.Management;
+using Dtr.Metadata;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Tls;
@@ -44,7 +48,7 @@ internal sealed class CertificateEndpoints
 
         certificate.MapPut("", ([FromServices] CertificateEndpoints e, HttpContext c) => e.PutAsync(c))
             .WithName("PutCertificate")
-            .WithSummary("Replace the HTTPS certificate; the next TLS connection presents it (system administrators)")
+            .WithSummary("Replace the HTTPS certificate of every host that shares the metadata database; the next TLS connection presents it (system administrators)")
             .Accepts<CertificateUploadRequest>(ManagementEndpoints.JsonContentType)
             .Produces<CertificateDescription>().ProducesValidationProblem();
     }
@@ -52,7 +56,14 @@ internal sealed class CertificateEndpoints
     private IResult Get(HttpContext context)
     {
         ManagementAccess.RequireAdmin(ManagementRequestFilter.GetCaller(context), "read the TLS certificate");
-        return TypedResults.Ok(CertificateDescription.Of(_provider.Current, _provider.Source));
+        return TypedResults.Ok(CertificateDescription.Of(_provider.Current, _provider.Source) with { HttpsAddresses = ReadHttpsAddresses(context) });
+    }
+
+    /// <summary>Returns the server's listening addresses that use HTTPS, or none when the server does not report them.</summary>
+    private static List<string> ReadHttpsAddresses(HttpContext context)
+    {
+        var addresses = context.RequestServices.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        return addresses.Where(address => address.StartsWith("https://", StringComparison.OrdinalIgnoreCase)).ToList();
     }
 
     private async Task<IResult> PutAsync(HttpContext context)
@@ -64,11 +75,17 @@ internal sealed class CertificateEndpoints
         var certificate = Parse(request);
         Validate(certificate, _time.GetUtcNow());
 
-        // TODO: the file lives in this host's data folder only; hosts that do not share it keep their own certificate.
+        // Stored in the metadata database first, so that a failed write changes nothing. Other hosts that share the
+        // database apply it within their settings refresh interval, and this host also keeps it in its data folder.
+        if (context.RequestServices.GetService<IKeyMaterialStore>() is { } store)
+        {
+            await store.SetKeyMaterialAsync(RegistryCertificateProvider.SharedKeyMaterialName, RegistryCertificateProvider.ExportPem(certificate), _time.GetUtcNow(), context.RequestAborted);
+        }
+
         var path = _provider.Replace(certificate);
         TlsLog.CertificateReplaced(_logger, caller.UserName ?? "(anonymous)", certificate.Subject,
             CertificateDescription.ComputeSha256Thumbprint(certificate), certificate.NotAfter.ToUniversalTime(), path);
-        return TypedResults.Ok(CertificateDescription.Of(certificate, RegistryCertificateSource.Uploaded));
+        return TypedResults.Ok(CertificateDescription.Of(certificate, RegistryCertificateSource.Uploaded) with { HttpsAddresses = ReadHttpsAddresses(context) });
     }
 
     private static X509Certificate2 Parse(CertificateUploadRequest request)

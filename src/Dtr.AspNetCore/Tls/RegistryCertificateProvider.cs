@@ -14,7 +14,10 @@ public enum RegistryCertificateSource
     /// <summary>The files in <c>Registry:Tls:CertificatePath</c> and <c>KeyPath</c>, or <c>PfxPath</c>.</summary>
     Configured,
 
-    /// <summary>A certificate uploaded through <c>PUT {prefix}/settings/certificate</c>, kept in the data folder.</summary>
+    /// <summary>
+    /// A certificate uploaded through <c>PUT {prefix}/settings/certificate</c>, kept in the metadata database and in
+    /// the data folder of the host that received it.
+    /// </summary>
     Uploaded,
 
     /// <summary>A self-signed certificate that the registry generated in the data folder.</summary>
@@ -33,6 +36,12 @@ public sealed class RegistryCertificateProvider
 {
     /// <summary>The folder inside the data folder that contains the generated and uploaded certificates.</summary>
     public const string FolderName = "tls";
+
+    /// <summary>
+    /// The name under which the uploaded certificate and key are kept in <see cref="Dtr.Metadata.IKeyMaterialStore"/>,
+    /// so that every host that shares the metadata database serves it.
+    /// </summary>
+    public const string SharedKeyMaterialName = "tls-certificate";
 
     internal const string UploadedFileName = "uploaded.pem";
     internal const string GeneratedFileName = "generated.pem";
@@ -76,6 +85,41 @@ public sealed class RegistryCertificateProvider
         }
 
         return path;
+    }
+
+    /// <summary>
+    /// Makes the certificate and key in <paramref name="pem"/>, read from the shared store, <see cref="Current"/>
+    /// unless it is the current certificate already. The data folder is not written, so at the next start the shared
+    /// copy is applied again.
+    /// </summary>
+    /// <returns>Whether the certificate changed.</returns>
+    /// <exception cref="InvalidOperationException">The text is not a PEM certificate with its private key.</exception>
+    internal bool ApplyShared(string pem)
+    {
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPem(pem, pem);
+        }
+        catch (Exception error) when (error is CryptographicException or ArgumentException)
+        {
+            throw new InvalidOperationException(
+                $"The TLS certificate stored as '{SharedKeyMaterialName}' in the metadata database could not be read: {error.Message} Upload a certificate again.", error);
+        }
+
+        lock (_loadLock)
+        {
+            if (_current is { } current && current.Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))
+            {
+                certificate.Dispose();
+                return false;
+            }
+
+            _current = new LoadedCertificate(ForServer(certificate), RegistryCertificateSource.Uploaded);
+        }
+
+        TlsLog.SharedCertificateApplied(_logger, certificate.Subject, CertificateDescription.ComputeSha256Thumbprint(certificate), certificate.NotAfter.ToUniversalTime());
+        return true;
     }
 
     /// <summary>Loads the certificate unless it is loaded already. A host calls it at start, so a bad file stops the start.</summary>

@@ -190,6 +190,7 @@ internal sealed class UploadService
             await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
             _states.Remove(session.Id);
 
+            _metrics.UploadCompleted();
             RegistryLog.BlobCommitted(_logger, session.Repository.Value, digest.Value, blob.Size, session.Id);
             return blob;
         }
@@ -219,6 +220,7 @@ internal sealed class UploadService
         await _metadata.DeleteUploadAsync(session.Id, cancellationToken);
         _states.Remove(session.Id);
 
+        _metrics.UploadCompleted();
         RegistryLog.InterruptedUploadFinished(_logger, session.Repository.Value, verified.Value, blob.Size, session.Id);
         return blob;
     }

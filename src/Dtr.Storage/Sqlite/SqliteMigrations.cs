@@ -437,5 +437,15 @@ internal static class SqliteMigrations
         CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id);
         CREATE INDEX webhook_attempts_by_time ON webhook_attempts (time);
         """,
+
+        // Version 10: named secrets that every host of the registry shares, such as the client certificate
+        // authority's key and the uploaded HTTPS certificate. updated_at is a Unix time in milliseconds.
+        """
+        CREATE TABLE key_material (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Dtr.AspNetCore.Tests.Security;
 using Microsoft.AspNetCore.Builder;
@@ -84,6 +85,73 @@ public sealed class AuditLogTests : IClassFixture<AuditLogTests.AuditFactory>
     }
 
     [Fact]
+    public async Task ScopeAndCsrfDenials_NameActor()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("audit-browser");
+        using var browser = new SessionBrowser(_factory);
+        await browser.SignInAsync("audit-browser", PasswordOf("audit-browser"));
+        var pullToken = await RequestBearerAsync(admin, "audit-browser", "repository:audit-browser/app:pull");
+
+        using var withoutCsrf = await browser.SendAsync(HttpMethod.Post, "/organizations", new { name = "audit-nocsrf" });
+        using var crossSite = await SendCrossSiteAsync(browser, "/organizations/audit-crosssite");
+        using var scoped = await SendBearerAsync(admin, HttpMethod.Delete, "/organizations/audit-scoped", pullToken);
+
+        await AssertProblemAsync(withoutCsrf, HttpStatusCode.Forbidden);
+        await AssertProblemAsync(crossSite, HttpStatusCode.Forbidden);
+        await AssertProblemAsync(scoped, HttpStatusCode.Forbidden);
+        foreach (var path in new[] { "/api/v0/organizations", "/api/v0/organizations/audit-crosssite", "/api/v0/organizations/audit-scoped" })
+        {
+            var entry = await WaitForEntryAsync(admin, "actor=audit-browser&result=denied", entry => Field(entry, "detail") == path);
+            Assert.Equal(403, entry.GetProperty("status").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task RepositoryCreation_NamesRepository()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("audit-owner");
+
+        await admin.CreateRepositoryAsync("audit-owner", "created");
+
+        var entry = await WaitForEntryAsync(admin, "action=POST%20/api/v0/repositories/{namespace}", entry => Field(entry, "detail") == "/api/v0/repositories/audit-owner");
+        Assert.Equal("audit-owner/created", Field(entry, "repository"));
+        Assert.Equal("succeeded", Field(entry, "result"));
+    }
+
+    [Fact]
+    public async Task EachChangeAndDenial_RecordedOnce()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("audit-once-owner");
+        await admin.CreateUserAsync("audit-once-reader");
+        await admin.CreateRepositoryAsync("audit-once-owner", "app", visibility: "public");
+        using var owner = _factory.CreateRegistryClient("audit-once-owner", PasswordOf("audit-once-owner"));
+        using var reader = _factory.CreateRegistryClient("audit-once-reader", PasswordOf("audit-once-reader"));
+        var manifest = await owner.PushImageAsync("audit-once-owner/app", "v1");
+        await admin.CreateOrganizationAsync("audit-once");
+
+        using var deleted = await admin.DeleteAsync("/organizations/audit-once");
+        using var deniedPush = await reader.PutManifestAsync("audit-once-owner/app", "v2", manifest.Bytes, manifest.MediaType);
+        using var deniedDelete = await reader.SendAsync(HttpMethod.Delete, $"/v2/audit-once-owner/app/manifests/{manifest.Digest}");
+        // The writer stores entries in the order they were recorded, so once this later entry is stored, so are the
+        // ones above, and any duplicate of them would be too.
+        await admin.CreateUserAsync("audit-once-marker");
+        await WaitForEntryAsync(admin, "action=POST%20/api/v0/users", entry => Field(entry, "detail") == "/api/v0/users" && Field(entry, "actor") == "admin");
+
+        await AssertStatusAsync(deleted, HttpStatusCode.NoContent, "DELETE /organizations/audit-once");
+        await RegistryClient.AssertErrorAsync(deniedPush, HttpStatusCode.Forbidden, "DENIED");
+        await RegistryClient.AssertErrorAsync(deniedDelete, HttpStatusCode.Forbidden, "DENIED");
+        var deletions = (await ListAsync(admin, "action=DELETE%20/api/v0/organizations/{org}"))
+            .Where(entry => Field(entry, "detail") == "/api/v0/organizations/audit-once")
+            .ToList();
+        Assert.Single(deletions);
+        var denials = await ListAsync(admin, "actor=audit-once-reader&repository=audit-once-owner/app&result=denied");
+        Assert.Equal(["manifest.delete", "manifest.push"], denials.Select(entry => Field(entry, "action")));
+    }
+
+    [Fact]
     public async Task List_FiltersAndPages()
     {
         using var admin = _factory.CreateAdminClient();
@@ -165,6 +233,32 @@ public sealed class AuditLogTests : IClassFixture<AuditLogTests.AuditFactory>
         Assert.Empty(await store.ListAuditEntriesAsync(new AuditFilter(Actor: "old-actor"), null, 10));
         Assert.Empty(await store.ListAuditEntriesAsync(new AuditFilter(Actor: "edge-actor"), null, 10));
         Assert.Single(await store.ListAuditEntriesAsync(new AuditFilter(Actor: "new-actor"), null, 10));
+    }
+
+    /// <summary>Requests a bearer token for the scope from the token endpoint, signed in with the user's password.</summary>
+    private static async Task<string> RequestBearerAsync(ManagementClient client, string userName, string scope)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/auth/token?service=dtr-registry&scope=" + Uri.EscapeDataString(scope));
+        request.Headers.Authorization = BasicHeader(userName, PasswordOf(userName));
+        using var response = await client.Http.SendAsync(request);
+        return (await ReadJsonAsync(response)).GetProperty("token").GetString()!;
+    }
+
+    private static async Task<HttpResponseMessage> SendBearerAsync(ManagementClient client, HttpMethod method, string path, string token)
+    {
+        using var request = new HttpRequestMessage(method, Prefix + path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await client.Http.SendAsync(request);
+    }
+
+    /// <summary>Sends a DELETE with the browser's session cookie and antiforgery token, marked as sent from another site.</summary>
+    private static async Task<HttpResponseMessage> SendCrossSiteAsync(SessionBrowser browser, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Prefix + path);
+        request.Headers.Add("Cookie", $"{SessionBrowser.CookieName}={browser.Cookie}");
+        request.Headers.Add("X-CSRF-Token", browser.CsrfToken);
+        request.Headers.Add("Sec-Fetch-Site", "cross-site");
+        return await browser.Http.SendAsync(request);
     }
 
     private static string? Field(JsonElement entry, string name) =>

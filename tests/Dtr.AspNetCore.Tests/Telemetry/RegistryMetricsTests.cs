@@ -73,6 +73,7 @@ public sealed class RegistryMetricsTests : IClassFixture<RegistryFactory>, IDisp
 
         Assert.Equal(1, Measurements("dtr.registry.pushes").Sum(m => m.Value));
         Assert.Equal(1, Measurements("dtr.registry.pulls").Sum(m => m.Value));
+        Assert.Equal(2, Measurements("dtr.registry.uploads.completed").Sum(m => m.Value));
 
         var active = Measurements("dtr.registry.uploads.active");
         Assert.Equal(3, active.Count(m => m.Value == 1));

@@ -43,6 +43,8 @@ public sealed class CertificateTests : IDisposable
             Assert.Contains("localhost", names);
             Assert.Contains("127.0.0.1", names);
             Assert.False(description.TryGetProperty("keyPem", out _));
+            var httpsAddresses = description.GetProperty("httpsAddresses").EnumerateArray().Select(item => item.GetString()).ToList();
+            Assert.Contains(address.ToString().TrimEnd('/'), httpsAddresses);
         }
 
         var folder = Path.Combine(_dataDirectory, "tls");
@@ -151,6 +153,61 @@ public sealed class CertificateTests : IDisposable
         using var accepted = await admin.PutAsync(CertificatePath, new { pfxBase64 = Convert.ToBase64String(pfx), password = "pfx-password" });
         await ManagementClient.ReadJsonAsync(accepted);
         Assert.Equal(expected, await FetchPresentedThumbprintAsync(address));
+    }
+
+    [Fact]
+    public async Task UploadedCertificate_ServedByOtherHost()
+    {
+        using var replacement = CreateCertificate("shared.test", ServerAuthentication, useRsa: false);
+        var expected = Convert.ToHexStringLower(replacement.GetCertHash(HashAlgorithmName.SHA256));
+        var otherDataDirectory = _dataDirectory + "-other";
+        var sharedSettings = new Dictionary<string, string?>
+        {
+            ["Metadata:Sqlite:DatabasePath"] = Path.Combine(_dataDirectory + "-database", "metadata.db"),
+            ["Registry:SettingsRefreshInterval"] = "00:00:01",
+        };
+
+        try
+        {
+            await using var first = new HttpsRegistryFactory(_dataDirectory, sharedSettings);
+            var firstAddress = first.StartAndGetAddress();
+            await using (var second = new HttpsRegistryFactory(otherDataDirectory, sharedSettings))
+            {
+                var secondAddress = second.StartAndGetAddress();
+                Assert.NotEqual(expected, await FetchPresentedThumbprintAsync(secondAddress));
+
+                using var admin = CreateAdminClient(firstAddress);
+                await ManagementClient.ReadJsonAsync(await admin.PutAsync(CertificatePath, PemBody(replacement)));
+                Assert.Equal(expected, await FetchPresentedThumbprintAsync(firstAddress));
+
+                // The other host reads the database every second; allow many intervals before failing.
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                var presented = await FetchPresentedThumbprintAsync(secondAddress);
+                while (presented != expected && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200);
+                    presented = await FetchPresentedThumbprintAsync(secondAddress);
+                }
+
+                Assert.Equal(expected, presented);
+            }
+
+            // A restarted host serves the shared certificate from its first connection, although its data folder has
+            // no copy.
+            Assert.False(File.Exists(Path.Combine(otherDataDirectory, "tls", "uploaded.pem")));
+            await using var restarted = new HttpsRegistryFactory(otherDataDirectory, sharedSettings);
+            Assert.Equal(expected, await FetchPresentedThumbprintAsync(restarted.StartAndGetAddress()));
+        }
+        finally
+        {
+            foreach (var folder in new[] { otherDataDirectory, _dataDirectory + "-database" })
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // The settings page (system administrators): the registry's runtime settings from GET|PATCH /settings, one tab per
-// group (?tab=general|security|gc|storage). A saved value overrides the host's configuration on every host. An empty
-// field sends null, which resets the setting to the configured value.
+// group (?tab=general|security|gc|storage|certificate). A saved value overrides the host's configuration on every
+// host. An empty field sends null, which resets the setting to the configured value. The certificate tab is the
+// exception: it shows and replaces the HTTPS certificate of the host that serves the page.
 
 import { h, replace } from '../dom.js';
 import { checkboxField, form, loadInto, pageHeader, tabs, textField, toast } from '../components.js';
@@ -8,12 +9,14 @@ import { formatBytes, formatTime } from '../format.js';
 import { withFieldNames } from './settings-fields.js';
 import renderSecurity from './settings-security.js';
 import renderGarbageCollection from './settings-gc.js';
+import renderCertificate from './settings-certificate.js';
 
 const tabItems = [
   { id: 'general', label: 'General' },
   { id: 'security', label: 'Security' },
   { id: 'gc', label: 'Garbage collection' },
   { id: 'storage', label: 'Storage' },
+  { id: 'certificate', label: 'Certificate' },
 ];
 
 export default async function render(view) {
@@ -74,6 +77,8 @@ export default async function render(view) {
           stopTab = renderGarbageCollection(context, panel);
         } else if (id === 'storage') {
           renderStorage(context, panel);
+        } else if (id === 'certificate') {
+          renderCertificate(context, panel);
         } else {
           renderGeneral(context, panel);
         }
