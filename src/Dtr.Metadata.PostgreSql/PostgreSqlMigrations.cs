@@ -381,9 +381,58 @@ internal static class PostgreSqlMigrations
         CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
         """,
 
-        // Version 8: no schema change. Script N must sit at position N of this list, so this empty script keeps the
-        // numbering contiguous.
-        "SELECT 1;",
+        // Version 8: webhooks, as in version 9 of the SQLite store. scope is a WebhookScope value, events a
+        // WebhookEventTypes bit set, min_severity a Severity value and state a WebhookDeliveryState value. Times are
+        // Unix time in milliseconds. A delivery is leased to one holder until lease_expires_at, and deleting a
+        // subscription deletes its deliveries and attempts.
+        """
+        CREATE TABLE webhooks (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            scope smallint NOT NULL,
+            target text COLLATE "C",
+            url text NOT NULL,
+            events integer NOT NULL,
+            min_severity smallint NOT NULL,
+            enabled boolean NOT NULL,
+            secret text NOT NULL,
+            description text,
+            created_by text COLLATE "C",
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL
+        );
+
+        CREATE TABLE webhook_deliveries (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            webhook_id bigint NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+            event_id text COLLATE "C" NOT NULL,
+            event_type text COLLATE "C" NOT NULL,
+            payload text NOT NULL,
+            created_at bigint NOT NULL,
+            state smallint NOT NULL,
+            attempts integer NOT NULL,
+            next_attempt_at bigint NOT NULL,
+            holder text COLLATE "C",
+            lease_expires_at bigint
+        );
+
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+        CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id);
+
+        CREATE TABLE webhook_attempts (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            delivery_id bigint NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+            webhook_id bigint NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+            number integer NOT NULL,
+            time bigint NOT NULL,
+            status_code integer,
+            error text,
+            duration_ms bigint NOT NULL
+        );
+
+        CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, seq);
+        CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id);
+        CREATE INDEX webhook_attempts_by_time ON webhook_attempts (time);
+        """,
 
         // Version 9: named secrets that every host shares, as in version 10 of the SQLite store. updated_at is a Unix
         // time in milliseconds.

@@ -109,6 +109,9 @@ public sealed class RegistryOptions
 
     /// <summary>The audit log (<c>Registry:Audit</c>).</summary>
     public RegistryAuditOptions Audit { get; set; } = new();
+
+    /// <summary>Webhook delivery (<c>Registry:Webhooks</c>).</summary>
+    public RegistryWebhookOptions Webhooks { get; set; } = new();
 }
 
 /// <summary>The audit log settings (<c>Registry:Audit</c>).</summary>
@@ -119,4 +122,62 @@ public sealed class RegistryAuditOptions
     /// from 1 day to 3650 days.
     /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
+}
+
+/// <summary>Webhook delivery settings (<c>Registry:Webhooks</c>).</summary>
+/// <remarks>
+/// A host sends a claimed delivery up to <see cref="AttemptsPerRound"/> times in a row, waiting
+/// <see cref="RetryDelay"/> and then twice as long before each retry, with jitter. When every attempt of the round
+/// fails, the delivery waits <see cref="RescheduleDelay"/>, doubled for each earlier round up to
+/// <see cref="MaxRescheduleDelay"/>, and any host may claim it again. It fails for good after
+/// <see cref="MaxAttempts"/> attempts, or when it is older than <see cref="MaxAge"/>.
+/// </remarks>
+public sealed class RegistryWebhookOptions
+{
+    /// <summary>Whether events are queued and sent. When false, no event is recorded and queued deliveries wait. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The time an attempt may take until the response headers arrive. Default 10 seconds; from 1 second to 5 minutes.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The number of attempts a host makes in a row after it claims a delivery. Default 3; from 1 to 10.</summary>
+    public int AttemptsPerRound { get; set; } = 3;
+
+    /// <summary>The delay before the first retry within a round, doubled for each later one. Default 2 seconds; from 0 to 1 minute.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The delay after the first failed round, doubled for each later round. Default 1 minute; from 1 second to 1 day.</summary>
+    public TimeSpan RescheduleDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest delay between two rounds. Default 1 hour; from 1 second to 1 day, and not below <see cref="RescheduleDelay"/>.</summary>
+    public TimeSpan MaxRescheduleDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The number of attempts after which a delivery fails. Default 15; from 1 to 100.</summary>
+    public int MaxAttempts { get; set; } = 15;
+
+    /// <summary>The age after which a delivery that still fails is given up. Default 1 day; from 1 minute to 30 days.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long a claimed delivery stays with its host before another host may claim it. It must cover a whole round:
+    /// <see cref="AttemptsPerRound"/> times <see cref="AttemptTimeout"/> plus the retry delays. Default 5 minutes.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The number of deliveries a host sends at once. Default 4; from 1 to 64.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>How often a host looks for deliveries queued by other hosts or due for a retry. Default 5 seconds; from 100 ms to 5 minutes.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the delivery log and finished deliveries are kept. Default 14 days; from 1 hour to 365 days.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// Whether a webhook URL may point at a loopback, private (RFC 1918, unique local), link-local or unspecified
+    /// address. Default true, because administrators configure webhooks, often for receivers inside their network.
+    /// When false, such URLs are rejected when a webhook is saved, and every connection is checked again after DNS
+    /// resolution, so a host name that resolves to such an address fails too.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; } = true;
 }

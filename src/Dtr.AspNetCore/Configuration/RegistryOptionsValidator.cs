@@ -122,6 +122,15 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             errors.Add($"Registry:Audit:Retention is {options.Audit?.Retention}; set a value from 1.00:00:00 to 3650.00:00:00 (the default is 90.00:00:00).");
         }
 
+        if (options.Webhooks is null)
+        {
+            errors.Add("Registry:Webhooks is null; remove the setting to use the defaults.");
+        }
+        else
+        {
+            errors.AddRange(Webhooks.WebhookOptionsValidator.Check(options.Webhooks));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

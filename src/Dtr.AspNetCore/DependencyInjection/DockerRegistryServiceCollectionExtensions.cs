@@ -78,6 +78,7 @@ public static class DockerRegistryServiceCollectionExtensions
         // After RegistryStartup, so that retention runs on a migrated store.
         services.TryAddSingleton<Dtr.AspNetCore.Audit.AuditLog>();
         services.AddHostedService<Dtr.AspNetCore.Audit.AuditWriter>();
+        Dtr.AspNetCore.Webhooks.WebhookServices.Add(services);
         RegistrySecurityServiceCollectionExtensions.AddRegistrySecurity(services);
         ManagementServices.AddRegistryManagement(services);
         AddScanning(services);

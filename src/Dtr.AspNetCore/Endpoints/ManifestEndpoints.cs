@@ -3,7 +3,9 @@ using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Http;
 using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Scanning;
+using Dtr.AspNetCore.Security;
 using Dtr.AspNetCore.Telemetry;
+using Dtr.AspNetCore.Webhooks;
 using Dtr.Digests;
 using Dtr.Errors;
 using Dtr.Manifests;
@@ -25,6 +27,7 @@ internal sealed class ManifestEndpoints
     private readonly PullPolicy _pullPolicy;
     private readonly ScanOnPush _scanOnPush;
     private readonly RegistryMetrics _metrics;
+    private readonly WebhookEvents _webhooks;
     private readonly RegistryOptions _options;
     private readonly ILogger<ManifestEndpoints> _logger;
 
@@ -34,9 +37,11 @@ internal sealed class ManifestEndpoints
         PullPolicy pullPolicy,
         ScanOnPush scanOnPush,
         RegistryMetrics metrics,
+        WebhookEvents webhooks,
         IOptions<RegistryOptions> options,
         ILogger<ManifestEndpoints> logger)
     {
+        _webhooks = webhooks;
         _metadata = metadata;
         _urls = urls;
         _pullPolicy = pullPolicy;
@@ -70,6 +75,14 @@ internal sealed class ManifestEndpoints
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
             _metrics.BytesSent(RegistryOperations.ManifestGet, manifest.Content.Length);
             _metrics.ManifestPulled();
+            _webhooks.Record(
+                WebhookEventTypes.ImagePulled,
+                repository.Value,
+                reference.IsDigest ? null : reference.TagName,
+                manifest.Digest.Value,
+                manifest.MediaType,
+                RegistryAccessGate.GetActor(context),
+                _urls.Registry(context.Request));
         }
     }
 
@@ -119,6 +132,7 @@ internal sealed class ManifestEndpoints
 
         RegistryLog.ManifestStored(_logger, repository.Value, digest.Value, string.Join(',', tags));
         _metrics.ManifestPushed();
+        RecordPush(context, repository, digest, manifest.MediaType, tags);
 
         // 5. Queue a scan when the repository scans on push; a failure is logged and does not fail the push.
         await _scanOnPush.OnManifestStoredAsync(repository, digest);
@@ -155,7 +169,7 @@ internal sealed class ManifestEndpoints
         var reference = ParseReference(repository, referenceText);
         try
         {
-            if (!await DeleteReferenceAsync(repository, reference, context.RequestAborted))
+            if (!await DeleteReferenceAsync(repository, reference, RegistryAccessGate.GetActor(context), _urls.Registry(context.Request), context.RequestAborted))
             {
                 throw ManifestUnknown(repository, reference);
             }
@@ -170,12 +184,18 @@ internal sealed class ManifestEndpoints
     }
 
     /// <summary>
-    /// Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it) and logs the delete.
-    /// Returns false when the repository has no such tag or manifest. Callers check <see cref="DeleteEnabled"/> and
-    /// the client's access first. <c>/v2</c> and the management API both delete through this method.
+    /// Deletes a tag (only that tag) or a manifest by digest (with every tag pointing to it), logs the delete and
+    /// records its webhook event. Returns false when the repository has no such tag or manifest. Callers check
+    /// <see cref="DeleteEnabled"/> and the client's access first. <c>/v2</c> and the management API both delete
+    /// through this method.
     /// </summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="reference">The tag or digest.</param>
+    /// <param name="actor">The user name for the webhook event, or null for an anonymous caller.</param>
+    /// <param name="registry">The registry's base URL for the webhook event.</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
     /// <exception cref="ImmutableTagException">The repository's tags are immutable and the delete would remove a tag.</exception>
-    public async Task<bool> DeleteReferenceAsync(RepositoryName repository, ManifestReference reference, CancellationToken cancellationToken)
+    public async Task<bool> DeleteReferenceAsync(RepositoryName repository, ManifestReference reference, string? actor, string? registry, CancellationToken cancellationToken)
     {
         if (reference.IsDigest)
         {
@@ -185,6 +205,7 @@ internal sealed class ManifestEndpoints
             }
 
             RegistryLog.ManifestDeleted(_logger, repository.Value, reference.Digest.Value);
+            _webhooks.Record(WebhookEventTypes.ManifestDeleted, repository.Value, tag: null, reference.Digest.Value, mediaType: null, actor, registry);
             return true;
         }
 
@@ -194,7 +215,25 @@ internal sealed class ManifestEndpoints
         }
 
         RegistryLog.TagDeleted(_logger, repository.Value, reference.TagName);
+        _webhooks.Record(WebhookEventTypes.TagDeleted, repository.Value, reference.TagName, digest: null, mediaType: null, actor, registry);
         return true;
+    }
+
+    /// <summary>Records an image.pushed event per tag, or one without a tag for a push by digest alone.</summary>
+    private void RecordPush(HttpContext context, RepositoryName repository, Digest digest, string mediaType, List<string> tags)
+    {
+        var actor = RegistryAccessGate.GetActor(context);
+        var registry = _urls.Registry(context.Request);
+        if (tags.Count == 0)
+        {
+            _webhooks.Record(WebhookEventTypes.ImagePushed, repository.Value, tag: null, digest.Value, mediaType, actor, registry);
+            return;
+        }
+
+        foreach (var tag in tags)
+        {
+            _webhooks.Record(WebhookEventTypes.ImagePushed, repository.Value, tag, digest.Value, mediaType, actor, registry);
+        }
     }
 
     private static ManifestReference ParseReference(RepositoryName repository, string referenceText)

@@ -29,6 +29,9 @@ internal sealed class RegistryUrls
     public string Manifest(HttpRequest request, RepositoryName repository, string reference) =>
         Base(request) + "/v2/" + repository.Value + "/manifests/" + reference;
 
+    /// <summary>Returns the registry's base URL: the configured public base URL, or the one the request was sent to.</summary>
+    public string Registry(HttpRequest request) => Base(request);
+
     /// <summary>Returns a relative URL, as the distribution specification's <c>Link</c> header examples use.</summary>
     public static string Relative(HttpRequest request, string pathAndQuery) => request.PathBase.Value + pathAndQuery;
 

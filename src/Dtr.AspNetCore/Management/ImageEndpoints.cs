@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Dtr.AspNetCore.Management;
@@ -139,7 +140,7 @@ internal sealed class ImageEndpoints
         RequireDeleteEnabled();
 
         var digest = RequireDigest(digestText);
-        if (!await DeleteAsync(name, ManifestReference.ForDigest(digest), context.RequestAborted))
+        if (!await DeleteAsync(context, name, ManifestReference.ForDigest(digest)))
         {
             throw ManagementProblem.NotFound($"The repository '{name}' has no manifest {digest}.");
         }
@@ -162,7 +163,7 @@ internal sealed class ImageEndpoints
                 $"The tag '{tag}' is invalid: a tag is 1 to 128 characters from [A-Za-z0-9_.-] and must not start with '.' or '-'.");
         }
 
-        if (!await DeleteAsync(name, ManifestReference.ForTag(tag), context.RequestAborted))
+        if (!await DeleteAsync(context, name, ManifestReference.ForTag(tag)))
         {
             throw ManagementProblem.NotFound($"The repository '{name}' has no tag '{tag}'.");
         }
@@ -172,11 +173,13 @@ internal sealed class ImageEndpoints
     }
 
     /// <summary>Deletes through the <c>/v2</c> code path and turns the rejection of an immutable tag into a 409.</summary>
-    private async Task<bool> DeleteAsync(RepositoryName name, ManifestReference reference, CancellationToken cancellationToken)
+    private async Task<bool> DeleteAsync(HttpContext context, RepositoryName name, ManifestReference reference)
     {
+        var actor = ManagementRequestFilter.GetCaller(context).UserName;
+        var registry = context.RequestServices.GetRequiredService<Http.RegistryUrls>().Registry(context.Request);
         try
         {
-            return await _manifests.DeleteReferenceAsync(name, reference, cancellationToken);
+            return await _manifests.DeleteReferenceAsync(name, reference, actor, registry, context.RequestAborted);
         }
         catch (ImmutableTagException exception)
         {

@@ -66,6 +66,7 @@ internal static class ManagementEndpoints
         Tls.CertificateEndpoints.Map(group);
         Tls.ClientBundleEndpoints.Map(group);
         AuditEndpoints.Map(group);
+        WebhookEndpoints.Map(group);
 
         // Signing in is what a caller without credentials does, so the session endpoints authenticate themselves.
         SessionEndpoints.Map(endpoints.MapGroup(prefix).WithGroupName(OpenApiDocumentName));

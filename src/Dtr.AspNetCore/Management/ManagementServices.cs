@@ -13,6 +13,7 @@ internal static class ManagementServices
     {
         services.TryAddSingleton<ManagementRequestFilter>();
         services.TryAddSingleton<AuditEndpoints>();
+        services.TryAddSingleton<WebhookEndpoints>();
         services.TryAddSingleton<ManagementAccess>();
         services.TryAddSingleton<TagDetailsReader>();
         services.TryAddSingleton<ManifestDetailsReader>();

@@ -17,7 +17,7 @@ public static class PostgreSqlMetadataBuilderExtensions
     /// <summary>
     /// Stores registry metadata, and users, organizations, teams, tokens and repository settings, in a PostgreSQL
     /// database. One store instance serves as <see cref="IMetadataStore"/>, <see cref="IIdentityStore"/>,
-    /// <see cref="IScanStore"/>, <see cref="ILeaseStore"/>, <see cref="IGarbageCollectionStore"/>, <see cref="ISettingsStore"/>, <see cref="IAuditStore"/> and <see cref="IKeyMaterialStore"/>, and replaces any registered before, so the last metadata provider added wins. The options are validated when
+    /// <see cref="IScanStore"/>, <see cref="ILeaseStore"/>, <see cref="IGarbageCollectionStore"/>, <see cref="ISettingsStore"/>, <see cref="IAuditStore"/>, <see cref="IWebhookStore"/> and <see cref="IKeyMaterialStore"/>, and replaces any registered before, so the last metadata provider added wins. The options are validated when
     /// the host starts; the schema is created or upgraded by <see cref="IMetadataStore.MigrateAsync"/>, which the
     /// host calls at start.
     /// </summary>
@@ -49,6 +49,7 @@ public static class PostgreSqlMetadataBuilderExtensions
         services.Replace(ServiceDescriptor.Singleton<IGarbageCollectionStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<ISettingsStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IAuditStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IWebhookStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         services.Replace(ServiceDescriptor.Singleton<IKeyMaterialStore>(provider => provider.GetRequiredService<PostgreSqlMetadataStore>()));
         return builder;
     }

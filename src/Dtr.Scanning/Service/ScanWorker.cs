@@ -25,6 +25,7 @@ internal sealed class ScanWorker : BackgroundService
     private readonly IOptionsMonitor<ScanningOptions> _options;
     private readonly ScanningMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly IScanListener[] _listeners;
     private readonly ILogger<ScanWorker> _logger;
 
     public ScanWorker(
@@ -34,8 +35,10 @@ internal sealed class ScanWorker : BackgroundService
         IOptionsMonitor<ScanningOptions> options,
         ScanningMetrics metrics,
         TimeProvider time,
+        IEnumerable<IScanListener> listeners,
         ILogger<ScanWorker> logger)
     {
+        _listeners = listeners.ToArray();
         _metrics = metrics;
         _store = store;
         _scanner = scanner;
@@ -151,6 +154,7 @@ internal sealed class ScanWorker : BackgroundService
                 var error = $"The scan was started {job.Attempts - 1} times (Registry:Scanning:MaxAttempts) and the host running it stopped each time before it finished.";
                 await _scanner.StoreFailureAsync(job.Repository, job.Manifest, "", error, null, stoppingToken);
                 await _store.CompleteScanJobAsync(job.Id, Holder, stoppingToken);
+                NotifyListeners(job);
                 return;
             }
 
@@ -175,6 +179,7 @@ internal sealed class ScanWorker : BackgroundService
             }
 
             await _store.CompleteScanJobAsync(job.Id, Holder, stoppingToken);
+            NotifyListeners(job);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             _metrics.ScanEnded(succeeded: true, seconds);
             ScanningLog.JobFinished(_logger, job.Id, job.Repository.Value, job.Manifest.Value, images, seconds);
@@ -191,6 +196,21 @@ internal sealed class ScanWorker : BackgroundService
         {
             _metrics.ScanEnded(succeeded: false, Stopwatch.GetElapsedTime(started).TotalSeconds);
             ScanningLog.JobFailed(_logger, job.Id, job.Repository.Value, job.Manifest.Value, exception);
+        }
+    }
+
+    private void NotifyListeners(ScanJob job)
+    {
+        foreach (var listener in _listeners)
+        {
+            try
+            {
+                listener.ScanEnded(job.Repository, job.Manifest);
+            }
+            catch (Exception exception)
+            {
+                ScanningLog.ListenerFailed(_logger, job.Id, job.Repository.Value, job.Manifest.Value, exception);
+            }
         }
     }
 

@@ -89,4 +89,6 @@ internal static partial class ScanningLog
     [LoggerMessage(EventId = 4136, Level = LogLevel.Information, Message = "Next vulnerability database update at {NextAttemptAt:O}")]
     public static partial void UpdateScheduled(ILogger logger, DateTimeOffset nextAttemptAt);
 
+    [LoggerMessage(EventId = 4138, Level = LogLevel.Error, Message = "A scan listener failed after scan job {JobId} of {Repository}@{Digest} ended; the scan result is stored")]
+    public static partial void ListenerFailed(ILogger logger, long jobId, string repository, string digest, Exception error);
 }

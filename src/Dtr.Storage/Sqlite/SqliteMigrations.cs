@@ -385,9 +385,58 @@ internal static class SqliteMigrations
         CREATE INDEX audit_entries_by_repository ON audit_entries (repository, seq);
         """,
 
-        // Version 9: no schema change. Script N must sit at position N of this list, so this empty script keeps the
-        // numbering contiguous.
-        "SELECT 1;",
+        // Version 9: webhook subscriptions, the queue of deliveries and the log of their attempts. scope is a
+        // WebhookScope value, events a WebhookEventTypes bit set, min_severity a Severity value and state a
+        // WebhookDeliveryState value. Times are Unix time in milliseconds. A delivery is leased to one holder until
+        // lease_expires_at, and deleting a subscription deletes its deliveries and attempts.
+        """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope INTEGER NOT NULL,
+            target TEXT,
+            url TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            min_severity INTEGER NOT NULL,
+            enabled INTEGER NOT NULL,
+            secret TEXT NOT NULL,
+            description TEXT,
+            created_by TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE webhook_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            holder TEXT,
+            lease_expires_at INTEGER
+        );
+
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+        CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id);
+
+        CREATE TABLE webhook_attempts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+            webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            duration_ms INTEGER NOT NULL
+        );
+
+        CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, seq);
+        CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id);
+        CREATE INDEX webhook_attempts_by_time ON webhook_attempts (time);
+        """,
 
         // Version 10: named secrets that every host of the registry shares, such as the client certificate
         // authority's key and the uploaded HTTPS certificate. updated_at is a Unix time in milliseconds.
