@@ -1,4 +1,5 @@
 using System.Text;
+using Dtr.Metadata;
 using Dtr.Scanning;
 using Dtr.Storage.Webhooks;
 using Npgsql;
@@ -116,6 +117,18 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
             command.Parameters.AddWithValue("@id", id);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
+
+    /// <summary>
+    /// Deletes the subscriptions of one namespace or repository, with their deliveries and attempt log, inside the
+    /// transaction that deletes that namespace or repository.
+    /// </summary>
+    private static async Task DeleteWebhooksOfTargetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, WebhookScope scope, string target, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, "DELETE FROM webhooks WHERE scope = @scope AND target = @target;");
+        command.Parameters.AddWithValue("@scope", (short)scope);
+        command.Parameters.AddWithValue("@target", target);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<long>> EnqueueWebhookDeliveriesAsync(IReadOnlyList<WebhookDeliveryRequest> deliveries, CancellationToken cancellationToken = default)

@@ -117,6 +117,18 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
 
+    /// <summary>
+    /// Deletes the subscriptions of one namespace or repository, with their deliveries and attempt log, inside the
+    /// transaction that deletes that namespace or repository.
+    /// </summary>
+    private static async Task DeleteWebhooksOfTargetAsync(SqliteConnection connection, SqliteTransaction transaction, WebhookScope scope, string target, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, "DELETE FROM webhooks WHERE scope = $scope AND target = $target;");
+        command.Parameters.AddWithValue("$scope", (short)scope);
+        command.Parameters.AddWithValue("$target", target);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<long>> EnqueueWebhookDeliveriesAsync(IReadOnlyList<WebhookDeliveryRequest> deliveries, CancellationToken cancellationToken = default)
     {
