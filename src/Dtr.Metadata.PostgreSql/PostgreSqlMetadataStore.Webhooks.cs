@@ -169,7 +169,12 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
 
     /// <inheritdoc />
     /// <remarks>SKIP LOCKED lets hosts that claim at the same moment take different deliveries instead of waiting.</remarks>
-    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(
+        string holder,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        IReadOnlyCollection<long>? excludedWebhookIds = null,
+        CancellationToken cancellationToken = default)
     {
         WebhookStoreArguments.ValidateClaim(holder, now, leaseExpiresAt);
         return WriteRowAsync(async (connection, transaction, cancellationToken) =>
@@ -179,6 +184,7 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
                 WHERE id = (
                     SELECT id FROM webhook_deliveries
                     WHERE state = 0 AND next_attempt_at <= @now AND (holder IS NULL OR lease_expires_at <= @now)
+                      AND webhook_id <> ALL (@excluded)
                     ORDER BY next_attempt_at, id
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
@@ -187,6 +193,7 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
             command.Parameters.AddWithValue("@holder", holder);
             command.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("@expires_at", leaseExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("@excluded", (excludedWebhookIds ?? []).ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDelivery(reader) : null;
         }, cancellationToken);

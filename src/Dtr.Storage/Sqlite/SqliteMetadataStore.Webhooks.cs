@@ -167,7 +167,12 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
     }
 
     /// <inheritdoc />
-    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(
+        string holder,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        IReadOnlyCollection<long>? excludedWebhookIds = null,
+        CancellationToken cancellationToken = default)
     {
         WebhookStoreArguments.ValidateClaim(holder, now, leaseExpiresAt);
         return WriteAsync(async (connection, transaction, cancellationToken) =>
@@ -177,6 +182,7 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
                 WHERE id = (
                     SELECT id FROM webhook_deliveries
                     WHERE state = 0 AND next_attempt_at <= $now AND (holder IS NULL OR lease_expires_at <= $now)
+                      AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
                     ORDER BY next_attempt_at, id
                     LIMIT 1)
                 RETURNING {DeliveryColumns};
@@ -184,6 +190,7 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
             command.Parameters.AddWithValue("$holder", holder);
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$expires_at", leaseExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$excluded", System.Text.Json.JsonSerializer.Serialize(excludedWebhookIds ?? []));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDelivery(reader) : null;
         }, cancellationToken);

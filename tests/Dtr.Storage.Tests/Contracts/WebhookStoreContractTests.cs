@@ -217,6 +217,24 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_SkipsExcludedWebhooks()
+    {
+        var busy = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
+        var idle = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
+        await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(busy.Id, "e1"), NewDelivery(busy.Id, "e2")]);
+        var ids = await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(idle.Id, "e3", s_start.AddMilliseconds(1))]);
+        var now = s_start.AddSeconds(1);
+
+        var claimed = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), [busy.Id]);
+        var none = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), [busy.Id, idle.Id]);
+        var unfiltered = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), []);
+
+        Assert.Equal(ids[0], claimed?.Id);
+        Assert.Null(none);
+        Assert.Equal(busy.Id, unfiltered?.WebhookId);
+    }
+
+    [Fact]
     public async Task Claim_SkipsFinishedDeliveries()
     {
         var hook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
