@@ -84,7 +84,7 @@ internal static class WebhookAddressPolicy
             var addresses = IPAddress.TryParse(host, out var literal)
                 ? [literal]
                 : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-            // Any blocked address fails the connection, so a name whose answers mix public and internal addresses
+            // Any blocked address fails the connection, so a name whose DNS records mix public and internal addresses
             // cannot be used to reach the internal one.
             if (!options.CurrentValue.Webhooks.AllowPrivateAddresses && addresses.FirstOrDefault(IsPrivate) is { } blocked)
             {

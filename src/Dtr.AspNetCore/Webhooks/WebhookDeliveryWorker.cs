@@ -34,7 +34,7 @@ internal sealed class WebhookDeliveryWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookDeliveryWorker> _logger;
 
-    /// <summary>The ids of the subscriptions with a round running on this host; guarded by locking the set.</summary>
+    /// <summary>The ids of the subscriptions with a round running on this host. Access it under a lock on the set.</summary>
     private readonly HashSet<long> _busyWebhooks = [];
 
     public WebhookDeliveryWorker(
