@@ -457,6 +457,29 @@ public sealed class WebhookTests : IClassFixture<WebhookTests.WebhookFactory>
     }
 
     [Fact]
+    public async Task DeletedTarget_TakesItsWebhooks()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-gone");
+        await admin.CreateRepositoryAsync("wh-gone", "app");
+        var repositoryId = (await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "repository", "wh-gone/app", ["image.pushed"])).GetProperty("id").GetInt64();
+        var namespaceId = (await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "namespace", "wh-gone", ["image.pushed"])).GetProperty("id").GetInt64();
+
+        using var deleteRepository = await admin.DeleteAsync("/repositories/wh-gone/app");
+        await AssertStatusAsync(deleteRepository, HttpStatusCode.NoContent, "deleting the repository");
+        using var repositoryHook = await admin.GetAsync($"/webhooks/{repositoryId}");
+        using var deleteUser = await admin.DeleteAsync("/users/wh-gone");
+        await AssertStatusAsync(deleteUser, HttpStatusCode.NoContent, "deleting the user");
+        using var namespaceHook = await admin.GetAsync($"/webhooks/{namespaceId}");
+        await admin.CreateUserAsync("wh-gone");
+        using var list = await admin.GetAsync("/webhooks?namespace=wh-gone");
+
+        await AssertProblemAsync(repositoryHook, HttpStatusCode.NotFound);
+        await AssertProblemAsync(namespaceHook, HttpStatusCode.NotFound);
+        Assert.Equal(0, (await ReadJsonAsync(list)).GetProperty("webhooks").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Delete_RemovesWebhook()
     {
         using var admin = _factory.CreateAdminClient();
