@@ -182,8 +182,9 @@ internal sealed partial class PostgreSqlMetadataStore
     /// <inheritdoc />
     /// <remarks>
     /// Deletes the repository whether or not it has settings. Tags, manifests, their references, blob links,
-    /// upload sessions and team grants go with the repository row through ON DELETE CASCADE. Blob bytes and the
-    /// data of open uploads stay in the blob store until garbage collection.
+    /// upload sessions and team grants go with the repository row through ON DELETE CASCADE. The webhooks of the
+    /// repository are deleted in the same transaction, so a later repository of the same name does not inherit them.
+    /// Blob bytes and the data of open uploads stay in the blob store until garbage collection.
     /// </remarks>
     public async ValueTask<bool> DeleteRepositoryAsync(RepositoryName name, CancellationToken cancellationToken = default)
     {
@@ -191,7 +192,13 @@ internal sealed partial class PostgreSqlMetadataStore
         {
             await using var command = CreateCommand(connection, transaction, "DELETE FROM repositories WHERE name = @name;");
             command.Parameters.AddWithValue("@name", name.Value);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return false;
+            }
+
+            await DeleteWebhooksOfTargetAsync(connection, transaction, WebhookScope.Repository, name.Value, cancellationToken).ConfigureAwait(false);
+            return true;
         }, cancellationToken).ConfigureAwait(false);
 
         if (deleted)

@@ -169,6 +169,9 @@ internal sealed partial class PostgreSqlMetadataStore
             await using var command = CreateCommand(connection, transaction, "DELETE FROM namespaces WHERE id = @id;");
             command.Parameters.AddWithValue("@id", userId.Value);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            // A later user or organization of the same name must not inherit the namespace's webhooks.
+            await DeleteWebhooksOfTargetAsync(connection, transaction, WebhookScope.Namespace, name, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Dtr.Metadata;
 using Dtr.Scanning;
 using Dtr.Storage.Webhooks;
 using Npgsql;
@@ -117,6 +118,18 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
 
+    /// <summary>
+    /// Deletes the subscriptions of one namespace or repository, with their deliveries and attempt log, inside the
+    /// transaction that deletes that namespace or repository.
+    /// </summary>
+    private static async Task DeleteWebhooksOfTargetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, WebhookScope scope, string target, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, "DELETE FROM webhooks WHERE scope = @scope AND target = @target;");
+        command.Parameters.AddWithValue("@scope", (short)scope);
+        command.Parameters.AddWithValue("@target", target);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<long>> EnqueueWebhookDeliveriesAsync(IReadOnlyList<WebhookDeliveryRequest> deliveries, CancellationToken cancellationToken = default)
     {
@@ -156,7 +169,12 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
 
     /// <inheritdoc />
     /// <remarks>SKIP LOCKED lets hosts that claim at the same moment take different deliveries instead of waiting.</remarks>
-    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(
+        string holder,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        IReadOnlyCollection<long>? excludedWebhookIds = null,
+        CancellationToken cancellationToken = default)
     {
         WebhookStoreArguments.ValidateClaim(holder, now, leaseExpiresAt);
         return WriteRowAsync(async (connection, transaction, cancellationToken) =>
@@ -166,6 +184,7 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
                 WHERE id = (
                     SELECT id FROM webhook_deliveries
                     WHERE state = 0 AND next_attempt_at <= @now AND (holder IS NULL OR lease_expires_at <= @now)
+                      AND webhook_id <> ALL (@excluded)
                     ORDER BY next_attempt_at, id
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
@@ -174,6 +193,7 @@ internal sealed partial class PostgreSqlMetadataStore : IWebhookStore
             command.Parameters.AddWithValue("@holder", holder);
             command.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("@expires_at", leaseExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("@excluded", (excludedWebhookIds ?? []).ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDelivery(reader) : null;
         }, cancellationToken);

@@ -43,9 +43,15 @@ public interface IWebhookStore
     /// <summary>
     /// Claims the oldest pending delivery that is due at <paramref name="now"/> and not leased by another holder, or
     /// whose lease expired, and leases it to <paramref name="holder"/> until <paramref name="leaseExpiresAt"/>.
-    /// Returns null when no delivery is due.
+    /// Deliveries of the subscriptions in <paramref name="excludedWebhookIds"/> are skipped. Returns null when no
+    /// delivery is due.
     /// </summary>
-    ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default);
+    ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(
+        string holder,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        IReadOnlyCollection<long>? excludedWebhookIds = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Appends <paramref name="attempts"/> to the log and sets the delivery's state: succeeded, failed, or pending

@@ -107,6 +107,7 @@ internal sealed class WebhookEndpoints
         var description = CheckDescription(request.Description);
 
         await RequireManagerAsync(context, caller, scope, target, "create webhooks");
+        RecordAuditRepository(context, scope, target);
 
         var now = _time.GetUtcNow();
         var subscription = new WebhookSubscription(0, scope, target, url, events, minSeverity, request.Enabled ?? true, WebhookSignature.NewSecret(), description, caller.UserName, now, now);
@@ -167,16 +168,26 @@ internal sealed class WebhookEndpoints
     {
         var caller = ManagementRequestFilter.GetCaller(context);
         var store = RequireStore(context);
-        var request = await ManagementInput.ReadBodyAsync<UpdateWebhookRequest>(context);
+        var body = await ManagementInput.ReadJsonBytesAsync(context);
+        var request = ManagementInput.ParseBody<UpdateWebhookRequest>(body);
+        var present = ReadPresentFields(body);
+        RejectNull(present, "url", "the absolute http or https URL that receives the events");
+        RejectNull(present, "events", "one or more event types");
+        RejectNull(present, "minSeverity", "critical, high, medium, low or unknown");
+        RejectNull(present, "enabled", "true or false");
         var subscription = await RequireWebhookAsync(context, id, "change webhooks");
 
+        // A description of null or "" removes it; a missing member keeps the stored value.
+        var description = present.ContainsKey("description")
+            ? CheckDescription(string.IsNullOrEmpty(request.Description) ? null : request.Description)
+            : subscription.Description;
         var changed = subscription with
         {
             Url = request.Url is null ? subscription.Url : ValidateUrl(request.Url),
             Events = ParseEvents(request.Events) ?? subscription.Events,
             MinSeverity = ParseSeverity(request.MinSeverity) ?? subscription.MinSeverity,
             Enabled = request.Enabled ?? subscription.Enabled,
-            Description = request.Description is null ? subscription.Description : CheckDescription(request.Description.Length == 0 ? null : request.Description),
+            Description = description,
             UpdatedAt = _time.GetUtcNow(),
         };
         if (!await store.UpdateWebhookAsync(changed, context.RequestAborted))
@@ -282,7 +293,10 @@ internal sealed class WebhookEndpoints
         return TypedResults.Accepted((string?)null, new WebhookDeliveryQueuedResponse(ids[0], delivery.EventId));
     }
 
-    /// <summary>Returns the subscription after checking that the caller manages it; 404 for a missing one.</summary>
+    /// <summary>
+    /// Returns the subscription after checking that the caller manages it. A caller who does not manage it gets the
+    /// same 404 as for a missing id, so ids reveal neither that a webhook exists nor the name it targets.
+    /// </summary>
     private async Task<WebhookSubscription> RequireWebhookAsync(HttpContext context, string id, string action)
     {
         var store = RequireStore(context);
@@ -292,8 +306,29 @@ internal sealed class WebhookEndpoints
             throw NotFound(id);
         }
 
-        await RequireManagerAsync(context, ManagementRequestFilter.GetCaller(context), subscription.Scope, subscription.Target, action);
+        try
+        {
+            await RequireManagerAsync(context, ManagementRequestFilter.GetCaller(context), subscription.Scope, subscription.Target, action);
+        }
+        catch (ManagementProblem problem) when (problem.Status is StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound)
+        {
+            throw NotFound(id);
+        }
+
+        RecordAuditRepository(context, subscription.Scope, subscription.Target);
         return subscription;
+    }
+
+    /// <summary>
+    /// Names the repository of a repository-scoped webhook in the audit record of the request, so that
+    /// <c>GET /audit?repository=</c> finds changes to its webhooks. Namespace and registry webhooks name no repository.
+    /// </summary>
+    private static void RecordAuditRepository(HttpContext context, WebhookScope scope, string? target)
+    {
+        if (scope == WebhookScope.Repository && target is not null)
+        {
+            ManagementRequestFilter.SetAuditRepository(context, target);
+        }
     }
 
     private async Task RequireManagerAsync(HttpContext context, RegistryCaller caller, WebhookScope scope, string? target, string action)
@@ -314,6 +349,30 @@ internal sealed class WebhookEndpoints
 
     private async Task RequireRepositoryAdminAsync(RegistryCaller caller, RepositoryName repository, CancellationToken cancellationToken) =>
         await _access.RequireRepositoryAsync(caller, repository, AccessLevel.Admin, "managing its webhooks", cancellationToken);
+
+    /// <summary>
+    /// Returns each top-level member of a JSON object body, by name (case-insensitive), with whether its value is null.
+    /// <see cref="ManagementInput.ParseBody{T}"/> has already checked that the body is an object without repeated names.
+    /// </summary>
+    private static Dictionary<string, bool> ReadPresentFields(byte[] body)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+        var fields = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
+        foreach (var member in document.RootElement.EnumerateObject())
+        {
+            fields[member.Name] = member.Value.ValueKind == System.Text.Json.JsonValueKind.Null;
+        }
+
+        return fields;
+    }
+
+    private static void RejectNull(Dictionary<string, bool> present, string field, string expected)
+    {
+        if (present.TryGetValue(field, out var isNull) && isNull)
+        {
+            throw ManagementProblem.Invalid(field, $"The {field} cannot be null; give {expected}, or leave the field out to keep its value.");
+        }
+    }
 
     private static ManagementProblem NotFound(string id) => ManagementProblem.NotFound($"The webhook '{id}' does not exist.");
 
@@ -370,9 +429,9 @@ internal sealed class WebhookEndpoints
         }
 
         if (!_options.CurrentValue.Webhooks.AllowPrivateAddresses
-            && (url.IsLoopback || (IPAddress.TryParse(url.IdnHost, out var address) && WebhookAddressPolicy.IsPrivate(address))))
+            && (url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && WebhookAddressPolicy.IsPrivate(address))))
         {
-            throw ManagementProblem.Invalid("url", $"The url '{text}' points at a loopback, private or link-local address, which Registry:Webhooks:AllowPrivateAddresses=false forbids.");
+            throw ManagementProblem.Invalid("url", $"The url '{text}' points at an address that is not public (loopback, private, link-local, multicast or another reserved range), which Registry:Webhooks:AllowPrivateAddresses=false forbids.");
         }
 
         return url.AbsoluteUri;
@@ -436,7 +495,10 @@ internal sealed class WebhookEndpoints
 /// <param name="Description">A note, at most 1000 characters.</param>
 internal sealed record CreateWebhookRequest(string? Url, string? Scope, string? Target, IReadOnlyList<string>? Events, string? MinSeverity, bool? Enabled, string? Description);
 
-/// <summary>The body of <c>PATCH /webhooks/{id}</c>; a missing member keeps its value, and an empty description removes it.</summary>
+/// <summary>
+/// The body of <c>PATCH /webhooks/{id}</c>. A missing member keeps its value, and a null or empty description removes
+/// it. The other members cannot be null.
+/// </summary>
 internal sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events, string? MinSeverity, bool? Enabled, string? Description);
 
 /// <summary>A webhook subscription, without its secret.</summary>

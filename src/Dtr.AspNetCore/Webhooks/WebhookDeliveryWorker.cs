@@ -11,7 +11,8 @@ namespace Dtr.AspNetCore.Webhooks;
 /// <summary>
 /// Sends queued deliveries: claims due ones from <see cref="IWebhookStore"/> with a lease, sends up to
 /// <see cref="RegistryWebhookOptions.Concurrency"/> at once through <see cref="WebhookSender"/>, and records each
-/// round's attempts with the delivery's new state. A failed round is rescheduled with exponential backoff and jitter
+/// round's attempts with the delivery's new state. A host sends at most one round per subscription at a time, so a
+/// receiver that hangs holds one slot and cannot starve the other subscriptions. A failed round is rescheduled with exponential backoff and jitter
 /// until <see cref="RegistryWebhookOptions.MaxAttempts"/> or <see cref="RegistryWebhookOptions.MaxAge"/> is reached.
 /// It also deletes history older than <see cref="RegistryWebhookOptions.Retention"/> at start and then hourly.
 /// </summary>
@@ -32,6 +33,9 @@ internal sealed class WebhookDeliveryWorker : BackgroundService
     private readonly IOptionsMonitor<RegistryOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookDeliveryWorker> _logger;
+
+    /// <summary>The ids of the subscriptions with a round running on this host. Access it under a lock on the set.</summary>
+    private readonly HashSet<long> _busyWebhooks = [];
 
     public WebhookDeliveryWorker(
         IServiceProvider services,
@@ -143,13 +147,39 @@ internal sealed class WebhookDeliveryWorker : BackgroundService
         while (running.Count < options.Concurrency && !stoppingToken.IsCancellationRequested)
         {
             var now = _time.GetUtcNow();
-            var delivery = await store.TryClaimWebhookDeliveryAsync(Holder, now, now + options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+            long[] busy;
+            lock (_busyWebhooks)
+            {
+                busy = [.. _busyWebhooks];
+            }
+
+            var delivery = await store.TryClaimWebhookDeliveryAsync(Holder, now, now + options.LeaseDuration, busy, stoppingToken).ConfigureAwait(false);
             if (delivery is null)
             {
                 return;
             }
 
-            running.Add(Task.Run(() => SendAsync(store, delivery, stoppingToken), CancellationToken.None));
+            lock (_busyWebhooks)
+            {
+                _busyWebhooks.Add(delivery.WebhookId);
+            }
+
+            running.Add(Task.Run(() => SendAndReleaseAsync(store, delivery, stoppingToken), CancellationToken.None));
+        }
+    }
+
+    private async Task SendAndReleaseAsync(IWebhookStore store, WebhookDelivery delivery, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await SendAsync(store, delivery, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_busyWebhooks)
+            {
+                _busyWebhooks.Remove(delivery.WebhookId);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Dtr.Metadata;
 using Dtr.Identity;
 using Microsoft.Data.Sqlite;
 
@@ -93,6 +94,9 @@ internal sealed partial class SqliteMetadataStore
             await using var command = CreateCommand(connection, transaction, "DELETE FROM namespaces WHERE id = $id;");
             command.Parameters.AddWithValue("$id", organizationId.Value);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            // A later user or organization of the same name must not inherit the namespace's webhooks.
+            await DeleteWebhooksOfTargetAsync(connection, transaction, WebhookScope.Namespace, name, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
 

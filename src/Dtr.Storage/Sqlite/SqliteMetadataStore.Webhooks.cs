@@ -117,6 +117,18 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
 
+    /// <summary>
+    /// Deletes the subscriptions of one namespace or repository, with their deliveries and attempt log, inside the
+    /// transaction that deletes that namespace or repository.
+    /// </summary>
+    private static async Task DeleteWebhooksOfTargetAsync(SqliteConnection connection, SqliteTransaction transaction, WebhookScope scope, string target, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, "DELETE FROM webhooks WHERE scope = $scope AND target = $target;");
+        command.Parameters.AddWithValue("$scope", (short)scope);
+        command.Parameters.AddWithValue("$target", target);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<long>> EnqueueWebhookDeliveriesAsync(IReadOnlyList<WebhookDeliveryRequest> deliveries, CancellationToken cancellationToken = default)
     {
@@ -155,7 +167,12 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
     }
 
     /// <inheritdoc />
-    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(string holder, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<WebhookDelivery?> TryClaimWebhookDeliveryAsync(
+        string holder,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        IReadOnlyCollection<long>? excludedWebhookIds = null,
+        CancellationToken cancellationToken = default)
     {
         WebhookStoreArguments.ValidateClaim(holder, now, leaseExpiresAt);
         return WriteAsync(async (connection, transaction, cancellationToken) =>
@@ -165,6 +182,7 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
                 WHERE id = (
                     SELECT id FROM webhook_deliveries
                     WHERE state = 0 AND next_attempt_at <= $now AND (holder IS NULL OR lease_expires_at <= $now)
+                      AND webhook_id NOT IN (SELECT value FROM json_each($excluded))
                     ORDER BY next_attempt_at, id
                     LIMIT 1)
                 RETURNING {DeliveryColumns};
@@ -172,6 +190,7 @@ internal sealed partial class SqliteMetadataStore : IWebhookStore
             command.Parameters.AddWithValue("$holder", holder);
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$expires_at", leaseExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$excluded", System.Text.Json.JsonSerializer.Serialize(excludedWebhookIds ?? []));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDelivery(reader) : null;
         }, cancellationToken);

@@ -16,6 +16,16 @@ public sealed class PrivateAddressTests : IClassFixture<PrivateAddressTests.Bloc
     [InlineData("https://10.0.0.5/hook")]
     [InlineData("http://[::1]/hook")]
     [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[64:ff9b::7f00:1]/hook")]
+    [InlineData("http://[2002:7f00:1::]/hook")]
+    [InlineData("http://[::ffff:10.0.0.1]/hook")]
+    [InlineData("http://198.18.0.1/hook")]
+    [InlineData("http://224.0.0.1/hook")]
+    [InlineData("http://255.255.255.255/hook")]
+    [InlineData("http://0.0.0.0/hook")]
+    [InlineData("http://100.64.0.1/hook")]
+    [InlineData("http://[fd00::1]/hook")]
+    [InlineData("http://2130706433/hook")]
     public async Task Create_RejectsPrivateUrl(string url)
     {
         using var admin = _factory.CreateAdminClient();

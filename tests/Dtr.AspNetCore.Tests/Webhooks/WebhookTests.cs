@@ -97,8 +97,8 @@ public sealed class WebhookTests : IClassFixture<WebhookTests.WebhookFactory>
         await AssertStatusAsync(ownRepository, HttpStatusCode.Created, "creating a repository webhook");
         await AssertProblemAsync(foreignNamespace, HttpStatusCode.Forbidden);
         await AssertProblemAsync(foreignRepository, HttpStatusCode.NotFound);
-        await AssertProblemAsync(foreignGet, HttpStatusCode.Forbidden);
-        await AssertProblemAsync(foreignDelete, HttpStatusCode.Forbidden);
+        await AssertProblemAsync(foreignGet, HttpStatusCode.NotFound);
+        await AssertProblemAsync(foreignDelete, HttpStatusCode.NotFound);
         await AssertProblemAsync(foreignList, HttpStatusCode.Forbidden);
         await AssertProblemAsync(unfilteredList, HttpStatusCode.Forbidden);
         Assert.Equal(2, (await ReadJsonAsync(ownList)).GetProperty("webhooks").GetArrayLength());
@@ -321,6 +321,162 @@ public sealed class WebhookTests : IClassFixture<WebhookTests.WebhookFactory>
         Assert.Equal(["v1", "v2"], tags.Order());
         Assert.Equal("v1", hanging.Json.GetProperty("tag").GetString());
         receiver.Release();
+    }
+
+    [Fact]
+    public async Task HangingReceiver_DoesNotStarveOthers()
+    {
+        using var hanging = new WebhookReceiver { Respond = _ => WebhookReceiver.Reply.Hang };
+        using var healthy = new WebhookReceiver();
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-starve");
+        var hangingId = (await CreateWebhookAsync(admin, hanging.Url, "namespace", "wh-starve", ["image.pushed"])).GetProperty("id").GetInt64();
+        var healthyId = (await CreateWebhookAsync(admin, healthy.Url, "namespace", "wh-starve", ["image.pushed"])).GetProperty("id").GetInt64();
+
+        // More queued deliveries than Registry:Webhooks:Concurrency (4), all to the receiver that never responds.
+        for (var i = 0; i < 8; i++)
+        {
+            using var queued = await admin.PostAsync($"/webhooks/{hangingId}/test", null);
+            await AssertStatusAsync(queued, HttpStatusCode.Accepted, "queueing a test event for the hanging receiver");
+        }
+
+        await hanging.WaitForAsync(r => r.Number == 1, s_wait);
+        using var test = await admin.PostAsync($"/webhooks/{healthyId}/test", null);
+        await AssertStatusAsync(test, HttpStatusCode.Accepted, "queueing a test event for the healthy receiver");
+        var received = await healthy.WaitForAsync(r => r.EventType == "webhook.test", s_wait);
+
+        // One round per subscription at a time: the hanging receiver occupies one slot, not all of them. Its requests
+        // so far are attempts of one delivery (a retry after the 2 s attempt timeout can be among them).
+        Assert.Equal(healthyId, received.Json.GetProperty("webhook").GetInt64());
+        Assert.Single(hanging.Requests.Select(r => r.Headers["X-Dtr-Delivery"]).Distinct());
+        hanging.Release();
+    }
+
+    [Fact]
+    public async Task HiddenWebhook_Is404LikeMissing()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-private");
+        await admin.CreateUserAsync("wh-outsider");
+        await admin.CreateRepositoryAsync("wh-private", "secret-app");
+        var repositoryHook = await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "repository", "wh-private/secret-app", ["image.pushed"]);
+        var namespaceHook = await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "namespace", "wh-private", ["image.pushed"]);
+        var registryHook = await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "registry", null, ["image.pushed"]);
+        using var outsider = _factory.CreateManagementClient("wh-outsider", PasswordOf("wh-outsider"));
+        using var missing = await outsider.GetAsync("/webhooks/999999");
+        var expected = (await AssertProblemAsync(missing, HttpStatusCode.NotFound)).GetProperty("detail").GetString()!.Replace("999999", "{id}", StringComparison.Ordinal);
+
+        foreach (var hook in new[] { repositoryHook, namespaceHook, registryHook })
+        {
+            var id = hook.GetProperty("id").GetInt64();
+            var requests = new (string Method, string Path)[]
+            {
+                ("GET", $"/webhooks/{id}"),
+                ("PATCH", $"/webhooks/{id}"),
+                ("DELETE", $"/webhooks/{id}"),
+                ("POST", $"/webhooks/{id}/test"),
+                ("POST", $"/webhooks/{id}/secret"),
+                ("GET", $"/webhooks/{id}/deliveries"),
+                ("POST", $"/webhooks/{id}/deliveries/1/redeliver"),
+            };
+            foreach (var (method, path) in requests)
+            {
+                using var response = method switch
+                {
+                    "GET" => await outsider.GetAsync(path),
+                    "PATCH" => await outsider.PatchAsync(path, new { enabled = false }),
+                    "DELETE" => await outsider.DeleteAsync(path),
+                    _ => await outsider.PostAsync(path, null),
+                };
+                var problem = await AssertProblemAsync(response, HttpStatusCode.NotFound);
+                var detail = problem.GetProperty("detail").GetString()!;
+                Assert.Equal(expected.Replace("{id}", id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), detail);
+                Assert.DoesNotContain("wh-private", problem.GetRawText(), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"url":null}""", "url")]
+    [InlineData("""{"events":null}""", "events")]
+    [InlineData("""{"minSeverity":null}""", "minSeverity")]
+    [InlineData("""{"enabled":null}""", "enabled")]
+    public async Task Update_NullFieldIs400(string body, string field)
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-null-" + field.ToLowerInvariant());
+        var created = await CreateWebhookAsync(admin, "http://127.0.0.1:9/hook", "namespace", "wh-null-" + field.ToLowerInvariant(), ["image.pushed"]);
+        var id = created.GetProperty("id").GetInt64();
+
+        using var response = await admin.PatchAsync($"/webhooks/{id}", JsonDocument.Parse(body).RootElement);
+        using var get = await admin.GetAsync($"/webhooks/{id}");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"The problem names no error for {field}: {problem}");
+        Assert.Equal("http://127.0.0.1:9/hook", (await ReadJsonAsync(get)).GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task Update_NullDescriptionRemovesIt()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-description");
+        using var create = await admin.PostAsync("/webhooks", new { url = "http://127.0.0.1:9/", scope = "namespace", target = "wh-description", events = new[] { "image.pushed" }, description = "build" });
+        var id = (await ReadJsonAsync(create, HttpStatusCode.Created)).GetProperty("id").GetInt64();
+
+        using var response = await admin.PatchAsync($"/webhooks/{id}", JsonDocument.Parse("""{"description":null}""").RootElement);
+
+        Assert.Equal(JsonValueKind.Null, (await ReadJsonAsync(response)).GetProperty("description").ValueKind);
+    }
+
+    [Fact]
+    public async Task RepositoryWebhookChange_AuditedWithRepository()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-audit");
+        await admin.CreateRepositoryAsync("wh-audit", "app");
+        var id = (await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "repository", "wh-audit/app", ["image.pushed"])).GetProperty("id").GetInt64();
+        using var update = await admin.PatchAsync($"/webhooks/{id}", new { enabled = false });
+        await AssertStatusAsync(update, HttpStatusCode.OK, "disabling the webhook");
+
+        var actions = new List<string>();
+        var stopwatch = Stopwatch.StartNew();
+        while (actions.Count < 2)
+        {
+            using var response = await admin.GetAsync("/audit?repository=wh-audit/app");
+            actions = (await ReadJsonAsync(response)).GetProperty("entries").EnumerateArray()
+                .Select(entry => entry.GetProperty("action").GetString()!)
+                .Where(action => action.Contains("/webhooks", StringComparison.Ordinal))
+                .ToList();
+            Assert.True(stopwatch.Elapsed < s_wait, $"The audit log of wh-audit/app has no webhook changes: {string.Join(", ", actions)}");
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("POST /api/v0/webhooks", actions);
+        Assert.Contains("PATCH /api/v0/webhooks/{id}", actions);
+    }
+
+    [Fact]
+    public async Task DeletedTarget_TakesItsWebhooks()
+    {
+        using var admin = _factory.CreateAdminClient();
+        await admin.CreateUserAsync("wh-gone");
+        await admin.CreateRepositoryAsync("wh-gone", "app");
+        var repositoryId = (await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "repository", "wh-gone/app", ["image.pushed"])).GetProperty("id").GetInt64();
+        var namespaceId = (await CreateWebhookAsync(admin, "http://127.0.0.1:9/", "namespace", "wh-gone", ["image.pushed"])).GetProperty("id").GetInt64();
+
+        using var deleteRepository = await admin.DeleteAsync("/repositories/wh-gone/app");
+        await AssertStatusAsync(deleteRepository, HttpStatusCode.NoContent, "deleting the repository");
+        using var repositoryHook = await admin.GetAsync($"/webhooks/{repositoryId}");
+        using var deleteUser = await admin.DeleteAsync("/users/wh-gone");
+        await AssertStatusAsync(deleteUser, HttpStatusCode.NoContent, "deleting the user");
+        using var namespaceHook = await admin.GetAsync($"/webhooks/{namespaceId}");
+        await admin.CreateUserAsync("wh-gone");
+        using var list = await admin.GetAsync("/webhooks?namespace=wh-gone");
+
+        await AssertProblemAsync(repositoryHook, HttpStatusCode.NotFound);
+        await AssertProblemAsync(namespaceHook, HttpStatusCode.NotFound);
+        Assert.Equal(0, (await ReadJsonAsync(list)).GetProperty("webhooks").GetArrayLength());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using Dtr.Identity;
 using Dtr.Metadata;
+using Dtr.Names;
 using Dtr.Scanning;
 
 namespace Dtr.Storage.Tests.Contracts;
@@ -215,6 +217,24 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_SkipsExcludedWebhooks()
+    {
+        var busy = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
+        var idle = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
+        await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(busy.Id, "e1"), NewDelivery(busy.Id, "e2")]);
+        var ids = await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(idle.Id, "e3", s_start.AddMilliseconds(1))]);
+        var now = s_start.AddSeconds(1);
+
+        var claimed = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), [busy.Id]);
+        var none = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), [busy.Id, idle.Id]);
+        var unfiltered = await Webhooks.TryClaimWebhookDeliveryAsync("host-a", now, now.AddMinutes(1), []);
+
+        Assert.Equal(ids[0], claimed?.Id);
+        Assert.Null(none);
+        Assert.Equal(busy.Id, unfiltered?.WebhookId);
+    }
+
+    [Fact]
     public async Task Claim_SkipsFinishedDeliveries()
     {
         var hook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
@@ -282,6 +302,47 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
         Assert.Null(await Webhooks.GetWebhookDeliveryAsync(ids[1]));
         Assert.Empty(await Webhooks.ListWebhookAttemptsAsync(hook.Id, null, 10));
         Assert.Equal(0, await Webhooks.CountPendingWebhookDeliveriesAsync());
+    }
+
+    [Fact]
+    public async Task DeleteRepository_DeletesItsWebhooks()
+    {
+        var identity = (IIdentityStore)Webhooks;
+        await identity.CreateOrganizationAsync("acme");
+        await identity.CreateRepositoryAsync(new RepositorySettings(RepositoryName.Parse("acme/app"), RepositoryVisibility.Private, null, ScanOnPush: false, ImmutableTags: false, s_start));
+        var repositoryHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Repository, "acme/app"));
+        var otherHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Repository, "acme/app2"));
+        var namespaceHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Namespace, "acme"));
+        var ids = await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(repositoryHook.Id, "e1")]);
+
+        Assert.True(await identity.DeleteRepositoryAsync(RepositoryName.Parse("acme/app")));
+
+        Assert.Null(await Webhooks.GetWebhookAsync(repositoryHook.Id));
+        Assert.Null(await Webhooks.GetWebhookDeliveryAsync(ids[0]));
+        Assert.NotNull(await Webhooks.GetWebhookAsync(otherHook.Id));
+        Assert.NotNull(await Webhooks.GetWebhookAsync(namespaceHook.Id));
+    }
+
+    [Fact]
+    public async Task DeleteUserAndOrganization_DeleteTheirWebhooks()
+    {
+        var identity = (IIdentityStore)Webhooks;
+        await identity.CreateUserAsync(new NewUser { Name = "alice" });
+        await identity.CreateOrganizationAsync("acme");
+        var userHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Namespace, "alice"));
+        var organizationHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Namespace, "acme"));
+        var registryHook = await Webhooks.CreateWebhookAsync(NewSubscription(WebhookScope.Registry, null));
+        var ids = await Webhooks.EnqueueWebhookDeliveriesAsync([NewDelivery(userHook.Id, "e1"), NewDelivery(organizationHook.Id, "e2")]);
+
+        Assert.True(await identity.DeleteUserAsync("alice"));
+        Assert.Null(await Webhooks.GetWebhookAsync(userHook.Id));
+        Assert.Null(await Webhooks.GetWebhookDeliveryAsync(ids[0]));
+        Assert.NotNull(await Webhooks.GetWebhookAsync(organizationHook.Id));
+
+        Assert.True(await identity.DeleteOrganizationAsync("acme"));
+        Assert.Null(await Webhooks.GetWebhookAsync(organizationHook.Id));
+        Assert.Null(await Webhooks.GetWebhookDeliveryAsync(ids[1]));
+        Assert.NotNull(await Webhooks.GetWebhookAsync(registryHook.Id));
     }
 
     [Fact]
