@@ -77,8 +77,8 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     {
         var context = invocation.HttpContext;
         var (caller, credential, rejection) = await AuthenticateAsync(context);
-        // A rejected client certificate is recorded for reads too, because no failed sign-in limit counts it as it
-        // counts wrong passwords.
+        // A rejected client certificate is recorded for reads too. The failed sign-in limit counts wrong passwords
+        // but not certificates, so without this entry a rejected certificate would show only in the server log.
         var isChange = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method);
         if (isChange || ClientCertificateRejection.Get(context) is not null)
         {
