@@ -10,7 +10,7 @@ namespace Dtr.EndToEnd.Tests;
 /// <summary>
 /// skopeo against the sample host over verified HTTPS, signed in with client certificates only: bundles that the
 /// registry issues (fetched with curl, as the README shows) and a certificate from an enterprise authority that the
-/// host trusts. No basic credentials are passed to skopeo.
+/// host trusts. skopeo gets basic credentials only to show that a certificate in its folder wins over them.
 /// </summary>
 public sealed class ClientCertificateTests
 {
@@ -95,6 +95,13 @@ public sealed class ClientCertificateTests
         File.Copy(serverCaPath, Path.Combine(anonymousCerts, "ca.crt"));
         var anonymous = await RunSkopeoAsync("inspect", "--cert-dir", anonymousCerts, $"docker://{host.Address}/shared/base:1");
         Assert.False(anonymous.Succeeded, $"skopeo read a private repository without a client certificate.\n{anonymous.Describe()}");
+
+        // skopeo sends --creds only after a 401, and GET /v2/ with alice's certificate returns 200, so the certificate
+        // decides: carol's password with alice's folder reads what only alice may read.
+        var carolWithAliceCerts = await RunSkopeoAsync("inspect", "--creds", "carol:carol-password-1", "--cert-dir", aliceCerts, $"docker://{host.Address}/shared/base:1");
+        Assert.True(carolWithAliceCerts.Succeeded, $"skopeo with carol's password and alice's certificate did not act as alice.\n{carolWithAliceCerts.Describe()}\n{host.Describe()}");
+        var carolWithoutCerts = await RunSkopeoAsync("inspect", "--creds", "carol:carol-password-1", "--cert-dir", anonymousCerts, $"docker://{host.Address}/shared/base:1");
+        Assert.False(carolWithoutCerts.Succeeded, $"carol's password alone read a repository that only alice's team may read.\n{carolWithoutCerts.Describe()}");
 
         // A certificate from the enterprise authority that the host trusts, with carol as its common name.
         var carolCerts = work.Combine("carol-certs");

@@ -4,6 +4,7 @@ using Dtr.AspNetCore.Logging;
 using Dtr.AspNetCore.Routing;
 using Dtr.AspNetCore.Security;
 using Dtr.AspNetCore.Telemetry;
+using Dtr.AspNetCore.Tls;
 using Dtr.Errors;
 using Dtr.Names;
 using Microsoft.AspNetCore.Connections;
@@ -122,12 +123,15 @@ internal sealed class RegistryRequestHandler
 
     /// <summary>
     /// Returns whether a rejection is a permission decision that the audit log records: a 403 <c>DENIED</c>, or a 401
-    /// for a request that sent credentials. A 401 challenge to a client that sent none is the normal start of a
-    /// token exchange, so it is not recorded.
+    /// for a request that sent credentials in the <c>Authorization</c> header or a client certificate that was
+    /// rejected. A 401 challenge to a client that sent none is the normal start of a token exchange, so it is not
+    /// recorded.
     /// </summary>
     private static bool IsAuditedDenial(HttpContext context, RegistryException error) =>
         error.Error == OciErrorCode.Denied
-        || (error.Error == OciErrorCode.Unauthorized && !Microsoft.Extensions.Primitives.StringValues.IsNullOrEmpty(context.Request.Headers.Authorization));
+        || (error.Error == OciErrorCode.Unauthorized
+            && (!Microsoft.Extensions.Primitives.StringValues.IsNullOrEmpty(context.Request.Headers.Authorization)
+                || ClientCertificateRejection.Get(context) is not null));
 
     /// <summary>Records manifest pushes, manifest and blob deletions, and denials in the audit log.</summary>
     private static void RecordAudit(HttpContext context, RegistryRoute route, string? denial)
@@ -146,7 +150,14 @@ internal sealed class RegistryRequestHandler
         }
 
         var detail = denial ?? route.Argument;
-        audit.Record(context, RegistryAccessGate.GetActor(context), route.Name, action, context.Response.StatusCode, detail);
+        var actor = RegistryAccessGate.GetActor(context);
+        if (denial is not null && ClientCertificateRejection.Get(context) is { } rejection)
+        {
+            actor ??= rejection.UserName;
+            detail = rejection.Detail;
+        }
+
+        audit.Record(context, actor, route.Name, action, context.Response.StatusCode, detail);
     }
 
     private async Task DispatchAsync(HttpContext context, RegistryRoute route)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
+using Dtr.AspNetCore.Tls;
 using Dtr.Identity;
 using Dtr.Names;
 using Microsoft.AspNetCore.Builder;
@@ -100,6 +101,7 @@ internal sealed class TokenEndpoints
         if (!outcome.Succeeded)
         {
             await WriteAuthenticationFailureAsync(context, outcome);
+            RecordRejectedCertificate(context);
             return;
         }
 
@@ -342,6 +344,18 @@ internal sealed class TokenEndpoints
         }
 
         return merged;
+    }
+
+    /// <summary>
+    /// Records a rejected client certificate in the audit log as <c>access.denied</c>. Rejected passwords on this
+    /// endpoint are logged and counted by the failed sign-in limit, but not audited.
+    /// </summary>
+    private static void RecordRejectedCertificate(HttpContext context)
+    {
+        if (ClientCertificateRejection.Get(context) is { } rejection && context.RequestServices.GetService<Audit.AuditLog>() is { } audit)
+        {
+            audit.Record(context, rejection.UserName, repository: null, "access.denied", context.Response.StatusCode, rejection.Detail);
+        }
     }
 
     private static async Task WriteAuthenticationFailureAsync(HttpContext context, AuthenticationOutcome outcome)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dtr.AspNetCore.Configuration;
 using Dtr.AspNetCore.Security;
+using Dtr.AspNetCore.Tls;
 using Dtr.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -76,7 +77,10 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
     {
         var context = invocation.HttpContext;
         var (caller, credential, rejection) = await AuthenticateAsync(context);
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method))
+        // A rejected client certificate is recorded for reads too. The failed sign-in limit counts wrong passwords
+        // but not certificates, so without this entry a rejected certificate would show only in the server log.
+        var isChange = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method);
+        if (isChange || ClientCertificateRejection.Get(context) is not null)
         {
             RecordChangeWhenCompleted(context, caller?.UserName);
         }
@@ -117,7 +121,8 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
 
     /// <summary>
     /// Records the change in the audit log once the response is sent, with its final status. The action is the method
-    /// and route pattern, and the detail is the request path. Request bodies and headers are never recorded.
+    /// and route pattern, and the detail is the request path, followed by the reason and certificate when a client
+    /// certificate was rejected. Request bodies and headers are never recorded.
     /// </summary>
     private static void RecordChangeWhenCompleted(HttpContext context, string? actor)
     {
@@ -144,7 +149,15 @@ internal sealed class ManagementRequestFilter : IEndpointFilter
         context.Response.OnCompleted(() =>
         {
             var named = context.Items[AuditRepositoryKey] as string ?? repository;
-            audit.Record(context, actor, named, action, context.Response.StatusCode, path);
+            var detail = path;
+            var recordedActor = actor;
+            if (ClientCertificateRejection.Get(context) is { } rejection)
+            {
+                recordedActor ??= rejection.UserName;
+                detail = $"{path}: {rejection.Detail}";
+            }
+
+            audit.Record(context, recordedActor, named, action, context.Response.StatusCode, detail);
             return Task.CompletedTask;
         });
     }

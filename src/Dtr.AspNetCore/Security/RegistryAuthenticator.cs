@@ -222,6 +222,8 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
                 TlsLog.ClientCertificateRejected(_logger, SecurityLog.Truncate(certificate.Subject), CertificateDescription.ComputeSha256Thumbprint(certificate), ClientAddress(context), reason);
             }
 
+            // The audit log, unlike the log above, gets an entry for every rejected request, as for a wrong password.
+            ClientCertificateRejection.Set(context, certificate, validation.UserName ?? _certificates.FindClaimedUserName(certificate), reason);
             return AuthenticationOutcome.Failure($"The client certificate was rejected: {reason}.");
         }
 

@@ -137,7 +137,18 @@ internal sealed class CertificateEndpoints
             throw ManagementProblem.Invalid("$.certificatePem", "The certificate's key is neither RSA nor ECDSA; only those are supported.");
         }
 
-        AsymmetricAlgorithm key = rsaPublic is not null ? RSA.Create() : ECDsa.Create();
+        // "BEGIN ENCRYPTED PRIVATE KEY" is encrypted PKCS#8, and a Proc-Type header marks OpenSSL's older encrypted
+        // PKCS#1 and SEC1 files, which the PEM reader would otherwise report as containing no PEM at all.
+        if (keyPem.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal)
+            || keyPem.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal))
+        {
+            throw ManagementProblem.Invalid(
+                "$.keyPem",
+                "'keyPem' is an encrypted private key, and the registry accepts only unencrypted keys. Decrypt it first, for example with 'openssl pkey -in server.key -out server-decrypted.key', and send the decrypted file.");
+        }
+
+        var isRsa = rsaPublic is not null;
+        AsymmetricAlgorithm key = isRsa ? RSA.Create() : ECDsa.Create();
         using (key)
         {
             try
@@ -146,8 +157,12 @@ internal sealed class CertificateEndpoints
             }
             catch (Exception error) when (error is ArgumentException or CryptographicException)
             {
-                var kind = rsaPublic is not null ? "RSA" : "ECDSA";
-                throw ManagementProblem.Invalid("$.keyPem", $"'keyPem' is not a valid unencrypted {kind} private key in PEM: {error.Message}");
+                var formats = isRsa
+                    ? "PKCS#8 ('BEGIN PRIVATE KEY') or PKCS#1 ('BEGIN RSA PRIVATE KEY')"
+                    : "PKCS#8 ('BEGIN PRIVATE KEY') or SEC1 ('BEGIN EC PRIVATE KEY')";
+                throw ManagementProblem.Invalid(
+                    "$.keyPem",
+                    $"'keyPem' is not a valid {(isRsa ? "RSA" : "ECDSA")} private key: {error.Message} The certificate has an {(isRsa ? "RSA" : "ECDSA")} key, so send its unencrypted private key in PEM as {formats}.");
             }
 
             try

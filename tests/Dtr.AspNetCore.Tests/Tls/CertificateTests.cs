@@ -249,6 +249,41 @@ public sealed class CertificateTests : IDisposable
     }
 
     [Fact]
+    public async Task KeyUploadErrors_NameAcceptedFormats()
+    {
+        using var ecdsaCertificate = CreateCertificate("ecdsa.test", ServerAuthentication, useRsa: false);
+        using var rsaCertificate = CreateCertificate("rsa.test", ServerAuthentication, useRsa: true);
+        using var ecdsaKey = ecdsaCertificate.GetECDsaPrivateKey()!;
+        using var rsaKey = rsaCertificate.GetRSAPrivateKey()!;
+        var encryption = new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000);
+
+        await using var factory = new HttpsRegistryFactory(_dataDirectory);
+        var address = factory.StartAndGetAddress();
+        using var admin = CreateAdminClient(address);
+
+        var cases = new (string Name, string CertificatePem, string KeyPem, string[] Expected)[]
+        {
+            ("encrypted PKCS#8 ECDSA key", ecdsaCertificate.ExportCertificatePem(), ecdsaKey.ExportEncryptedPkcs8PrivateKeyPem("secret"u8, encryption), ["encrypted", "openssl pkey"]),
+            ("encrypted PKCS#8 RSA key", rsaCertificate.ExportCertificatePem(), rsaKey.ExportEncryptedPkcs8PrivateKeyPem("secret"u8, encryption), ["encrypted", "openssl pkey"]),
+            ("RSA key for an ECDSA certificate", ecdsaCertificate.ExportCertificatePem(), rsaKey.ExportRSAPrivateKeyPem(), ["ECDSA", "PKCS#8", "SEC1"]),
+            ("ECDSA key for an RSA certificate", rsaCertificate.ExportCertificatePem(), ecdsaKey.ExportECPrivateKeyPem(), ["RSA", "PKCS#8", "PKCS#1"]),
+        };
+
+        foreach (var (name, certificatePem, keyPem, expected) in cases)
+        {
+            using var response = await admin.PutAsync(CertificatePath, new { certificatePem, keyPem });
+            var problem = await ManagementClient.AssertProblemAsync(response, HttpStatusCode.BadRequest);
+            var message = problem.GetProperty("errors").GetProperty("$.keyPem")[0].GetString()!;
+            foreach (var text in expected)
+            {
+                Assert.True(message.Contains(text, StringComparison.Ordinal), $"{name}: the message does not contain '{text}': {message}");
+            }
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dataDirectory, "tls", "uploaded.pem")));
+    }
+
+    [Fact]
     public async Task NonAdministrator_Forbidden()
     {
         using var replacement = CreateCertificate("forbidden.test", ServerAuthentication, useRsa: false);

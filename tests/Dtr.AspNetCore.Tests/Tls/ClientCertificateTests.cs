@@ -244,6 +244,77 @@ public sealed class ClientCertificateTests : IClassFixture<ClientCertificateHost
     }
 
     [Fact]
+    public async Task RejectedCertificates_AreAudited()
+    {
+        await _host.Admin.CreateUserAsync("audit-cert-inactive");
+        using (var deactivate = await _host.Admin.PatchAsync("/users/audit-cert-inactive", new { isActive = false }))
+        {
+            await ManagementClient.AssertStatusAsync(deactivate, HttpStatusCode.OK, "deactivating audit-cert-inactive");
+        }
+
+        using var untrusted = new TestCertificateAuthority("Untrusted audit CA");
+        var trusted = _host.TrustedAuthority;
+        var cases = new (string Name, X509Certificate2 Certificate, string? Actor, string Reason)[]
+        {
+            ("untrusted authority", untrusted.Issue("CN=audit-cert-untrusted"), "audit-cert-untrusted", "does not chain to a trusted client certificate authority"),
+            ("expired", trusted.Issue("CN=audit-cert-expired", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1)), "audit-cert-expired", "expired"),
+            ("server authentication only", trusted.Issue("CN=audit-cert-server", usages: [TestCertificateAuthority.ServerAuthentication]), "audit-cert-server", "extended key usage"),
+            ("unknown user", trusted.Issue("CN=audit-cert-unknown"), "audit-cert-unknown", "does not exist"),
+            ("inactive user", trusted.Issue("CN=audit-cert-inactive"), "audit-cert-inactive", "inactive"),
+            ("invalid user name", trusted.Issue("CN=Audit Cert Nobody"), null, "not a valid registry user name"),
+        };
+
+        foreach (var (name, certificate, _, _) in cases)
+        {
+            using var client = _host.CreateClient(certificate);
+
+            // Two requests on one connection: the audit log records both, although the server log records a certificate
+            // that fails its own checks once per connection.
+            for (var i = 0; i < 2; i++)
+            {
+                using var v2 = await client.GetAsync("/v2/");
+                Assert.True(v2.StatusCode == HttpStatusCode.Unauthorized, $"{name}: /v2/ returned {v2.StatusCode}");
+            }
+
+            using var token = await client.GetAsync("/auth/token?service=dtr-registry&scope=repository:audit-cert/app:pull");
+            Assert.True(token.StatusCode == HttpStatusCode.Unauthorized, $"{name}: the token endpoint returned {token.StatusCode}");
+
+            using var management = await client.GetAsync(ManagementClient.Prefix + "/users/audit-cert-inactive");
+            Assert.True(management.StatusCode == HttpStatusCode.Unauthorized, $"{name}: the management API returned {management.StatusCode}");
+        }
+
+        // The writer stores entries in the order they were recorded, so once this later entry is stored, so are the
+        // ones above.
+        await _host.Admin.CreateUserAsync("audit-cert-marker");
+        await WaitForAuditEntryAsync("actor=admin&action=POST%20/api/v0/users", entry => entry.GetProperty("detail").GetString() == "/api/v0/users");
+        var denied = await ListAuditAsync("result=denied&n=1000");
+
+        foreach (var (name, certificate, actor, reason) in cases)
+        {
+            using (certificate)
+            {
+                var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+                var entries = denied
+                    .Where(entry => entry.GetProperty("detail").GetString()?.Contains(thumbprint, StringComparison.OrdinalIgnoreCase) == true)
+                    .ToList();
+                var actions = entries.Select(entry => entry.GetProperty("action").GetString()).Order(StringComparer.Ordinal).ToList();
+                Assert.True(
+                    actions.SequenceEqual(["GET /api/v0/users/{user}", "access.denied", "access.denied", "access.denied"]),
+                    $"{name}: the audit entries with the thumbprint are [{string.Join(", ", actions)}]");
+                foreach (var entry in entries)
+                {
+                    var detail = entry.GetProperty("detail").GetString()!;
+                    var recordedActor = entry.GetProperty("actor").ValueKind == JsonValueKind.Null ? null : entry.GetProperty("actor").GetString();
+                    Assert.True(recordedActor == actor, $"{name}: the entry's actor is '{recordedActor}', expected '{actor}'");
+                    Assert.True(entry.GetProperty("status").GetInt32() == 401, $"{name}: the entry's status is {entry.GetProperty("status")}");
+                    Assert.True(detail.Contains(reason, StringComparison.Ordinal), $"{name}: the detail does not say '{reason}': {detail}");
+                    Assert.True(detail.Contains(certificate.Subject, StringComparison.Ordinal), $"{name}: the detail does not name the subject: {detail}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task DeactivatedUser_BundleRejected()
     {
         await _host.Admin.CreateUserAsync("later-inactive");
@@ -350,5 +421,22 @@ public sealed class ClientCertificateTests : IClassFixture<ClientCertificateHost
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(TestCertificateAuthority.ClientAuthentication)], false));
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private async Task<List<JsonElement>> ListAuditAsync(string query)
+    {
+        using var response = await _host.Admin.GetAsync("/audit?" + query);
+        return (await ManagementClient.ReadJsonAsync(response)).GetProperty("entries").EnumerateArray().ToList();
+    }
+
+    /// <summary>Waits for an audit entry that matches, polling because entries reach the store through a background writer.</summary>
+    private async Task WaitForAuditEntryAsync(string query, Func<JsonElement, bool> match)
+    {
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await ListAuditAsync(query)).Any(match))
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"No audit entry matches '{query}' after 10 seconds.");
+            await Task.Delay(50);
+        }
     }
 }
