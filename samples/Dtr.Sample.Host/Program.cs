@@ -45,7 +45,7 @@ if (backends.Errors.Count > 0)
     return ReportInvalidConfiguration(backends.Errors);
 }
 
-// Metrics and traces are exported only when Telemetry:Prometheus:Enabled or OTEL_EXPORTER_OTLP_ENDPOINT is set.
+// Metrics and traces are exported only when Telemetry:Prometheus:Enabled is true or OTEL_EXPORTER_OTLP_ENDPOINT is set.
 var telemetry = SampleTelemetry.Add(builder.Services, builder.Configuration);
 if (telemetry.Errors.Count > 0)
 {

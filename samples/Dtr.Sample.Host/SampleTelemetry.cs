@@ -21,7 +21,7 @@ internal static class SampleTelemetry
     public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     // Meters that ASP.NET Core and the .NET runtime publish themselves (.NET 9 and later), so exporting them needs no
-    // instrumentation package. Their tags hold route templates, methods, status codes and connection details, never
+    // instrumentation package. Their tags contain route templates, methods, status codes and connection details, never
     // a request's path, so repository names do not appear in them.
     private static readonly string[] PlatformMeters =
     [
@@ -46,9 +46,11 @@ internal static class SampleTelemetry
 
         var otlpEndpoint = configuration[OtlpEndpointKey];
         var otlpEnabled = !string.IsNullOrWhiteSpace(otlpEndpoint);
-        if (otlpEnabled && !Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out _))
+        // "collector:4317" parses as an absolute URI whose scheme is "collector", so the scheme is checked too.
+        var otlpUriValid = Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out var otlpUri) && (otlpUri.Scheme == Uri.UriSchemeHttp || otlpUri.Scheme == Uri.UriSchemeHttps);
+        if (otlpEnabled && !otlpUriValid)
         {
-            errors.Add($"{OtlpEndpointKey} '{otlpEndpoint}' is not an absolute URL. Set it to the collector's address, such as http://127.0.0.1:4317, or remove it to send nothing.");
+            errors.Add($"{OtlpEndpointKey} '{otlpEndpoint}' is not an http or https URL. Set it to the collector's address, such as http://127.0.0.1:4317, or remove it to send nothing.");
         }
 
         var choice = new TelemetryChoice(prometheusEnabled, prometheusPath, otlpEnabled, errors);
