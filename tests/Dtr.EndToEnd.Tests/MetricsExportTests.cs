@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Dtr.Tests.Shared;
 
 namespace Dtr.EndToEnd.Tests;
 
@@ -117,7 +118,7 @@ public sealed class PrometheusScrapeTests(PrometheusRegistryFixture registry) : 
     private static double Sum(Scrape scrape, string name) => scrape.Series.Where(s => s.Name == name).Sum(s => s.Value);
 }
 
-/// <summary>Checks that the sample host exports nothing unless telemetry is configured.</summary>
+/// <summary>Checks that the sample host exports nothing by default and stops on invalid telemetry settings.</summary>
 public sealed class MetricsDefaultTests(DefaultSettingsRegistryFixture registry) : IClassFixture<DefaultSettingsRegistryFixture>
 {
     [Fact]
@@ -151,6 +152,62 @@ public sealed class MetricsDefaultTests(DefaultSettingsRegistryFixture registry)
         Assert.Contains("The registry cannot start because its configuration is invalid:", result.StandardError, StringComparison.Ordinal);
         Assert.Contains(expectedLine, result.StandardError, StringComparison.Ordinal);
     }
+}
+
+/// <summary>Starts the sample host with an OTLP endpoint and receives its metrics and traces on a loopback HTTP server.</summary>
+public sealed class OtlpExportTests
+{
+    [Fact]
+    public async Task OtlpEndpoint_ReceivesMetricsAndTraces()
+    {
+        using var collector = new WebhookReceiver();
+        using var work = new TemporaryDirectory();
+        var collectorUrl = new Uri(collector.Url).GetLeftPart(UriPartial.Authority);
+        string[] arguments =
+        [
+            $"--Registry:DataDirectory={work.Combine("data")}",
+            "--Registry:Auth:Enabled=false",
+            $"--OTEL_EXPORTER_OTLP_ENDPOINT={collectorUrl}",
+            "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+            "--OTEL_METRIC_EXPORT_INTERVAL=1000",
+            "--OTEL_BSP_SCHEDULE_DELAY=500",
+            "--OTEL_SERVICE_NAME=dtr-e2e-otlp",
+        ];
+        await using var host = await SampleHostProcess.StartAsync(arguments, HttpStatusCode.OK);
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        // A manifest that does not exist still costs a metadata store call, which the registry wraps in a span.
+        using var manifest = await http.GetAsync("/v2/e2e/otlp/manifests/1");
+        Assert.True(manifest.StatusCode == HttpStatusCode.NotFound,
+            $"GET of a missing manifest returned {(int)manifest.StatusCode}; expected 404.\n{host.Describe()}");
+
+        // OTLP over HTTP encodes names as UTF-8 strings inside the protobuf message, so a byte search finds them.
+        var metrics = await WaitForExportAsync(collector, host, "/v1/metrics", "dtr.registry.requests");
+        Assert.Equal("POST", metrics.Method);
+        Assert.True(Contains(metrics.Body, "Dtr.Registry"), "The OTLP metrics request does not name the meter Dtr.Registry.");
+        Assert.True(Contains(metrics.Body, "dtr-e2e-otlp"), "The OTLP metrics request does not carry the service name from OTEL_SERVICE_NAME.");
+
+        var traces = await WaitForExportAsync(collector, host, "/v1/traces", "metadata_store.");
+        Assert.Equal("POST", traces.Method);
+        Assert.True(Contains(traces.Body, "Dtr.Registry"), "The OTLP traces request does not name the activity source Dtr.Registry.");
+    }
+
+    /// <summary>Waits up to 30 seconds for a request to <paramref name="path"/> whose body contains <paramref name="name"/>, and returns it.</summary>
+    private static async Task<ReceivedWebhook> WaitForExportAsync(WebhookReceiver collector, SampleHostProcess host, string path, string name)
+    {
+        try
+        {
+            return await collector.WaitForAsync(request => request.Path == path && Contains(request.Body, name), TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            var received = string.Join(", ", collector.Requests.Select(request => $"{request.Method} {request.Path} ({request.Body.Length} bytes)"));
+            Assert.Fail($"The collector received no request to {path} that names {name} within 30 s. Received: [{received}].\n{host.Describe()}");
+            throw;
+        }
+    }
+
+    private static bool Contains(byte[] body, string text) => body.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;
 }
 
 /// <summary>One sample of a scrape in the Prometheus text format, such as <c>name{label="value"} 1</c>.</summary>
