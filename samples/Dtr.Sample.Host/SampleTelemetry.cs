@@ -44,10 +44,14 @@ internal static class SampleTelemetry
             errors.Add($"{PrometheusPathKey} '{prometheusPath}' is not a valid path. Set it to a path that starts with '/', such as {DefaultPrometheusPath}.");
         }
 
+        // TODO: only the shared endpoint turns OTLP export on. OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or
+        // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set alone exports nothing.
         var otlpEndpoint = configuration[OtlpEndpointKey];
         var otlpEnabled = !string.IsNullOrWhiteSpace(otlpEndpoint);
+
         // "collector:4317" parses as an absolute URI whose scheme is "collector", so the scheme is checked too.
-        var otlpUriValid = Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out var otlpUri) && (otlpUri.Scheme == Uri.UriSchemeHttp || otlpUri.Scheme == Uri.UriSchemeHttps);
+        var otlpUriValid = Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out var otlpUri)
+            && (otlpUri.Scheme == Uri.UriSchemeHttp || otlpUri.Scheme == Uri.UriSchemeHttps);
         if (otlpEnabled && !otlpUriValid)
         {
             errors.Add($"{OtlpEndpointKey} '{otlpEndpoint}' is not an http or https URL. Set it to the collector's address, such as http://127.0.0.1:4317, or remove it to send nothing.");
