@@ -45,6 +45,13 @@ if (backends.Errors.Count > 0)
     return ReportInvalidConfiguration(backends.Errors);
 }
 
+// Metrics and traces are exported only when Telemetry:Prometheus:Enabled is true or OTEL_EXPORTER_OTLP_ENDPOINT is set.
+var telemetry = SampleTelemetry.Add(builder.Services, builder.Configuration);
+if (telemetry.Errors.Count > 0)
+{
+    return ReportInvalidConfiguration(telemetry.Errors);
+}
+
 // Start failures are printed as short messages only when this assembly is the process's program. A test host that
 // runs Program in process, as WebApplicationFactory does, needs the exception itself, because a normal return from
 // Program leaves the factory with a disposed host and no cause.
@@ -63,6 +70,7 @@ try
 
     // Load balancers poll /healthz/live and /healthz/ready, which need no sign-in.
     app.MapRegistryHealthChecks();
+    SampleTelemetry.Map(app, telemetry);
 
     // The web interface under /ui, with its options from the Registry:Ui section.
     app.MapRegistryUi(ui => app.Configuration.GetSection("Registry:Ui").Bind(ui));

@@ -214,7 +214,7 @@ internal sealed class SampleHostProcess : IAsyncDisposable
     /// Returns the sample host's dll in its own build output, recorded at build time by the test project,
     /// with the copy that the project reference places next to the tests as a fallback.
     /// </summary>
-    private static string FindHostAssembly()
+    internal static string FindHostAssembly()
     {
         var recorded = typeof(SampleHostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "SampleHostPath")?.Value;
