@@ -7,7 +7,9 @@ namespace Dtr.AspNetCore.Tls;
 /// A client certificate that authentication rejected during the current request, kept in the request's items so that
 /// the audit hooks of <c>/v2</c>, the token endpoint and the management API can record it.
 /// </summary>
-/// <param name="UserName">The registry user name the certificate names, or null when it names none.</param>
+/// <param name="UserName">
+/// The registry user name of a certificate that passed its own checks and was rejected for its user's state, or null.
+/// </param>
 /// <param name="Detail">The reason, the certificate's subject and its SHA-256 thumbprint, for the audit entry.</param>
 internal sealed record ClientCertificateRejection(string? UserName, string Detail)
 {

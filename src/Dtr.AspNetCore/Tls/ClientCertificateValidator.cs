@@ -83,14 +83,6 @@ internal sealed class ClientCertificateValidator
     }
 
     /// <summary>
-    /// Returns the user name that <paramref name="certificate"/> claims under the configured
-    /// <c>Registry:ClientCertificates:UserNameSource</c>, without checking its trust or validity, or null when it names
-    /// no valid user name. The audit log names a rejected certificate's user with it.
-    /// </summary>
-    public string? FindClaimedUserName(X509Certificate2 certificate) =>
-        MapUserName(certificate, _options.ClientCertificates.UserNameSource, _options.ClientCertificates.RequiredDomain).UserName;
-
-    /// <summary>
     /// Loads the trusted certificates now, so that a missing or unreadable file stops the host at start instead of
     /// failing the first request.
     /// </summary>

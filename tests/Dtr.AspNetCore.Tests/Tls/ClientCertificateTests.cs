@@ -256,9 +256,9 @@ public sealed class ClientCertificateTests : IClassFixture<ClientCertificateHost
         var trusted = _host.TrustedAuthority;
         var cases = new (string Name, X509Certificate2 Certificate, string? Actor, string Reason)[]
         {
-            ("untrusted authority", untrusted.Issue("CN=audit-cert-untrusted"), "audit-cert-untrusted", "does not chain to a trusted client certificate authority"),
-            ("expired", trusted.Issue("CN=audit-cert-expired", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1)), "audit-cert-expired", "expired"),
-            ("server authentication only", trusted.Issue("CN=audit-cert-server", usages: [TestCertificateAuthority.ServerAuthentication]), "audit-cert-server", "extended key usage"),
+            ("untrusted authority", untrusted.Issue("CN=audit-cert-untrusted"), null, "does not chain to a trusted client certificate authority"),
+            ("expired", trusted.Issue("CN=audit-cert-expired", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1)), null, "expired"),
+            ("server authentication only", trusted.Issue("CN=audit-cert-server", usages: [TestCertificateAuthority.ServerAuthentication]), null, "extended key usage"),
             ("unknown user", trusted.Issue("CN=audit-cert-unknown"), "audit-cert-unknown", "does not exist"),
             ("inactive user", trusted.Issue("CN=audit-cert-inactive"), "audit-cert-inactive", "inactive"),
             ("invalid user name", trusted.Issue("CN=Audit Cert Nobody"), null, "not a valid registry user name"),
