@@ -223,8 +223,8 @@ internal sealed class RegistryAuthenticator : IRegistryAuthenticator
             }
 
             // The audit log, unlike the log above, gets an entry for every rejected request, as for a wrong password.
-            // It names the user only when a trusted authority vouched for the name, that is when the certificate
-            // passed its own checks; anyone can put an administrator's name in an untrusted certificate.
+            // It names the user only when the certificate passed its own checks, so a trusted authority vouched for
+            // the name. Anyone can put an administrator's name in an untrusted certificate.
             ClientCertificateRejection.Set(context, certificate, validation.UserName, reason);
             return AuthenticationOutcome.Failure($"The client certificate was rejected: {reason}.");
         }
