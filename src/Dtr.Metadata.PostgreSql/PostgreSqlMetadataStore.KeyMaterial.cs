@@ -14,7 +14,7 @@ internal sealed partial class PostgreSqlMetadataStore : IKeyMaterialStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Of two concurrent inserts, the second waits for the first to commit and inserts nothing. The read is a separate statement, so under READ COMMITTED it sees the row that the other transaction committed.</remarks>
+    /// <remarks>Of two concurrent inserts, the second waits for the first to commit and inserts nothing. The read is a separate statement, so under READ COMMITTED it reads the row that the other transaction committed.</remarks>
     public ValueTask<StoredKeyMaterial> GetOrAddKeyMaterialAsync(string name, string value, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
     {
         KeyMaterialStoreArguments.ValidateAdd(name, value);

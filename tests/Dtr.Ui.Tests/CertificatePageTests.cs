@@ -9,8 +9,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Dtr.Ui.Tests;
 
 /// <summary>
-/// Shows the HTTPS certificate on the Certificate tab of the settings page, with the notice that the test host serves plain
-/// HTTP, and replaces it with PEM files and with a PFX file, showing the API's validation errors for bad input.
+/// Tests of the Certificate tab of the settings page. It shows the HTTPS certificate and a notice that the test host
+/// serves plain HTTP. It replaces the certificate with PEM files or a PFX file and shows the API's validation errors.
 /// </summary>
 [Collection(UiCollection.Name)]
 public sealed class CertificatePageTests(UiRegistryFixture registry, BrowserFixture browser) : IClassFixture<BrowserFixture>

@@ -61,7 +61,7 @@ internal sealed class ClientCertificateAuthority
     /// Issues a client certificate with a new ECDSA P-256 key for <paramref name="userName"/>: the subject is
     /// <c>CN=</c><paramref name="userName"/>, the extended key usage is TLS client authentication only, and it is valid
     /// for <paramref name="validity"/>. The start of the validity period is never earlier than
-    /// the second of <paramref name="accountCreatedAt"/>, which is how the registry tells the certificate apart from
+    /// the second of <paramref name="accountCreatedAt"/>, which is how the registry distinguishes the certificate from
     /// one issued to an earlier account of the same name.
     /// </summary>
     public async ValueTask<X509Certificate2> IssueAsync(string userName, DateTimeOffset accountCreatedAt, TimeSpan validity, CancellationToken cancellationToken)

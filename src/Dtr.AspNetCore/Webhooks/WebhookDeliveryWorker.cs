@@ -12,7 +12,7 @@ namespace Dtr.AspNetCore.Webhooks;
 /// Sends queued deliveries: claims due ones from <see cref="IWebhookStore"/> with a lease, sends up to
 /// <see cref="RegistryWebhookOptions.Concurrency"/> at once through <see cref="WebhookSender"/>, and records each
 /// round's attempts with the delivery's new state. A host sends at most one round per subscription at a time, so a
-/// receiver that hangs holds one slot and cannot starve the other subscriptions. A failed round is rescheduled with exponential backoff and jitter
+/// receiver that hangs occupies one slot and cannot starve the other subscriptions. A failed round is rescheduled with exponential backoff and jitter
 /// until <see cref="RegistryWebhookOptions.MaxAttempts"/> or <see cref="RegistryWebhookOptions.MaxAge"/> is reached.
 /// It also deletes history older than <see cref="RegistryWebhookOptions.Retention"/> at start and then hourly.
 /// </summary>

@@ -53,7 +53,7 @@ public sealed class ClientCertificateHost : IAsyncLifetime
 
     /// <summary>
     /// Returns a client of the host that accepts its certificate and presents <paramref name="clientCertificate"/>
-    /// when it is given. Each client has its own connections, so its certificate is the one the server sees.
+    /// when it is given. Each client has its own connections, so its certificate is the one the server receives.
     /// </summary>
     public HttpClient CreateClient(X509Certificate2? clientCertificate = null)
     {

@@ -35,7 +35,7 @@ public sealed class TestCertificateAuthority : IDisposable
 
     /// <summary>
     /// Issues a certificate with subject <paramref name="subject"/>. The usage is TLS client authentication unless
-    /// <paramref name="usages"/> says otherwise, and an empty array leaves the extension out.
+    /// <paramref name="usages"/> lists others, and an empty array leaves the extension out.
     /// </summary>
     public X509Certificate2 Issue(
         string subject,
